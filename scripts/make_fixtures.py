@@ -1,0 +1,396 @@
+#!/usr/bin/env python3
+"""Regenerate the tiny fixture models and the `transformers` reference outputs.
+
+Run from the repository root with the pinned environment (scripts/requirements.txt):
+
+    python scripts/make_fixtures.py
+
+Everything written is deterministic: two runs give byte-identical files.
+
+What it writes:
+  models/tiny-marian-hi-en/        random MarianMTModel, the file layout of Helsinki-NLP/opus-mt-hi-en
+                                   (config.json, generation_config.json, model.safetensors, source.spm,
+                                   target.spm, vocab.json, tokenizer_config.json)
+  models/tiny-marian-hi-en-bin/    the same weights as pytorch_model.bin only (like the hub's main branch)
+  models/tiny-marian-variant/      a second shape: 3+3 layers, gelu, separate decoder embeddings,
+                                   no decoder_vocab_size key, other generation settings
+  tests/fixtures/reference/<model>/
+      meta.json                    versions, generation settings used, the input sentences
+      tokenizer.jsonl              MarianTokenizer ids for every input (and some hard strings)
+      greedy_b1.jsonl ...          generate() output ids, decoded text and score per sentence, for greedy and
+                                   beam 4 at batch size 1 and 8 (consecutive groups of 8, padded)
+      logits.safetensors           raw decoder logits of the first 3 greedy steps for 12 sentences
+
+The models are seeded random initialisations trained for 800 steps to copy Hindi sentences (see
+`train_to_copy`): unlike purely random weights they end their outputs with EOS, so beam search finishes
+hypotheses the way a real model does. Training and generation run on one CPU thread with deterministic
+algorithms; the same versions on the same kind of CPU give byte-identical files.
+"""
+
+import argparse
+import io
+import json
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import sentencepiece as spm
+import torch
+import transformers
+from safetensors.torch import save_file
+from sentencepiece import sentencepiece_model_pb2 as spm_pb2
+from transformers import GenerationConfig, MarianConfig, MarianMTModel, MarianTokenizer
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLD = ROOT / "tests" / "data" / "segmentation"
+ARTICLE = ROOT / "models" / "samples" / "article-hi.txt"
+MODELS = ROOT / "models"
+REFERENCE = ROOT / "tests" / "fixtures" / "reference"
+
+PINNED = {"transformers": "5.24.0", "torch": "2.15.0", "sentencepiece": "0.2.3"}
+
+# Strings that exercise the tokenizer's edges (normalisation, whitespace, unknown characters, text that
+# looks like special tokens). Only tokenized, not translated.
+TOKENIZER_EDGE_CASES = [
+    "",
+    " ",
+    "   क्या   आप   तैयार   हैं?   ",
+    "\tटैब\tऔर\nनई पंक्ति\r\n",
+    "☃ अज्ञात ☃☃ वर्ण 🙂",
+    "ＦＵＬＬＷＩＤＴＨ १२३ ①②③ ﬁ",
+    "किसी\u200dऔर\u200cशब्द",
+    "<unk> </s> <pad> <s>",
+    ">>hin<< भाषा कोड",
+    "Mixed हिंदी and English, 3.5% growth in Q3 2024!",
+    "https://example.com/news?id=42 और user@example.com",
+    "“उद्धरण” ‘एकल’ \"सीधे\" 'एकल'",
+    "डॉ. अनिल शर्मा ने रु. 500 दिए...",
+    "ॐ॰ ॥ । | ₹ ऽ",
+    "e\u0301 combining à",
+]
+
+
+def read_gold_sentences(name):
+    sentences = []
+    with open(GOLD / name, encoding="utf-8") as f:
+        for line in f:
+            sentences.extend(json.loads(line)["sentences"])
+    return sentences
+
+
+def article_sentences():
+    """The sample article, split after danda / ? / ! (the reference needs no segmenter)."""
+    text = ARTICLE.read_text(encoding="utf-8")
+    out = []
+    for line in text.splitlines():
+        for piece in re.split(r"(?<=[।?!])\s+", line.strip()):
+            if piece:
+                out.append(piece)
+    return out
+
+
+def train_spm(sentences, vocab_size):
+    model = io.BytesIO()
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(sentences),
+        model_writer=model,
+        vocab_size=vocab_size,
+        model_type="unigram",
+        normalization_rule_name="nmt_nfkc",
+        num_threads=1,
+        minloglevel=2,
+    )
+    return model.getvalue()
+
+
+def marian_vocab(source_spm, target_spm):
+    """Marian's joint vocabulary: </s> = 0, <unk> = 1, the pieces of both models, <pad> last."""
+    vocab = {"</s>": 0, "<unk>": 1}
+    for blob in (source_spm, target_spm):
+        proto = spm_pb2.ModelProto()
+        proto.ParseFromString(blob)
+        for piece in proto.pieces:
+            if piece.type == spm_pb2.ModelProto.SentencePiece.NORMAL and piece.piece not in vocab:
+                vocab[piece.piece] = len(vocab)
+    vocab["<pad>"] = len(vocab)
+    return vocab
+
+
+def train_to_copy(model, tokenizer, sentences, steps, seed):
+    """Seeded random init, then a few hundred steps of learning to copy Hindi sentences.
+
+    A purely random Marian model repeats one token until max_length (every output 511 tokens long, beam
+    search never sees an EOS). A model that has begun to learn a copy task attends to its input, ends its
+    output with EOS near the input's length and makes input-dependent mistakes, which is what the parity
+    tests need. Its "translations" are noisy copies of the Hindi input.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        # A non-zero final_logits_bias (a buffer, so training does not touch it) proves it is loaded.
+        model.final_logits_bias.copy_(0.5 * torch.randn(model.final_logits_bias.shape, generator=gen))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    warmup = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / 100))
+    pad = model.config.pad_token_id
+    model.eval()  # no dropout: training stays deterministic and fast
+    for _ in range(steps):
+        picks = torch.randint(0, len(sentences), (32,), generator=gen).tolist()
+        batch = tokenizer([sentences[i] for i in picks], return_tensors="pt", padding=True, truncation=True,
+                          max_length=128)
+        labels = batch["input_ids"].clone()
+        labels[labels == pad] = -100
+        loss = model(**batch, labels=labels).loss
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        warmup.step()
+    print(f"  copy training: {steps} steps, final loss {float(loss):.3f}")
+    return model
+
+
+def write_json(path, data):
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=2, ensure_ascii=False, sort_keys=True)
+        f.write("\n")
+
+
+def write_jsonl(path, records):
+    with open(path, "w", encoding="utf-8") as f:
+        for record in records:
+            f.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+
+
+def save_tokenizer_files(directory, source_spm, target_spm, vocab):
+    if directory.exists():
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True)
+    (directory / "source.spm").write_bytes(source_spm)
+    (directory / "target.spm").write_bytes(target_spm)
+    write_json(directory / "vocab.json", vocab)
+    # The hub repos carry a small tokenizer_config.json of this shape.
+    write_json(directory / "tokenizer_config.json", {"source_lang": "hi", "target_lang": "en"})
+
+
+def save_model(model, directory, weights, drop_config_keys=()):
+    """Save in the hub's layout; weights are 'safetensors' or 'bin'."""
+    model.save_pretrained(directory)
+    if drop_config_keys:
+        config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
+        for key in drop_config_keys:
+            config.pop(key, None)
+        write_json(directory / "config.json", config)
+    if weights == "bin":
+        # The hub's old .bin files hold every name, tied copies and positions included (sharing storage).
+        (directory / "model.safetensors").unlink()
+        torch.save(model.state_dict(), directory / "pytorch_model.bin")
+
+
+def generate(model, tokenizer, sentences, num_beams, batch_size, max_new_tokens_cap=None):
+    records = []
+    for start in range(0, len(sentences), batch_size):
+        group = sentences[start : start + batch_size]
+        inputs = tokenizer(group, return_tensors="pt", padding=True)
+        with torch.no_grad():
+            out = model.generate(
+                **inputs,
+                num_beams=num_beams,
+                do_sample=False,
+                output_scores=True,
+                return_dict_in_generate=True,
+            )
+        eos = model.generation_config.eos_token_id
+        if num_beams == 1:
+            logprobs = model.compute_transition_scores(out.sequences, out.scores, normalize_logits=True)
+        for row in range(len(group)):
+            seq = out.sequences[row].tolist()
+            generated = seq[1:]
+            if eos in generated:
+                generated = generated[: generated.index(eos) + 1]
+            if num_beams == 1:
+                token_scores = logprobs[row, : len(generated)]
+                score = float(token_scores.sum() / len(generated))
+            else:
+                score = float(out.sequences_scores[row])
+            text = tokenizer.decode(seq, skip_special_tokens=True)
+            records.append({"index": start + row, "ids": generated, "text": text, "score": score})
+    return records
+
+
+def first_step_logits(model, tokenizer, sentences, count, steps=3):
+    tensors = {}
+    chosen = []
+    for index, sentence in enumerate(sentences):
+        if len(chosen) == count:
+            break
+        inputs = tokenizer([sentence], return_tensors="pt")
+        with torch.no_grad():
+            out = model.generate(
+                **inputs, num_beams=1, do_sample=False, output_logits=True, return_dict_in_generate=True
+            )
+        if len(out.logits) < steps:
+            continue
+        tensors[f"logits.{index}"] = torch.stack([out.logits[s][0] for s in range(steps)]).contiguous()
+        chosen.append(index)
+    return tensors, chosen
+
+
+def make_reference(model_dir, name, sentences):
+    model = MarianMTModel.from_pretrained(model_dir)
+    model.eval()
+    tokenizer = MarianTokenizer.from_pretrained(model_dir)
+    out_dir = REFERENCE / name
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    out_dir.mkdir(parents=True)
+
+    token_records = []
+    for text in sentences + TOKENIZER_EDGE_CASES:
+        ids = tokenizer(text)["input_ids"]
+        token_records.append({"text": text, "ids": ids})
+    write_jsonl(out_dir / "tokenizer.jsonl", token_records)
+
+    runs = {}
+    for label, beams, batch in (("greedy_b1", 1, 1), ("greedy_b8", 1, 8), ("beam4_b1", 4, 1), ("beam4_b8", 4, 8)):
+        records = generate(model, tokenizer, sentences, beams, batch)
+        write_jsonl(out_dir / f"{label}.jsonl", records)
+        lengths = [len(r["ids"]) for r in records]
+        runs[label] = {"num_beams": beams, "batch_size": batch, "mean_output_tokens": sum(lengths) / len(lengths)}
+        print(f"  {name} {label}: mean {runs[label]['mean_output_tokens']:.1f} tokens, max {max(lengths)}")
+
+    tensors, chosen = first_step_logits(model, tokenizer, sentences, 12)
+    save_file(tensors, str(out_dir / "logits.safetensors"), metadata={"sentences": json.dumps(chosen)})
+
+    write_json(
+        out_dir / "meta.json",
+        {
+            "model": f"models/{name}",
+            "versions": {
+                "transformers": transformers.__version__,
+                "torch": torch.__version__,
+                "sentencepiece": spm.__version__,
+            },
+            "generation_config": model.generation_config.to_diff_dict(),
+            "runs": runs,
+            "batches": "consecutive groups of batch_size sentences, right-padded as MarianTokenizer pads",
+            "score": "beam: sequences_scores; greedy: mean of log_softmax(processed logits) over generated tokens",
+            "sentences": sentences,
+        },
+    )
+
+
+def check_versions():
+    found = {"transformers": transformers.__version__, "torch": torch.__version__, "sentencepiece": spm.__version__}
+    for package, version in PINNED.items():
+        if not found[package].startswith(version):
+            sys.exit(f"{package} {found[package]} found, {version} pinned: install scripts/requirements.txt")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--skip-reference", action="store_true", help="write the models only")
+    args = parser.parse_args()
+    check_versions()
+    torch.use_deterministic_algorithms(True)
+    torch.set_num_threads(1)
+
+    hindi = read_gold_sentences("flores_dev_hi.jsonl") + read_gold_sentences("hard_cases.jsonl")
+    english = read_gold_sentences("flores_dev_en.jsonl")
+    source_spm = train_spm(hindi, 2900)
+    target_spm = train_spm(english, 2500)
+    vocab = marian_vocab(source_spm, target_spm)
+    pad = vocab["<pad>"]
+
+    # Model 1: the shape of opus-mt-hi-en, shrunk.
+    config = MarianConfig(
+        vocab_size=len(vocab),
+        decoder_vocab_size=len(vocab),
+        d_model=64,
+        encoder_layers=2,
+        decoder_layers=2,
+        encoder_attention_heads=4,
+        decoder_attention_heads=4,
+        encoder_ffn_dim=128,
+        decoder_ffn_dim=128,
+        max_position_embeddings=512,
+        activation_function="swish",
+        scale_embedding=True,
+        share_encoder_decoder_embeddings=True,
+        pad_token_id=pad,
+        decoder_start_token_id=pad,
+        eos_token_id=0,
+        bos_token_id=0,
+        forced_eos_token_id=0,
+        architectures=["MarianMTModel"],
+    )
+    main_dir = MODELS / "tiny-marian-hi-en"
+    save_tokenizer_files(main_dir, source_spm, target_spm, vocab)
+    tokenizer = MarianTokenizer.from_pretrained(main_dir)
+    torch.manual_seed(0)
+    model = train_to_copy(MarianMTModel(config), tokenizer, hindi, steps=800, seed=1)
+    model.generation_config = GenerationConfig(
+        bad_words_ids=[[pad]],
+        bos_token_id=0,
+        decoder_start_token_id=pad,
+        eos_token_id=0,
+        forced_eos_token_id=0,
+        max_length=512,
+        num_beams=6,
+        pad_token_id=pad,
+    )
+    save_model(model, main_dir, "safetensors")
+    bin_dir = MODELS / "tiny-marian-hi-en-bin"
+    save_tokenizer_files(bin_dir, source_spm, target_spm, vocab)
+    save_model(model, bin_dir, "bin")
+
+    # Model 2: another shape, so nothing is tied to one config.
+    variant = MarianConfig(
+        vocab_size=len(vocab),
+        d_model=32,
+        encoder_layers=3,
+        decoder_layers=3,
+        encoder_attention_heads=2,
+        decoder_attention_heads=4,
+        encoder_ffn_dim=96,
+        decoder_ffn_dim=48,
+        max_position_embeddings=256,
+        activation_function="gelu",
+        scale_embedding=False,
+        share_encoder_decoder_embeddings=False,
+        pad_token_id=pad,
+        decoder_start_token_id=pad,
+        eos_token_id=0,
+        forced_eos_token_id=None,
+        architectures=["MarianMTModel"],
+    )
+    variant_dir = MODELS / "tiny-marian-variant"
+    save_tokenizer_files(variant_dir, source_spm, target_spm, vocab)
+    torch.manual_seed(0)
+    model2 = train_to_copy(MarianMTModel(variant), tokenizer, hindi, steps=800, seed=2)
+    model2.generation_config = GenerationConfig(
+        bad_words_ids=[[pad]],
+        decoder_start_token_id=pad,
+        eos_token_id=0,
+        max_length=48,
+        num_beams=3,
+        length_penalty=0.8,
+        no_repeat_ngram_size=3,
+        repetition_penalty=1.2,
+        min_length=3,
+        pad_token_id=pad,
+    )
+    save_model(model2, variant_dir, "safetensors", drop_config_keys=("decoder_vocab_size",))
+
+    if args.skip_reference:
+        return
+    sentences = article_sentences() + read_gold_sentences("hard_cases.jsonl") + read_gold_sentences(
+        "flores_dev_hi.jsonl"
+    )[:220]
+    # Drop repeats, keep order (the article also appears among the hard cases).
+    sentences = list(dict.fromkeys(sentences))
+    make_reference(main_dir, "tiny-marian-hi-en", sentences)
+    make_reference(variant_dir, "tiny-marian-variant", sentences)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,155 @@
+//! Command-line parsing and the subcommands. clap structs only parse; each subcommand turns them into
+//! library calls.
+
+mod files;
+mod segment;
+mod translate;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+pub(crate) use files::InputError;
+
+/// Translate Hindi news articles into English with Hugging Face translation models.
+#[derive(Debug, Parser)]
+#[command(name = "anuvad", version, about, long_about = None)]
+pub(crate) struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Translate a text file (or standard input) and print the English text.
+    Translate(translate::TranslateArgs),
+    /// Split a text into paragraphs and sentences (what `translate` feeds the model).
+    Segment(segment::SegmentArgs),
+    /// Download a model into the Hugging Face cache and print where it is.
+    Download(ModelArgs),
+}
+
+/// Which model, and how to find it.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct ModelArgs {
+    /// Hub id, ID@REVISION, or a local directory with the model's files.
+    #[arg(long, short = 'm', default_value = anuvad::DEFAULT_MODEL)]
+    model: String,
+    /// Hub revision (branch, tag, refs/pr/N, commit); overrides one given after `@`.
+    #[arg(long)]
+    revision: Option<String>,
+    /// Use only the local Hugging Face cache (also: HF_HUB_OFFLINE=1).
+    #[arg(long)]
+    offline: bool,
+}
+
+/// Decoding options shared by `translate` and `batch`.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct DecodeArgs {
+    /// Beam size (1 = greedy). Default: the model's generation_config.json.
+    #[arg(long)]
+    beam: Option<usize>,
+    /// Maximum output length in tokens, the start token included. Default: the model's.
+    #[arg(long)]
+    max_length: Option<usize>,
+    /// Maximum number of generated tokens (wins over --max-length).
+    #[arg(long)]
+    max_new_tokens: Option<usize>,
+    /// Minimum number of generated tokens (EOS suppressed until then).
+    #[arg(long)]
+    min_new_tokens: Option<usize>,
+    /// Sentences per batch.
+    #[arg(long, default_value_t = 32)]
+    batch_size: usize,
+    /// CPU threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Where to run the model.
+    #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
+    device: DeviceArg,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum DeviceArg {
+    Cpu,
+    Cuda,
+    Metal,
+    Auto,
+}
+
+impl ModelArgs {
+    fn builder(&self) -> anuvad::TranslatorBuilder {
+        let mut builder = anuvad::Translator::builder()
+            .model(&self.model)
+            .progress(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+        if let Some(revision) = &self.revision {
+            builder = builder.revision(revision);
+        }
+        if self.offline {
+            builder = builder.offline(true);
+        }
+        builder
+    }
+}
+
+impl DecodeArgs {
+    fn apply(&self, mut builder: anuvad::TranslatorBuilder) -> anyhow::Result<anuvad::TranslatorBuilder> {
+        if let Some(threads) = self.threads {
+            anyhow::ensure!(threads > 0, "--threads must be at least 1");
+            // candle's CPU kernels read this when they start their thread pools; set before any work.
+            std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
+        }
+        if let Some(beam) = self.beam {
+            builder = builder.beam_size(beam);
+        }
+        if let Some(max_length) = self.max_length {
+            builder = builder.max_length(max_length);
+        }
+        if let Some(tokens) = self.max_new_tokens {
+            builder = builder.max_new_tokens(tokens);
+        }
+        if let Some(tokens) = self.min_new_tokens {
+            builder = builder.min_new_tokens(tokens);
+        }
+        let device = match self.device {
+            DeviceArg::Cpu => anuvad::Device::Cpu,
+            DeviceArg::Cuda => anuvad::Device::Cuda(0),
+            DeviceArg::Metal => anuvad::Device::Metal(0),
+            DeviceArg::Auto => anuvad::Device::Auto,
+        };
+        Ok(builder.batch_size(self.batch_size).device(device))
+    }
+}
+
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    match args.command {
+        Command::Translate(args) => translate::run(args),
+        Command::Segment(args) => segment::run(args),
+        Command::Download(args) => download(args),
+    }
+}
+
+fn download(args: ModelArgs) -> anyhow::Result<ExitCode> {
+    let translator = args.builder().build()?;
+    println!("{}", translator.model_name());
+    for file in translator.model_files() {
+        let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+        println!("  {}  ({size} bytes)", file.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Exit code for an error: 1 for unusable input, 2 for everything else.
+pub(crate) fn exit_code(error: &anyhow::Error) -> u8 {
+    if error.downcast_ref::<InputError>().is_some() {
+        1
+    } else {
+        2
+    }
+}
+
+/// Where output goes: a file (written atomically) or standard output.
+pub(crate) fn output_target(path: &Option<PathBuf>) -> Option<&PathBuf> {
+    path.as_ref().filter(|p| p.as_os_str() != "-")
+}

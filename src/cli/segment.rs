@@ -1,0 +1,58 @@
+//! `anuvad segment FILE|-`: the segmentation that `translate` uses, on its own.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use serde::Serialize;
+
+use super::files::read_input;
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct SegmentArgs {
+    /// Input file, or - for standard input.
+    #[arg(default_value = "-")]
+    input: PathBuf,
+    /// text: one sentence per line, a blank line between paragraphs; jsonl: one record per sentence.
+    #[arg(long, short = 'f', default_value = "text", value_parser = ["text", "jsonl"])]
+    format: String,
+}
+
+#[derive(Serialize)]
+struct Record<'a> {
+    paragraph: usize,
+    sentence: usize,
+    start: usize,
+    end: usize,
+    text: &'a str,
+}
+
+pub(crate) fn run(args: SegmentArgs) -> anyhow::Result<ExitCode> {
+    let text = read_input(&args.input)?;
+    let paragraphs = anuvad::segment(&text);
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for (p, paragraph) in paragraphs.iter().enumerate() {
+        if args.format == "text" && p > 0 {
+            writeln!(out)?;
+        }
+        for (s, sentence) in paragraph.sentences.iter().enumerate() {
+            let sentence_text = sentence.text(&text);
+            if args.format == "jsonl" {
+                let record = Record {
+                    paragraph: p,
+                    sentence: s,
+                    start: sentence.span.start,
+                    end: sentence.span.end,
+                    text: sentence_text,
+                };
+                serde_json::to_writer(&mut out, &record)?;
+                writeln!(out)?;
+            } else {
+                // A sentence joined across lines (after a comma or colon) prints on one line.
+                writeln!(out, "{}", sentence_text.replace("\r\n", " ").replace('\n', " "))?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}

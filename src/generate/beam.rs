@@ -1,0 +1,201 @@
+//! Beam search as `transformers` 5 runs it (`GenerationMixin._beam_search`), one input at a time in
+//! the bookkeeping and all inputs together in the model.
+//!
+//! Per input and step: the `2 * num_beams` best continuations of all running beams (by accumulated
+//! log-probability) are taken; those among the first `num_beams` that end the sequence (EOS or maximum
+//! length) become finished hypotheses, scored `sum_logprobs / generated_len ^ length_penalty`; the best
+//! `num_beams` that do not end it run on. An input is done when `early_stopping` says so; its rows then
+//! leave the decoder state.
+
+use candle_core::Tensor;
+
+use super::{effective_max_length, log_softmax, processors, EarlyStopping, GenerationOptions, Hypothesis};
+use crate::error::Result;
+use crate::model::Seq2SeqModel;
+
+/// `transformers` marks impossible beams with this score rather than -inf.
+const MASKED: f32 = -1.0e9;
+
+struct Beam {
+    tokens: Vec<u32>,
+    score: f32,
+}
+
+struct Finished {
+    tokens: Vec<u32>,
+    score: f32,
+}
+
+struct Input {
+    running: Vec<Beam>,
+    /// Best finished hypotheses, best first, at most `num_beams`.
+    finished: Vec<Finished>,
+    done: bool,
+}
+
+/// One scored continuation of a running beam.
+#[derive(Clone, Copy)]
+struct Candidate {
+    score: f32,
+    beam: usize,
+    token: u32,
+}
+
+pub(super) fn search(
+    model: &dyn Seq2SeqModel,
+    encoded: &Tensor,
+    attention_mask: &Tensor,
+    options: &GenerationOptions,
+) -> Result<Vec<Hypothesis>> {
+    let batch = encoded.dim(0)?;
+    let num_beams = options.num_beams;
+    let max_length = effective_max_length(options, model);
+    let keep = 2.max(1 + options.eos_token_ids.len()) * num_beams;
+    let mut state = model.start_decoding(encoded, attention_mask, num_beams)?;
+    let mut inputs: Vec<Input> = (0..batch)
+        .map(|_| Input {
+            // All beams start identical; only the first may be extended at the first step.
+            running: (0..num_beams)
+                .map(|beam| Beam {
+                    tokens: vec![options.decoder_start_token_id],
+                    score: if beam == 0 { 0.0 } else { MASKED },
+                })
+                .collect(),
+            finished: Vec::new(),
+            done: false,
+        })
+        .collect();
+    // Inputs whose beams are rows of the decoder state, in row order.
+    let mut active: Vec<usize> = (0..batch).collect();
+    let mut cur_len = 1;
+    while !active.is_empty() {
+        let last: Vec<u32> = active
+            .iter()
+            .flat_map(|&i| inputs[i].running.iter().map(|beam| *beam.tokens.last().unwrap_or(&0)))
+            .collect();
+        let logits = model.decode_step(&mut state, &Tensor::new(last.as_slice(), model.device())?)?;
+        let vocab = logits.dim(1)?;
+        let mut scores = logits.flatten_all()?.to_vec1::<f32>()?;
+        let mut rows = Vec::with_capacity(active.len() * num_beams);
+        let mut still_active = Vec::with_capacity(active.len());
+        let mut any_done = false;
+        for (slot, &index) in active.iter().enumerate() {
+            let input = &mut inputs[index];
+            let block = &mut scores[slot * num_beams * vocab..(slot + 1) * num_beams * vocab];
+            for (beam, row) in input.running.iter().zip(block.chunks_mut(vocab)) {
+                log_softmax(row);
+                processors::process(row, &beam.tokens, options);
+            }
+            let candidates = top_continuations(block, vocab, &input.running, keep);
+            let sources = step_input(input, &candidates, cur_len, max_length, options);
+            if input.done {
+                any_done = true;
+            } else {
+                still_active.push(index);
+                rows.extend(sources.iter().map(|&beam| (slot * num_beams + beam) as u32));
+            }
+        }
+        cur_len += 1;
+        active = still_active;
+        if active.is_empty() || cur_len >= max_length {
+            break;
+        }
+        let rows = Tensor::new(rows.as_slice(), model.device())?;
+        if any_done {
+            state.select_rows(&rows)?;
+        } else {
+            // Beams of one input share their cross-attention keys/values: only the caches move.
+            state.reorder_self_attention(&rows)?;
+        }
+    }
+    Ok(inputs
+        .into_iter()
+        .map(|input| match input.finished.into_iter().next() {
+            Some(best) => Hypothesis { tokens: best.tokens[1..].to_vec(), score: best.score },
+            None => Hypothesis { tokens: Vec::new(), score: f32::NEG_INFINITY },
+        })
+        .collect())
+}
+
+/// The `keep` best continuations over all beams (accumulated scores), best first; ties go to the lower
+/// flat index (beam-major), as `torch.topk` orders them on CPU.
+fn top_continuations(block: &[f32], vocab: usize, running: &[Beam], keep: usize) -> Vec<Candidate> {
+    let mut best: Vec<Candidate> = Vec::with_capacity(keep + 1);
+    for (beam_index, (beam, row)) in running.iter().zip(block.chunks(vocab)).enumerate() {
+        for (token, &log_prob) in row.iter().enumerate() {
+            let score = log_prob + beam.score;
+            if best.len() == keep && score.partial_cmp(&best[keep - 1].score) != Some(std::cmp::Ordering::Greater) {
+                continue;
+            }
+            let at = best.partition_point(|c| c.score >= score);
+            best.insert(at, Candidate { score, beam: beam_index, token: token as u32 });
+            best.truncate(keep);
+        }
+    }
+    best
+}
+
+/// Applies one step's candidates to `input`; returns, for each new running beam, the beam it extends.
+fn step_input(
+    input: &mut Input,
+    candidates: &[Candidate],
+    cur_len: usize,
+    max_length: usize,
+    options: &GenerationOptions,
+) -> Vec<usize> {
+    let num_beams = options.num_beams;
+    let ends = |c: &Candidate| options.eos_token_ids.contains(&c.token) || cur_len + 1 >= max_length;
+
+    // New finished hypotheses: only from the first `num_beams` candidates.
+    let generated = (cur_len + 1 - 1) as f64;
+    let denominator = generated.powf(options.length_penalty) as f32;
+    let slots_full = input.finished.len() == num_beams;
+    let blocked = slots_full && options.early_stopping == EarlyStopping::Yes;
+    if !blocked {
+        for candidate in candidates.iter().take(num_beams).filter(|c| ends(c)) {
+            let score = candidate.score / denominator;
+            let at = input.finished.partition_point(|f| f.score >= score);
+            if at < num_beams {
+                let mut tokens = input.running[candidate.beam].tokens.clone();
+                tokens.push(candidate.token);
+                input.finished.insert(at, Finished { tokens, score });
+                input.finished.truncate(num_beams);
+            }
+        }
+    }
+
+    // New running beams: the best candidates that do not end the sequence.
+    let mut next: Vec<(f32, &Candidate)> =
+        candidates.iter().map(|c| (if ends(c) { c.score + MASKED } else { c.score }, c)).collect();
+    // Stable: equal scores keep candidate order.
+    next.sort_by(|a, b| b.0.total_cmp(&a.0));
+    next.truncate(num_beams);
+    let sources: Vec<usize> = next.iter().map(|(_, c)| c.beam).collect();
+    input.running = next
+        .iter()
+        .map(|&(score, c)| {
+            let mut tokens = input.running[c.beam].tokens.clone();
+            tokens.push(c.token);
+            Beam { tokens, score }
+        })
+        .collect();
+
+    // Is the input done? (`_check_early_stop_heuristic`, evaluated at the new length.)
+    let new_len = cur_len + 1;
+    input.done = if input.finished.len() < num_beams {
+        false
+    } else if options.early_stopping == EarlyStopping::Yes {
+        true
+    } else {
+        let best_len = if options.early_stopping == EarlyStopping::Never && options.length_penalty > 0.0 {
+            max_length - 1
+        } else {
+            new_len - 1
+        };
+        let best_possible = input.running[0].score / (best_len as f64).powf(options.length_penalty) as f32;
+        let worst_finished = input.finished.last().map_or(f32::NEG_INFINITY, |f| f.score);
+        // transformers keeps going while `best_possible > worst_finished` (false for NaN: stop).
+        best_possible.partial_cmp(&worst_finished) != Some(std::cmp::Ordering::Greater)
+    };
+    sources
+}

@@ -1,0 +1,213 @@
+//! Batched greedy and beam search with the semantics of `transformers`' `generate()` for
+//! encoder-decoder models (version 5: the vectorised beam search).
+//!
+//! One loop serves every architecture through [`Seq2SeqModel`]. Inputs are encoded once per batch; a
+//! sequence (greedy) or an input with all its beams (beam search) leaves the batch's work as soon as its
+//! result can no longer change, which `transformers` does not do but which gives the same tokens.
+
+mod beam;
+mod processors;
+
+use candle_core::Tensor;
+
+use crate::error::{Error, Result};
+use crate::model::Seq2SeqModel;
+
+/// `early_stopping` of beam search (see `transformers`' `GenerationConfig`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EarlyStopping {
+    /// `false` (the default): stop an input when no running beam can, by a heuristic, beat the finished
+    /// ones.
+    #[default]
+    Heuristic,
+    /// `true`: stop an input as soon as it has `num_beams` finished hypotheses.
+    Yes,
+    /// `"never"`: the canonical beam search, stopping only when no better hypothesis is possible.
+    Never,
+}
+
+/// Decoding settings, resolved from `generation_config.json` and the caller's overrides.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct GenerationOptions {
+    /// 1 = greedy.
+    pub num_beams: usize,
+    /// Maximum length of the decoder sequence, the start token included.
+    pub max_length: usize,
+    /// Minimum length of the decoder sequence, the start token included (EOS is banned before).
+    pub min_length: usize,
+    /// Minimum number of generated tokens (EOS is banned before).
+    pub min_new_tokens: usize,
+    pub length_penalty: f64,
+    pub early_stopping: EarlyStopping,
+    pub no_repeat_ngram_size: usize,
+    pub repetition_penalty: f32,
+    pub bad_words_ids: Vec<Vec<u32>>,
+    pub forced_bos_token_id: Option<u32>,
+    pub forced_eos_token_id: Option<Vec<u32>>,
+    pub decoder_start_token_id: u32,
+    pub eos_token_ids: Vec<u32>,
+    pub pad_token_id: u32,
+}
+
+impl Default for GenerationOptions {
+    /// `transformers`' `GenerationConfig` defaults (token ids 0: they always come from the model files).
+    fn default() -> Self {
+        GenerationOptions {
+            num_beams: 1,
+            max_length: 20,
+            min_length: 0,
+            min_new_tokens: 0,
+            length_penalty: 1.0,
+            early_stopping: EarlyStopping::Heuristic,
+            no_repeat_ngram_size: 0,
+            repetition_penalty: 1.0,
+            bad_words_ids: Vec::new(),
+            forced_bos_token_id: None,
+            forced_eos_token_id: None,
+            decoder_start_token_id: 0,
+            eos_token_ids: Vec::new(),
+            pad_token_id: 0,
+        }
+    }
+}
+
+/// The result for one input.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Hypothesis {
+    /// Generated tokens: the decoder start token excluded, the final EOS (if any) included.
+    pub tokens: Vec<u32>,
+    /// Beam search: the length-normalised sum of log-probabilities (`sequences_scores`); greedy: the
+    /// mean log-probability of the generated tokens.
+    pub score: f32,
+}
+
+/// Translates a batch of tokenized inputs (each ending with EOS). Every input must fit the model's
+/// position table.
+pub(crate) fn generate(
+    model: &dyn Seq2SeqModel,
+    inputs: &[Vec<u32>],
+    options: &GenerationOptions,
+) -> Result<Vec<Hypothesis>> {
+    if inputs.is_empty() {
+        return Ok(Vec::new());
+    }
+    if options.num_beams == 0 {
+        return Err(Error::InvalidInput("the number of beams must be at least 1".into()));
+    }
+    let max_source = model.max_positions();
+    if let Some(long) = inputs.iter().find(|ids| ids.len() > max_source || ids.is_empty()) {
+        return Err(Error::InvalidInput(format!(
+            "an input of {} tokens does not fit the model's {max_source} positions",
+            long.len()
+        )));
+    }
+    let (input_ids, attention_mask) = pad_batch(inputs, options.pad_token_id, model.device())?;
+    let encoded = model.encode(&input_ids, &attention_mask)?;
+    if options.num_beams == 1 {
+        greedy(model, &encoded, &attention_mask, options)
+    } else {
+        beam::search(model, &encoded, &attention_mask, options)
+    }
+}
+
+/// Right-pads `inputs` into `[batch, max_len]` ids and a 0/1 mask, as `MarianTokenizer` pads.
+fn pad_batch(inputs: &[Vec<u32>], pad: u32, device: &candle_core::Device) -> Result<(Tensor, Tensor)> {
+    let width = inputs.iter().map(Vec::len).max().unwrap_or(0);
+    let mut ids = Vec::with_capacity(inputs.len() * width);
+    let mut mask = Vec::with_capacity(inputs.len() * width);
+    for input in inputs {
+        ids.extend_from_slice(input);
+        ids.extend(std::iter::repeat_n(pad, width - input.len()));
+        mask.extend(std::iter::repeat_n(1u32, input.len()));
+        mask.extend(std::iter::repeat_n(0u32, width - input.len()));
+    }
+    let shape = (inputs.len(), width);
+    Ok((Tensor::from_vec(ids, shape, device)?, Tensor::from_vec(mask, shape, device)?))
+}
+
+/// The longest decoder sequence the model can take: positions 0..max_positions feed tokens 1..=max.
+pub(crate) fn effective_max_length(options: &GenerationOptions, model: &dyn Seq2SeqModel) -> usize {
+    options.max_length.min(model.max_positions() + 1)
+}
+
+fn greedy(
+    model: &dyn Seq2SeqModel,
+    encoded: &Tensor,
+    attention_mask: &Tensor,
+    options: &GenerationOptions,
+) -> Result<Vec<Hypothesis>> {
+    let batch = encoded.dim(0)?;
+    let max_length = effective_max_length(options, model);
+    let mut state = model.start_decoding(encoded, attention_mask, 1)?;
+    let mut histories = vec![vec![options.decoder_start_token_id]; batch];
+    let mut log_prob_sums = vec![0f64; batch];
+    // Rows of the decoder state, as indices into the batch.
+    let mut active: Vec<usize> = (0..batch).collect();
+    let mut finished = vec![false; batch];
+    while !active.is_empty() {
+        let last: Vec<u32> = active.iter().map(|&i| *histories[i].last().unwrap_or(&0)).collect();
+        let tokens = Tensor::new(last.as_slice(), model.device())?;
+        let logits = model.decode_step(&mut state, &tokens)?;
+        let vocab = logits.dim(1)?;
+        let mut scores = logits.flatten_all()?.to_vec1::<f32>()?;
+        for (row, &item) in active.iter().enumerate() {
+            let row_scores = &mut scores[row * vocab..(row + 1) * vocab];
+            processors::process(row_scores, &histories[item], options);
+            let token = argmax(row_scores);
+            log_prob_sums[item] += f64::from(row_scores[token] - log_sum_exp(row_scores));
+            histories[item].push(token as u32);
+            if options.eos_token_ids.contains(&(token as u32)) || histories[item].len() >= max_length {
+                finished[item] = true;
+            }
+        }
+        if active.iter().any(|&i| finished[i]) {
+            let keep: Vec<u32> =
+                (0..active.len() as u32).filter(|&row| !finished[active[row as usize]]).collect();
+            active.retain(|&i| !finished[i]);
+            if !active.is_empty() {
+                state.select_rows(&Tensor::new(keep.as_slice(), model.device())?)?;
+            }
+        }
+    }
+    Ok(histories
+        .into_iter()
+        .zip(log_prob_sums)
+        .map(|(history, sum)| {
+            let tokens = history[1..].to_vec();
+            let score = (sum / tokens.len().max(1) as f64) as f32;
+            Hypothesis { tokens, score }
+        })
+        .collect())
+}
+
+/// Index of the first maximum (`torch.argmax`).
+fn argmax(scores: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, &score) in scores.iter().enumerate() {
+        if score > scores[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// `log(sum(exp(scores)))`, -inf entries contributing nothing.
+fn log_sum_exp(scores: &[f32]) -> f32 {
+    let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    if max == f32::NEG_INFINITY {
+        return max;
+    }
+    let sum: f32 = scores.iter().map(|&s| (s - max).exp()).sum();
+    max + sum.ln()
+}
+
+/// `log_softmax` of a row, in place.
+fn log_softmax(scores: &mut [f32]) {
+    let normalizer = log_sum_exp(scores);
+    for score in scores.iter_mut() {
+        *score -= normalizer;
+    }
+}
+
+#[cfg(test)]
+mod parity_tests;

@@ -1,0 +1,184 @@
+//! Parity with `transformers` on the fixture models: tokenizer ids, greedy and beam search outputs at
+//! batch sizes 1 and 8, scores, and the first decoder logits. The reference files are written by
+//! `scripts/make_fixtures.py` from `transformers` itself.
+
+use std::path::{Path, PathBuf};
+
+use candle_core::{Device, Tensor};
+use serde::Deserialize;
+
+use super::{generate, GenerationOptions};
+use crate::hub::{ModelFiles, ModelLocation};
+use crate::loader::{load, LoadedModel};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn load_model(dir: &str) -> LoadedModel {
+    let files = ModelFiles::open(ModelLocation::Local(root().join("models").join(dir)), true, false).unwrap();
+    load(&files, &Device::Cpu).unwrap_or_else(|e| panic!("loading {dir}: {e}"))
+}
+
+#[derive(Deserialize)]
+struct TokenRecord {
+    text: String,
+    ids: Vec<u32>,
+}
+
+#[derive(Deserialize)]
+struct OutputRecord {
+    index: usize,
+    ids: Vec<u32>,
+    text: String,
+    score: f32,
+}
+
+#[derive(Deserialize)]
+struct Meta {
+    sentences: Vec<String>,
+}
+
+fn read_jsonl<T: for<'de> Deserialize<'de>>(path: &Path) -> Vec<T> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines().map(|line| serde_json::from_str(line).unwrap()).collect()
+}
+
+fn reference(model: &str) -> PathBuf {
+    root().join("tests/fixtures/reference").join(model)
+}
+
+fn sentences(model: &str) -> Vec<String> {
+    let meta: Meta = serde_json::from_str(&std::fs::read_to_string(reference(model).join("meta.json")).unwrap()).unwrap();
+    meta.sentences
+}
+
+fn check_tokenizer(model_dir: &str, reference_name: &str) {
+    let loaded = load_model(model_dir);
+    let records: Vec<TokenRecord> = read_jsonl(&reference(reference_name).join("tokenizer.jsonl"));
+    assert!(records.len() >= 200, "the reference has {} tokenizer records", records.len());
+    let mismatches: Vec<String> = records
+        .iter()
+        .filter_map(|record| {
+            let ids = loaded.tokenizer.encode(&record.text);
+            (ids != record.ids).then(|| format!("{:?}\n  ours:   {ids:?}\n  theirs: {:?}", record.text, record.ids))
+        })
+        .collect();
+    assert!(mismatches.is_empty(), "{} of {} differ:\n{}", mismatches.len(), records.len(), mismatches.join("\n"));
+}
+
+/// Runs generation as the reference run `label` did and compares every sentence.
+fn check_run(model_dir: &str, reference_name: &str, label: &str, num_beams: usize, batch_size: usize) {
+    let loaded = load_model(model_dir);
+    let inputs: Vec<Vec<u32>> = sentences(reference_name).iter().map(|s| loaded.tokenizer.encode(s)).collect();
+    let expected: Vec<OutputRecord> = read_jsonl(&reference(reference_name).join(format!("{label}.jsonl")));
+    assert_eq!(expected.len(), inputs.len());
+    let options = GenerationOptions { num_beams, ..loaded.generation.clone() };
+    let skip = loaded.tokenizer.special_ids();
+    let mut failures = Vec::new();
+    for (group, inputs) in inputs.chunks(batch_size).enumerate() {
+        let hypotheses = generate(loaded.model.as_ref(), inputs, &options).unwrap();
+        for (offset, hypothesis) in hypotheses.iter().enumerate() {
+            let want = &expected[group * batch_size + offset];
+            assert_eq!(want.index, group * batch_size + offset);
+            let text = loaded.tokenizer.decode(&hypothesis.tokens, &skip);
+            if hypothesis.tokens != want.ids || text != want.text || (hypothesis.score - want.score).abs() > 1e-4 {
+                failures.push(format!(
+                    "sentence {}: ours {:?} ({}) {:?}\n  theirs {:?} ({}) {:?}",
+                    want.index, hypothesis.tokens, hypothesis.score, text, want.ids, want.score, want.text
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{label}: {} of {} differ:\n{}", failures.len(), expected.len(), failures.join("\n"));
+}
+
+/// Raw logits of the first three greedy steps, fed the reference's own tokens.
+fn check_logits(model_dir: &str, reference_name: &str) {
+    let loaded = load_model(model_dir);
+    let path = reference(reference_name).join("logits.safetensors");
+    let tensors = candle_core::safetensors::load(&path, &Device::Cpu).unwrap();
+    let greedy: Vec<OutputRecord> = read_jsonl(&reference(reference_name).join("greedy_b1.jsonl"));
+    let sentences = sentences(reference_name);
+    let mut checked = 0;
+    for (name, want) in &tensors {
+        let index: usize = name.trim_start_matches("logits.").parse().unwrap();
+        let ids = loaded.tokenizer.encode(&sentences[index]);
+        let input = Tensor::new(ids.as_slice(), &Device::Cpu).unwrap().unsqueeze(0).unwrap();
+        let mask = input.ones_like().unwrap();
+        let encoded = loaded.model.encode(&input, &mask).unwrap();
+        let mut state = loaded.model.start_decoding(&encoded, &mask, 1).unwrap();
+        let mut token = loaded.generation.decoder_start_token_id;
+        for step in 0..3 {
+            let logits = loaded.model.decode_step(&mut state, &Tensor::new(&[token], &Device::Cpu).unwrap()).unwrap();
+            let ours = logits.squeeze(0).unwrap().to_vec1::<f32>().unwrap();
+            let theirs = want.get(step).unwrap().to_vec1::<f32>().unwrap();
+            let worst = ours.iter().zip(&theirs).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+            assert!(worst <= 1e-4, "sentence {index} step {step}: logits differ by up to {worst}");
+            token = greedy[index].ids[step];
+        }
+        checked += 1;
+    }
+    assert!(checked >= 10, "only {checked} sentences have reference logits");
+}
+
+const MAIN: &str = "tiny-marian-hi-en";
+const VARIANT: &str = "tiny-marian-variant";
+
+#[test]
+fn tokenizer_matches_marian_tokenizer() {
+    check_tokenizer(MAIN, MAIN);
+}
+
+#[test]
+fn variant_tokenizer_matches_marian_tokenizer() {
+    check_tokenizer(VARIANT, VARIANT);
+}
+
+#[test]
+fn greedy_batch_1_matches_transformers() {
+    check_run(MAIN, MAIN, "greedy_b1", 1, 1);
+}
+
+#[test]
+fn greedy_batch_8_matches_transformers() {
+    check_run(MAIN, MAIN, "greedy_b8", 1, 8);
+}
+
+#[test]
+fn beam_4_batch_1_matches_transformers() {
+    check_run(MAIN, MAIN, "beam4_b1", 4, 1);
+}
+
+#[test]
+fn beam_4_batch_8_matches_transformers() {
+    check_run(MAIN, MAIN, "beam4_b8", 4, 8);
+}
+
+#[test]
+fn first_logits_match_transformers() {
+    check_logits(MAIN, MAIN);
+}
+
+#[test]
+fn variant_greedy_matches_transformers() {
+    check_run(VARIANT, VARIANT, "greedy_b1", 1, 1);
+    check_run(VARIANT, VARIANT, "greedy_b8", 1, 8);
+}
+
+#[test]
+fn variant_beam_matches_transformers() {
+    check_run(VARIANT, VARIANT, "beam4_b1", 4, 1);
+    check_run(VARIANT, VARIANT, "beam4_b8", 4, 8);
+}
+
+#[test]
+fn variant_first_logits_match_transformers() {
+    check_logits(VARIANT, VARIANT);
+}
+
+#[test]
+fn pytorch_bin_gives_the_same_translations_as_safetensors() {
+    check_run("tiny-marian-hi-en-bin", MAIN, "greedy_b8", 1, 8);
+    check_run("tiny-marian-hi-en-bin", MAIN, "beam4_b8", 4, 8);
+}

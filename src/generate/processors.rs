@@ -1,0 +1,144 @@
+//! Logits processors with `transformers`' semantics, applied to one row of scores given the tokens that
+//! row has so far (the decoder start token included), in `transformers`' order.
+
+use super::GenerationOptions;
+
+/// Applies every active processor to `scores` (logits for greedy, log-probabilities for beam search).
+pub(super) fn process(scores: &mut [f32], history: &[u32], options: &GenerationOptions) {
+    let cur_len = history.len();
+    if options.repetition_penalty != 1.0 {
+        repetition_penalty(scores, history, options.repetition_penalty);
+    }
+    if options.no_repeat_ngram_size > 0 {
+        no_repeat_ngram(scores, history, options.no_repeat_ngram_size);
+    }
+    for bad in &options.bad_words_ids {
+        ban_sequence(scores, history, bad);
+    }
+    if cur_len < options.min_length {
+        ban(scores, &options.eos_token_ids);
+    }
+    if cur_len.saturating_sub(1) < options.min_new_tokens {
+        ban(scores, &options.eos_token_ids);
+    }
+    if let Some(bos) = options.forced_bos_token_id {
+        if cur_len == 1 {
+            force(scores, &[bos]);
+        }
+    }
+    if let Some(eos) = &options.forced_eos_token_id {
+        if cur_len + 1 == options.max_length {
+            force(scores, eos);
+        }
+    }
+}
+
+fn ban(scores: &mut [f32], tokens: &[u32]) {
+    for &token in tokens {
+        if let Some(score) = scores.get_mut(token as usize) {
+            *score = f32::NEG_INFINITY;
+        }
+    }
+}
+
+/// Every score -inf but `tokens`, which get 0.
+fn force(scores: &mut [f32], tokens: &[u32]) {
+    scores.fill(f32::NEG_INFINITY);
+    for &token in tokens {
+        if let Some(score) = scores.get_mut(token as usize) {
+            *score = 0.0;
+        }
+    }
+}
+
+/// `RepetitionPenaltyLogitsProcessor`: scores of tokens already present are divided by the penalty when
+/// positive, multiplied when negative.
+fn repetition_penalty(scores: &mut [f32], history: &[u32], penalty: f32) {
+    let mut seen = history.to_vec();
+    seen.sort_unstable();
+    seen.dedup();
+    for token in seen {
+        if let Some(score) = scores.get_mut(token as usize) {
+            *score = if *score < 0.0 { *score * penalty } else { *score / penalty };
+        }
+    }
+}
+
+/// `NoRepeatNGramLogitsProcessor`: bans every token that would complete an n-gram already in `history`.
+fn no_repeat_ngram(scores: &mut [f32], history: &[u32], n: usize) {
+    let len = history.len();
+    if len < n {
+        return;
+    }
+    let prefix = &history[len + 1 - n..];
+    for window in history.windows(n) {
+        if &window[..n - 1] == prefix {
+            ban(scores, &window[n - 1..]);
+        }
+    }
+}
+
+/// `NoBadWordsLogitsProcessor`: bans the last token of `sequence` when `history` ends with the rest.
+fn ban_sequence(scores: &mut [f32], history: &[u32], sequence: &[u32]) {
+    if let Some((last, prefix)) = sequence.split_last() {
+        if history.ends_with(prefix) {
+            ban(scores, &[*last]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options() -> GenerationOptions {
+        GenerationOptions { eos_token_ids: vec![0], max_length: 10, ..GenerationOptions::default() }
+    }
+
+    #[test]
+    fn no_repeat_ngram_bans_completions() {
+        let mut scores = vec![0.0; 5];
+        // history 4 1 2 3 1: bigram (1, 2) seen, so after 1 the token 2 is banned.
+        no_repeat_ngram(&mut scores, &[4, 1, 2, 3, 1], 2);
+        assert_eq!(scores, vec![0.0, 0.0, f32::NEG_INFINITY, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn repetition_penalty_pushes_seen_tokens_down() {
+        let mut scores = vec![2.0, -2.0, 2.0];
+        repetition_penalty(&mut scores, &[0, 1, 1], 2.0);
+        assert_eq!(scores, vec![1.0, -4.0, 2.0]);
+    }
+
+    #[test]
+    fn forced_eos_at_the_last_position() {
+        let options = GenerationOptions { forced_eos_token_id: Some(vec![0]), ..options() };
+        let mut scores = vec![1.0; 4];
+        process(&mut scores, &[3; 9], &options);
+        assert_eq!(scores, vec![0.0, f32::NEG_INFINITY, f32::NEG_INFINITY, f32::NEG_INFINITY]);
+        let mut scores = vec![1.0; 4];
+        process(&mut scores, &[3; 8], &options);
+        assert_eq!(scores, vec![1.0; 4]);
+    }
+
+    #[test]
+    fn min_length_counts_the_start_token() {
+        let options = GenerationOptions { min_length: 3, ..options() };
+        let mut scores = vec![1.0; 2];
+        process(&mut scores, &[5, 5], &options);
+        assert_eq!(scores[0], f32::NEG_INFINITY);
+        let mut scores = vec![1.0; 2];
+        process(&mut scores, &[5, 5, 5], &options);
+        assert_eq!(scores[0], 1.0);
+    }
+
+    #[test]
+    fn bad_word_sequences_need_their_prefix() {
+        let mut scores = vec![0.0; 4];
+        ban_sequence(&mut scores, &[1, 2], &[2, 3]);
+        assert_eq!(scores[3], f32::NEG_INFINITY);
+        let mut scores = vec![0.0; 4];
+        ban_sequence(&mut scores, &[1, 1], &[2, 3]);
+        assert_eq!(scores[3], 0.0);
+    }
+}

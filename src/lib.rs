@@ -1,0 +1,45 @@
+//! anuvad: translate Hindi news articles into English with Hugging Face translation models, run by
+//! our own encoder-decoder implementation on [candle](https://github.com/huggingface/candle).
+//!
+//! The main type is [`Translator`]: load a model from the Hugging Face Hub or a local directory, then
+//! translate sentences or whole documents. A [`Document`] keeps every source sentence aligned with its
+//! translation (byte spans into the input, scores) and renders as text, JSONL, TSV or Markdown.
+//! [`segment`] is the sentence segmenter on its own.
+//!
+//! ```
+//! use anuvad::{Format, Translator};
+//!
+//! # fn main() -> anuvad::Result<()> {
+//! // Any hub id works (the default is Helsinki-NLP/opus-mt-hi-en); here a tiny local test model.
+//! let translator = Translator::builder()
+//!     .model(concat!(env!("CARGO_MANIFEST_DIR"), "/models/tiny-marian-hi-en"))
+//!     .beam_size(2)
+//!     .build()?;
+//! let document = translator.translate_document("पहला वाक्य। दूसरा वाक्य।\nनया अनुच्छेद।")?;
+//! assert_eq!(document.paragraphs.len(), 2);
+//! for (paragraph, sentence, aligned) in document.sentences() {
+//!     println!("{paragraph}.{sentence} {} => {}", aligned.source, aligned.translation);
+//! }
+//! let jsonl = document.render(Format::Jsonl);
+//! assert_eq!(jsonl.lines().count(), 3);
+//! # Ok(())
+//! # }
+//! ```
+#![deny(missing_docs)]
+
+mod config;
+mod document;
+pub mod error;
+mod generate;
+mod hub;
+mod loader;
+mod model;
+pub mod segment;
+mod tokenizer;
+mod translator;
+
+pub use document::{AlignedSentence, Document, Format, TranslatedParagraph};
+pub use error::{Error, Result};
+pub use hub::DEFAULT_MODEL;
+pub use segment::{segment, Paragraph, Sentence};
+pub use translator::{Device, Translation, Translator, TranslatorBuilder};

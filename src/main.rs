@@ -1,0 +1,27 @@
+//! The `anuvad` command: a thin shell over the `anuvad` library.
+//!
+//! Exit codes: 0 success; 1 an input could not be used (unreadable, not UTF-8) or, in `batch`, a file
+//! failed; 2 a fatal error (bad usage, model unavailable or broken).
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = cli::Args::parse();
+    match cli::run(args) {
+        Ok(code) => code,
+        Err(error) => {
+            // Broken pipe (e.g. `anuvad translate a.txt | head`) is not an error.
+            if error.chain().any(|cause| {
+                cause.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            }) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("anuvad: {error:#}");
+            ExitCode::from(cli::exit_code(&error))
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! Building blocks shared by the encoder-decoder architectures: attention with caches, feed-forward
+//! blocks, activations and sinusoidal positions.
+
+use candle_core::{DType, Device, Module, Tensor};
+use candle_nn::{Linear, VarBuilder};
+
+use crate::error::Result;
+
+/// The activations `transformers` names in `activation_function` (its `ACT2FN` table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Activation {
+    /// `gelu`: the exact (erf) form.
+    Gelu,
+    /// `gelu_new`, `gelu_fast`, `gelu_pytorch_tanh`: the tanh approximation.
+    GeluTanh,
+    Relu,
+    /// `swish` / `silu`.
+    Silu,
+}
+
+impl Activation {
+    /// The activation of a `transformers` name, if it is one we implement.
+    pub(crate) fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "gelu" => Activation::Gelu,
+            "gelu_new" | "gelu_fast" | "gelu_pytorch_tanh" => Activation::GeluTanh,
+            "relu" => Activation::Relu,
+            "swish" | "silu" => Activation::Silu,
+            _ => return None,
+        })
+    }
+
+    fn forward(self, x: &Tensor) -> candle_core::Result<Tensor> {
+        match self {
+            Activation::Gelu => x.gelu_erf(),
+            Activation::GeluTanh => x.gelu(),
+            Activation::Relu => x.relu(),
+            Activation::Silu => x.silu(),
+        }
+    }
+}
+
+/// Multi-head attention with separate query/key/value projections (`q_proj`, `k_proj`, `v_proj`,
+/// `out_proj`, all with bias), as in BART-family models.
+pub(crate) struct Attention {
+    q_proj: Linear,
+    k_proj: Linear,
+    v_proj: Linear,
+    out_proj: Linear,
+    heads: usize,
+    head_dim: usize,
+    scaling: f64,
+}
+
+impl Attention {
+    pub(crate) fn new(d_model: usize, heads: usize, vb: VarBuilder) -> candle_core::Result<Self> {
+        let head_dim = d_model / heads;
+        Ok(Attention {
+            q_proj: candle_nn::linear(d_model, d_model, vb.pp("q_proj"))?,
+            k_proj: candle_nn::linear(d_model, d_model, vb.pp("k_proj"))?,
+            v_proj: candle_nn::linear(d_model, d_model, vb.pp("v_proj"))?,
+            out_proj: candle_nn::linear(d_model, d_model, vb.pp("out_proj"))?,
+            heads,
+            head_dim,
+            scaling: (head_dim as f64).powf(-0.5),
+        })
+    }
+
+    /// `[batch, len, d_model]` -> `[batch, heads, len, head_dim]`.
+    fn split_heads(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        let (batch, len, _) = x.dims3()?;
+        x.reshape((batch, len, self.heads, self.head_dim))?.transpose(1, 2)?.contiguous()
+    }
+
+    /// Keys and values of `x` (`[batch, len, d_model]`), split into heads.
+    pub(crate) fn keys_values(&self, x: &Tensor) -> candle_core::Result<(Tensor, Tensor)> {
+        Ok((self.split_heads(&self.k_proj.forward(x)?)?, self.split_heads(&self.v_proj.forward(x)?)?))
+    }
+
+    /// Attends from `x` (`[batch, len, d_model]`) to `keys`/`values` (`[batch, heads, kv_len, head_dim]`),
+    /// with an optional additive mask broadcastable to `[batch, heads, len, kv_len]`.
+    pub(crate) fn attend(
+        &self,
+        x: &Tensor,
+        keys: &Tensor,
+        values: &Tensor,
+        mask: Option<&Tensor>,
+    ) -> candle_core::Result<Tensor> {
+        let (batch, len, d_model) = x.dims3()?;
+        let queries = self.split_heads(&(self.q_proj.forward(x)? * self.scaling)?)?;
+        let mut scores = queries.matmul(&keys.t()?)?;
+        if let Some(mask) = mask {
+            scores = scores.broadcast_add(mask)?;
+        }
+        let weights = candle_nn::ops::softmax_last_dim(&scores)?;
+        let context = weights.matmul(values)?.transpose(1, 2)?.reshape((batch, len, d_model))?;
+        self.out_proj.forward(&context)
+    }
+}
+
+/// The position-wise feed-forward block `fc2(act(fc1(x)))`.
+pub(crate) struct FeedForward {
+    fc1: Linear,
+    fc2: Linear,
+    activation: Activation,
+}
+
+impl FeedForward {
+    pub(crate) fn new(
+        d_model: usize,
+        ffn_dim: usize,
+        activation: Activation,
+        vb: &VarBuilder,
+    ) -> candle_core::Result<Self> {
+        Ok(FeedForward {
+            fc1: candle_nn::linear(d_model, ffn_dim, vb.pp("fc1"))?,
+            fc2: candle_nn::linear(ffn_dim, d_model, vb.pp("fc2"))?,
+            activation,
+        })
+    }
+
+    pub(crate) fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        self.fc2.forward(&self.activation.forward(&self.fc1.forward(x)?)?)
+    }
+}
+
+/// The caches of one decoder layer: self-attention keys/values of the tokens fed so far, and the
+/// cross-attention keys/values of the encoder output (computed once).
+pub(crate) struct LayerCache {
+    pub(crate) self_keys: Option<Tensor>,
+    pub(crate) self_values: Option<Tensor>,
+    pub(crate) cross_keys: Tensor,
+    pub(crate) cross_values: Tensor,
+}
+
+impl LayerCache {
+    pub(crate) fn select_rows(&mut self, rows: &Tensor) -> Result<()> {
+        self.reorder_self_attention(rows)?;
+        self.cross_keys = self.cross_keys.index_select(rows, 0)?;
+        self.cross_values = self.cross_values.index_select(rows, 0)?;
+        Ok(())
+    }
+
+    pub(crate) fn reorder_self_attention(&mut self, rows: &Tensor) -> Result<()> {
+        if let Some(keys) = &self.self_keys {
+            self.self_keys = Some(keys.index_select(rows, 0)?);
+        }
+        if let Some(values) = &self.self_values {
+            self.self_values = Some(values.index_select(rows, 0)?);
+        }
+        Ok(())
+    }
+
+    /// Appends this step's keys/values and returns the whole cache.
+    pub(crate) fn append(&mut self, keys: Tensor, values: Tensor) -> candle_core::Result<(Tensor, Tensor)> {
+        let keys = match &self.self_keys {
+            Some(cached) => Tensor::cat(&[cached, &keys], 2)?,
+            None => keys,
+        };
+        let values = match &self.self_values {
+            Some(cached) => Tensor::cat(&[cached, &values], 2)?,
+            None => values,
+        };
+        self.self_keys = Some(keys.clone());
+        self.self_values = Some(values.clone());
+        Ok((keys, values))
+    }
+}
+
+/// Sinusoidal position table `[positions, dim]`, sin features in the first half and cos in the second
+/// (Marian's layout). Computed in f64 like `transformers` (numpy) and rounded to f32 once.
+pub(crate) fn sinusoidal_positions(positions: usize, dim: usize, device: &Device) -> candle_core::Result<Tensor> {
+    let half = dim.div_ceil(2);
+    let mut table = vec![0f32; positions * dim];
+    for pos in 0..positions {
+        let row = &mut table[pos * dim..(pos + 1) * dim];
+        for j in 0..dim {
+            let angle = pos as f64 / 10000f64.powf(2.0 * (j / 2) as f64 / dim as f64);
+            // Even j feed the sin half, odd j the cos half (numpy's [0::2] and [1::2]).
+            if j % 2 == 0 {
+                row[j / 2] = angle.sin() as f32;
+            } else {
+                row[half + j / 2] = angle.cos() as f32;
+            }
+        }
+    }
+    Tensor::from_vec(table, (positions, dim), device)
+}
+
+/// Additive attention mask `[batch, 1, 1, len]` from a `[batch, len]` 0/1 mask: 0 where 1, -inf where 0.
+pub(crate) fn additive_mask(attention_mask: &Tensor) -> candle_core::Result<Tensor> {
+    let (batch, len) = attention_mask.dims2()?;
+    let zeros = Tensor::zeros((batch, len), DType::F32, attention_mask.device())?;
+    let blocked = Tensor::full(f32::NEG_INFINITY, (batch, len), attention_mask.device())?;
+    attention_mask.ne(0u32)?.where_cond(&zeros, &blocked)?.reshape((batch, 1, 1, len))
+}
+
+/// Layer norm over the last dimension with `transformers`' default epsilon.
+pub(crate) fn layer_norm(size: usize, vb: VarBuilder) -> candle_core::Result<candle_nn::LayerNorm> {
+    candle_nn::layer_norm(size, 1e-5, vb)
+}
+
+/// `x @ weight^T + bias` for a `[rows, d]` input and a `[vocab, d]` weight, as f32 logits.
+pub(crate) fn project_to_vocab(x: &Tensor, weight: &Tensor, bias: &Tensor) -> candle_core::Result<Tensor> {
+    x.matmul(&weight.t()?)?.broadcast_add(bias)?.to_dtype(DType::F32)
+}

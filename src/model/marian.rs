@@ -1,0 +1,223 @@
+//! MarianMT (`model_type: marian`): post-norm encoder-decoder with sinusoidal positions, as
+//! `transformers`' `MarianMTModel`.
+//!
+//! Unlike candle-transformers' Marian, the encoder masks padding (batches of different lengths give the
+//! same result as one sentence alone), the decoder masks padding in cross-attention, the cross-attention
+//! keys/values are computed once per input, and no cache outlives one call to the generation loop.
+
+use std::path::Path;
+
+use candle_core::{Device, Module, Tensor};
+use candle_nn::{Embedding, LayerNorm, VarBuilder};
+
+use super::layers::{self, Activation, Attention, FeedForward, LayerCache};
+use super::{DecoderState, Seq2SeqModel};
+use crate::config::MarianConfig;
+use crate::error::{Error, Result};
+
+struct EncoderLayer {
+    self_attn: Attention,
+    self_attn_layer_norm: LayerNorm,
+    ffn: FeedForward,
+    final_layer_norm: LayerNorm,
+}
+
+impl EncoderLayer {
+    fn new(cfg: &MarianConfig, activation: Activation, vb: VarBuilder) -> candle_core::Result<Self> {
+        let d = cfg.d_model;
+        Ok(EncoderLayer {
+            self_attn: Attention::new(d, cfg.encoder_attention_heads, vb.pp("self_attn"))?,
+            self_attn_layer_norm: layers::layer_norm(d, vb.pp("self_attn_layer_norm"))?,
+            ffn: FeedForward::new(d, cfg.encoder_ffn_dim, activation, &vb)?,
+            final_layer_norm: layers::layer_norm(d, vb.pp("final_layer_norm"))?,
+        })
+    }
+
+    fn forward(&self, x: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
+        let (keys, values) = self.self_attn.keys_values(x)?;
+        let attended = self.self_attn.attend(x, &keys, &values, Some(mask))?;
+        let x = self.self_attn_layer_norm.forward(&(x + attended)?)?;
+        self.final_layer_norm.forward(&(&x + self.ffn.forward(&x)?)?)
+    }
+}
+
+struct DecoderLayer {
+    self_attn: Attention,
+    self_attn_layer_norm: LayerNorm,
+    encoder_attn: Attention,
+    encoder_attn_layer_norm: LayerNorm,
+    ffn: FeedForward,
+    final_layer_norm: LayerNorm,
+}
+
+impl DecoderLayer {
+    fn new(cfg: &MarianConfig, activation: Activation, vb: VarBuilder) -> candle_core::Result<Self> {
+        let d = cfg.d_model;
+        Ok(DecoderLayer {
+            self_attn: Attention::new(d, cfg.decoder_attention_heads, vb.pp("self_attn"))?,
+            self_attn_layer_norm: layers::layer_norm(d, vb.pp("self_attn_layer_norm"))?,
+            encoder_attn: Attention::new(d, cfg.decoder_attention_heads, vb.pp("encoder_attn"))?,
+            encoder_attn_layer_norm: layers::layer_norm(d, vb.pp("encoder_attn_layer_norm"))?,
+            ffn: FeedForward::new(d, cfg.decoder_ffn_dim, activation, &vb)?,
+            final_layer_norm: layers::layer_norm(d, vb.pp("final_layer_norm"))?,
+        })
+    }
+
+    /// One decoding step for `x` (`[rows, 1, d_model]`).
+    fn step(&self, x: &Tensor, cache: &mut LayerCache, cross_mask: &Tensor) -> candle_core::Result<Tensor> {
+        let (keys, values) = self.self_attn.keys_values(x)?;
+        let (keys, values) = cache.append(keys, values)?;
+        let attended = self.self_attn.attend(x, &keys, &values, None)?;
+        let x = self.self_attn_layer_norm.forward(&(x + attended)?)?;
+        let crossed =
+            self.encoder_attn.attend(&x, &cache.cross_keys, &cache.cross_values, Some(cross_mask))?;
+        let x = self.encoder_attn_layer_norm.forward(&(&x + crossed)?)?;
+        self.final_layer_norm.forward(&(&x + self.ffn.forward(&x)?)?)
+    }
+}
+
+/// A loaded Marian model.
+pub(crate) struct Marian {
+    encoder_embed: Embedding,
+    decoder_embed: Embedding,
+    embed_scale: f64,
+    positions: Tensor,
+    encoder_layers: Vec<EncoderLayer>,
+    decoder_layers: Vec<DecoderLayer>,
+    lm_head: Tensor,
+    final_logits_bias: Tensor,
+    max_positions: usize,
+    device: Device,
+}
+
+impl Marian {
+    /// Builds the model from `config.json` (already parsed) and a weights file.
+    pub(crate) fn load(cfg: &MarianConfig, vb: VarBuilder, weights_path: &Path) -> Result<Self> {
+        let bad = |e: candle_core::Error| Error::bad_file(weights_path, e);
+        let activation = Activation::from_name(&cfg.activation_function).ok_or_else(|| {
+            Error::InvalidInput(format!("unsupported activation_function `{}`", cfg.activation_function))
+        })?;
+        // MarianMTModel checkpoints name everything under `model.`; a bare MarianModel does not.
+        let vb = if vb.contains_tensor("model.encoder.layers.0.fc1.weight") { vb.pp("model") } else { vb };
+        let d = cfg.d_model;
+        let decoder_vocab = cfg.decoder_vocab_size();
+        let get_first = |names: &[&str], rows: usize| -> Result<Tensor> {
+            for name in names {
+                if vb.contains_tensor(name) {
+                    return vb.get((rows, d), name).map_err(bad);
+                }
+            }
+            Err(Error::bad_file(weights_path, format!("no tensor named {}", names.join(" or "))))
+        };
+        let (encoder_weight, decoder_weight) = if cfg.share_encoder_decoder_embeddings {
+            let shared = get_first(
+                &["shared.weight", "encoder.embed_tokens.weight", "decoder.embed_tokens.weight"],
+                cfg.vocab_size,
+            )?;
+            (shared.clone(), shared)
+        } else {
+            (
+                get_first(&["encoder.embed_tokens.weight"], cfg.vocab_size)?,
+                get_first(&["decoder.embed_tokens.weight"], decoder_vocab)?,
+            )
+        };
+        let output_vocab = if cfg.share_encoder_decoder_embeddings { cfg.vocab_size } else { decoder_vocab };
+        let lm_head = if cfg.tie_word_embeddings {
+            decoder_weight.clone()
+        } else {
+            vb.root().get((output_vocab, d), "lm_head.weight").map_err(bad)?
+        };
+        let final_logits_bias = if vb.root().contains_tensor("final_logits_bias") {
+            vb.root().get((1, output_vocab), "final_logits_bias").map_err(bad)?.reshape(output_vocab)?
+        } else {
+            Tensor::zeros(output_vocab, vb.dtype(), vb.device())?
+        };
+        let encoder_layers = (0..cfg.encoder_layers)
+            .map(|i| EncoderLayer::new(cfg, activation, vb.pp("encoder.layers").pp(i)))
+            .collect::<candle_core::Result<Vec<_>>>()
+            .map_err(bad)?;
+        let decoder_layers = (0..cfg.decoder_layers)
+            .map(|i| DecoderLayer::new(cfg, activation, vb.pp("decoder.layers").pp(i)))
+            .collect::<candle_core::Result<Vec<_>>>()
+            .map_err(bad)?;
+        let positions =
+            layers::sinusoidal_positions(cfg.max_position_embeddings, d, vb.device())?.to_dtype(vb.dtype())?;
+        Ok(Marian {
+            encoder_embed: Embedding::new(encoder_weight, d),
+            decoder_embed: Embedding::new(decoder_weight, d),
+            embed_scale: if cfg.scale_embedding { (d as f64).sqrt() } else { 1.0 },
+            positions,
+            encoder_layers,
+            decoder_layers,
+            lm_head,
+            final_logits_bias,
+            max_positions: cfg.max_position_embeddings,
+            device: vb.device().clone(),
+        })
+    }
+}
+
+impl Seq2SeqModel for Marian {
+    fn encode(&self, input_ids: &Tensor, attention_mask: &Tensor) -> Result<Tensor> {
+        let (_, len) = input_ids.dims2()?;
+        let embedded = (self.encoder_embed.forward(input_ids)? * self.embed_scale)?;
+        let mut x = embedded.broadcast_add(&self.positions.narrow(0, 0, len)?)?;
+        let mask = layers::additive_mask(attention_mask)?.to_dtype(x.dtype())?;
+        for layer in &self.encoder_layers {
+            x = layer.forward(&x, &mask)?;
+        }
+        Ok(x)
+    }
+
+    fn start_decoding(&self, encoder_output: &Tensor, attention_mask: &Tensor, copies: usize) -> Result<DecoderState> {
+        let rows = encoder_output.dim(0)?;
+        let expand = Tensor::from_vec(
+            (0..rows as u32).flat_map(|row| std::iter::repeat_n(row, copies)).collect::<Vec<_>>(),
+            rows * copies,
+            &self.device,
+        )?;
+        let mask = layers::additive_mask(attention_mask)?.to_dtype(encoder_output.dtype())?;
+        let layers = self
+            .decoder_layers
+            .iter()
+            .map(|layer| {
+                let (keys, values) = layer.encoder_attn.keys_values(encoder_output)?;
+                let (keys, values) = if copies == 1 {
+                    (keys, values)
+                } else {
+                    (keys.index_select(&expand, 0)?, values.index_select(&expand, 0)?)
+                };
+                Ok(LayerCache { self_keys: None, self_values: None, cross_keys: keys, cross_values: values })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let cross_mask = if copies == 1 { mask } else { mask.index_select(&expand, 0)? };
+        Ok(DecoderState { layers, cross_mask, step: 0 })
+    }
+
+    fn decode_step(&self, state: &mut DecoderState, tokens: &Tensor) -> Result<Tensor> {
+        if state.step >= self.max_positions {
+            return Err(Error::InvalidInput(format!(
+                "the decoder cannot go past {} positions",
+                self.max_positions
+            )));
+        }
+        let rows = tokens.dim(0)?;
+        let embedded = (self.decoder_embed.forward(tokens)? * self.embed_scale)?;
+        let position = self.positions.narrow(0, state.step, 1)?;
+        let mut x = embedded.broadcast_add(&position)?.reshape((rows, 1, ()))?;
+        for (layer, cache) in self.decoder_layers.iter().zip(state.layers.iter_mut()) {
+            x = layer.step(&x, cache, &state.cross_mask)?;
+        }
+        state.step += 1;
+        let hidden = x.squeeze(1)?;
+        Ok(layers::project_to_vocab(&hidden, &self.lm_head, &self.final_logits_bias)?)
+    }
+
+    fn max_positions(&self) -> usize {
+        self.max_positions
+    }
+
+    fn device(&self) -> &Device {
+        &self.device
+    }
+}

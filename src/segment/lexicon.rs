@@ -1,0 +1,214 @@
+//! Word lists behind the segmentation rules: abbreviations, initials, clause-final verb forms,
+//! reporting verbs and sentence openers.
+//!
+//! The lists are curated by hand for Hindi news text. Where an entry comes from a public list, the list
+//! is named next to it:
+//! - Moses `nonbreaking_prefix.en` and `nonbreaking_prefix.hi`
+//!   (<https://github.com/moses-smt/mosesdecoder/tree/master/scripts/share/nonbreaking_prefixes>, LGPL):
+//!   English titles, "numeric only" prefixes, month names, and the Devanagari spellings of the Latin letter
+//!   names used as initials.
+//! - The other Devanagari abbreviations (titles, units, श्री., प्रो., सं., ई. ...) and all verb and
+//!   connective lists were collected by hand from Hindi news usage; they are not taken from a published list.
+//!
+//! All comparisons are exact and case-sensitive unless a function says otherwise.
+
+/// Devanagari abbreviations that take a period and never end a sentence (Hindi is verb-final, so an
+/// abbreviation is practically never the last word of a sentence). Dotted chains such as कि.मी. or वि.सं.
+/// are recognised by shape (see `rules`), so only single-segment forms are needed here.
+const HINDI_ABBREVIATIONS: &[&str] = &[
+    // Titles and honorifics: Dr, Shri, Smt, Sushri, Kumari, Professor, Pandit, late, Mohammad, Maulana,
+    // Engineer, Justice, Advocate.
+    "डॉ", "डा", "डॉं", "श्री", "श्रीमती", "सुश्री", "कु", "प्रो", "पं", "स्व", "मो", "मु", "मौ", "इं", "न्या", "एड",
+    // Money, numbering, pages, serials, era: rupees, number, samvat/sankhya, kramank, page, isvi.
+    "रु", "रू", "नं", "सं", "क्र", "पृ", "ई",
+    // Units: metre, gram, minute, hour, centimetre (single-segment spellings).
+    "मी", "ग्रा", "मि", "घं",
+    // Company forms: private, limited, company.
+    "प्रा", "लि", "कं",
+];
+
+/// Devanagari spellings of the Latin letter names, as used for initials and acronyms (ए. के. सिंह,
+/// एम.एस. धोनी). After Moses `nonbreaking_prefix.hi`, with the common variant spellings added.
+const HINDI_LETTER_NAMES: &[&str] = &[
+    "ए", "बी", "सी", "डी", "ई", "एफ", "ऐफ", "जी", "एच", "आई", "आइ", "जे", "के", "एल", "ऐल", "एम", "ऐम", "एन", "ऐन",
+    "ओ", "पी", "क्यू", "आर", "एस", "टी", "यू", "वी", "डब्ल्यू", "डब्लू", "एक्स", "ऐक्स", "वाई", "वाय", "जेड", "ज़ेड",
+    "ज़ैड",
+];
+
+/// Letter names that are also ordinary words able to end a sentence (आई "came", जी the honorific,
+/// पी "drank", ओ the vocative): initials only when next to another initial.
+const AMBIGUOUS_LETTER_NAMES: &[&str] = &["आई", "जी", "पी", "ओ"];
+
+/// Latin abbreviations that never end a sentence (titles before a name, `v.`/`vs.`, `e.g.`, `i.e.`, `Rs.`).
+/// After Moses `nonbreaking_prefix.en` (titles and "misc"), plus Indian-English Sh./Smt./Km.
+const LATIN_NEVER_FINAL: &[&str] = &[
+    "Adj", "Adm", "Adv", "Asst", "Bart", "Bldg", "Brig", "Capt", "Cmdr", "Col", "Comdr", "Cpl", "DR", "Dr",
+    "Drs", "Gen", "Gov", "Hon", "Hosp", "Insp", "Lt", "MM", "MR", "MRS", "MS", "Maj", "Messrs", "Mlle", "Mme",
+    "Mr", "Mrs", "Ms", "Msgr", "Mt", "Pfc", "Prof", "Pvt", "Rep", "Reps", "Rev", "Rt", "Sen", "Sens", "Sfc",
+    "Sgt", "Supt", "Surg", "Fr", "Pres", "Sh", "Shri", "Smt", "Km", "Kum", "Dt", "v", "vs", "Vs", "rev", "e.g",
+    "i.e", "cf", "viz", "Rs", "rs", "Ph", "approx", "Approx", "ca",
+];
+
+/// Latin abbreviations that are not sentence-final when a number follows (`No. 11`, `pp. 12`), after the
+/// "NUMERIC_ONLY" entries of Moses `nonbreaking_prefix.en`.
+const LATIN_BEFORE_NUMBER: &[&str] =
+    &["No", "no", "Nos", "nos", "Nr", "Art", "pp", "p", "Vol", "vol", "Fig", "fig", "Figs", "Sec", "Ch", "ch", "Ex"];
+
+/// Latin abbreviations that may end a sentence (`... in the U.S. The ...`, `... at 5 p.m. He ...`): not a
+/// boundary unless a typical sentence opener follows. Months after Moses `nonbreaking_prefix.en`.
+const LATIN_MAYBE_FINAL: &[&str] = &[
+    "etc", "Inc", "Ltd", "Co", "Corp", "Bros", "Jr", "Sr", "St", "Ave", "Blvd", "Rd", "Dept", "Univ", "Govt", "govt",
+    "Assn", "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec",
+];
+
+/// Latin dotted forms with a two-letter segment that are still abbreviations (the shape rule only accepts
+/// one-letter segments otherwise).
+pub(crate) const LATIN_DOTTED_EXTRA: &[&str] = &["Ph.D", "M.Sc", "B.Sc", "M.Ed", "B.Ed", "D.Litt", "Lt.Gen"];
+
+/// Words that typically open an English sentence; after a sentence-final-capable abbreviation
+/// (`U.S.`, `p.m.`, `etc.`) one of these means a new sentence.
+const ENGLISH_OPENERS: &[&str] = &[
+    "The", "A", "An", "He", "She", "It", "They", "We", "I", "You", "This", "That", "These", "Those", "There", "Their",
+    "His", "Her", "Its", "Our", "My", "Your", "In", "On", "At", "But", "And", "Or", "However", "So", "Yet", "If",
+    "When", "While", "After", "Before", "As", "Although", "Though", "Meanwhile", "Some", "Many", "Most", "All",
+    "Both", "Each", "Not", "For", "By", "With", "From", "To", "Then", "Now", "Also", "Still", "According", "What",
+    "Who", "Why", "How", "Where", "Earlier", "Later", "Police", "Officials",
+];
+
+/// Finite verb forms and auxiliaries that close a Hindi clause (Hindi is verb-final). Used to decide whether
+/// an ellipsis ends the sentence and whether an unpunctuated clause end is followed by a new sentence.
+const HINDI_CLAUSE_FINAL: &[&str] = &[
+    "है", "हैं", "था", "थे", "थी", "थीं", "हूँ", "हूं", "हो", "गया", "गई", "गए", "गयी", "गये", "गईं", "किया", "दिया",
+    "लिया", "दी", "ली", "हुआ", "हुई", "हुए", "हुईं", "चाहिए", "सकता", "सकती", "सकते", "सका", "सकी", "सके", "चुका",
+    "चुकी", "चुके", "नहीं", "पड़ा", "पड़ी", "पड़े", "रहा", "रही", "रहे",
+];
+
+/// Discourse connectives that open a new sentence and take a comma (हालांकि, ...). After a clause-final verb
+/// with no punctuation in between, "CONNECTIVE," starts a new sentence.
+const HINDI_SENTENCE_CONNECTIVES: &[&str] = &[
+    // Correlative partners (तब, तब से, वहीं, इसलिए, फिर भी after जब/जहाँ/क्योंकि/हालांकि ...) are left out on
+    // purpose: `जब ... होगा तब, ...` is one sentence.
+    "हालांकि", "हालाँकि", "तभी से", "इसके बाद", "उसके बाद", "इसके अलावा", "इसके साथ ही", "साथ ही", "अतः", "दरअसल",
+    "वास्तव में", "असल में", "अंततः", "आखिरकार", "आख़िरकार", "इस प्रकार", "इसी तरह", "इसी प्रकार", "उदाहरण के लिए",
+    "इसके विपरीत", "दूसरी ओर", "दूसरी तरफ", "बाद में", "फिलहाल", "फ़िलहाल", "नतीजतन", "परिणामस्वरूप", "फलस्वरूप",
+    "इसके बावजूद", "बहरहाल", "सबसे पहले",
+];
+
+/// Reporting verbs (Hindi and English). A short clause ending in one of them right after a closing quote
+/// continues the quoted sentence: `“क्या आप तैयार हैं?” उसने पूछा।`.
+const REPORTING_VERBS: &[&str] = &[
+    "कहा", "कहे", "कही", "कहा,", "पूछा", "पूछे", "पूछी", "बताया", "बताई", "बताए", "बोला", "बोली", "बोले", "बोलीं",
+    "लिखा", "जोड़ा", "दोहराया", "चिल्लाया", "चिल्लाई", "चिल्लाए", "चीखा", "चीखी", "चीखे", "पुकारा", "समझाया",
+    "कहना", "कहते", "कहती", "कहता", "पूछते", "पूछती", "पूछता", "बोलते", "बोलती", "बोलता", "बताते", "बताती", "बताता",
+    "said", "says", "asked", "asks", "added", "adds", "told", "replied", "explained", "noted", "wrote", "shouted",
+    "cried", "answered", "continued", "insisted", "stated", "declared", "announced", "remarked", "whispered",
+    "exclaimed", "argued", "claimed", "warned", "responded", "recalled", "joked", "admitted", "observed",
+    "tweeted", "laughed", "sighed",
+];
+
+/// Auxiliaries that may follow a reporting verb at the end of a reporting clause (कहा गया, कहा था).
+const REPORTING_AUXILIARIES: &[&str] =
+    &["है", "हैं", "था", "थे", "थी", "थीं", "गया", "गई", "गए", "जाता", "जाती", "जाते", "रहा", "रही", "रहे"];
+
+/// Is `word` a Devanagari abbreviation that never ends a sentence?
+pub(crate) fn is_hindi_abbreviation(word: &str) -> bool {
+    HINDI_ABBREVIATIONS.contains(&word)
+}
+
+/// Is `word` a Devanagari letter name (an initial when followed by a period)?
+pub(crate) fn is_hindi_letter_name(word: &str) -> bool {
+    HINDI_LETTER_NAMES.contains(&word)
+}
+
+/// Is `word` a letter name that is also a common sentence-final word?
+pub(crate) fn is_ambiguous_letter_name(word: &str) -> bool {
+    AMBIGUOUS_LETTER_NAMES.contains(&word)
+}
+
+/// Is `word` a Latin abbreviation that never ends a sentence?
+pub(crate) fn is_latin_never_final(word: &str) -> bool {
+    LATIN_NEVER_FINAL.contains(&word)
+}
+
+/// Is `word` a Latin abbreviation that is non-final before a number?
+pub(crate) fn is_latin_before_number(word: &str) -> bool {
+    LATIN_BEFORE_NUMBER.contains(&word)
+}
+
+/// Is `word` a Latin abbreviation that can end a sentence?
+pub(crate) fn is_latin_maybe_final(word: &str) -> bool {
+    LATIN_MAYBE_FINAL.contains(&word)
+}
+
+/// Is `word` a typical English sentence opener?
+pub(crate) fn is_english_opener(word: &str) -> bool {
+    ENGLISH_OPENERS.contains(&word)
+}
+
+/// Is `word` a reporting verb?
+pub(crate) fn is_reporting_verb(word: &str) -> bool {
+    REPORTING_VERBS.contains(&word)
+}
+
+/// Is `word` an auxiliary that can follow a reporting verb?
+pub(crate) fn is_reporting_auxiliary(word: &str) -> bool {
+    REPORTING_AUXILIARIES.contains(&word)
+}
+
+/// Does `word` look like a clause-final Hindi verb form: a listed auxiliary or finite form, or a future
+/// tense form (-एगा/-ेगी/-ेंगे/-ूँगा/-ोगे ...: गा/गी/गे after a vowel sign, nasal sign or independent vowel)?
+pub(crate) fn is_hindi_clause_final(word: &str) -> bool {
+    if HINDI_CLAUSE_FINAL.contains(&word) {
+        return true;
+    }
+    let Some(stem) = word.strip_suffix("गा").or_else(|| word.strip_suffix("गी")).or_else(|| word.strip_suffix("गे"))
+    else {
+        return false;
+    };
+    // At least one more letter before the ending, and the ending follows a vowel (sign) or nasal sign.
+    let mut chars = stem.chars().rev();
+    let (Some(last), Some(_)) = (chars.next(), chars.next()) else {
+        return false;
+    };
+    matches!(last, '\u{0901}' | '\u{0902}' | '\u{0947}' | '\u{0948}' | '\u{094B}' | '\u{0942}' | 'ए' | 'ओ' | 'ऊ')
+}
+
+/// If `words` (the next words of the text) start with a listed connective whose last word carries a
+/// comma, the number of words it spans.
+pub(crate) fn sentence_connective_len(words: &[&str]) -> Option<usize> {
+    HINDI_SENTENCE_CONNECTIVES.iter().find_map(|connective| {
+        let n = connective.split(' ').count();
+        let matches = words.len() >= n
+            && connective.split(' ').zip(words).enumerate().all(|(i, (part, word))| {
+                if i + 1 == n {
+                    word.strip_suffix(',') == Some(part)
+                } else {
+                    *word == part
+                }
+            });
+        matches.then_some(n)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn future_forms_are_clause_final() {
+        for word in ["करेगा", "होगी", "जाएंगे", "करूँगा", "करोगे", "है", "गया"] {
+            assert!(is_hindi_clause_final(word), "{word}");
+        }
+        for word in ["जिंदगी", "गा", "लोग", "आगे"] {
+            assert!(!is_hindi_clause_final(word), "{word}");
+        }
+    }
+
+    #[test]
+    fn connectives_need_their_comma() {
+        assert_eq!(sentence_connective_len(&["हालांकि,", "सर्दियों"]), Some(1));
+        assert_eq!(sentence_connective_len(&["तभी", "से,", "चीन"]), Some(2));
+        assert_eq!(sentence_connective_len(&["हालांकि", "वह"]), None);
+        assert_eq!(sentence_connective_len(&["तभी"]), None);
+    }
+}

@@ -1,0 +1,247 @@
+//! Splitting an article into paragraphs and sentences, with byte spans into the input.
+//!
+//! [`segment`] is rule-based and tuned for Hindi news text (with English words, names and quotations mixed
+//! in); plain English text segments well too. The conventions:
+//!
+//! 1. A sentence ends at । ॥ ? ! . or `|` used as a danda, or at a sentence-final ellipsis — not at the
+//!    period of an abbreviation (डॉ., रु., कि.मी., U.S., a.m., Dr.), an initial, a decimal, a URL or e-mail,
+//!    or a list number, and not where a reporting clause continues the sentence
+//!    (`“क्या आप तैयार हैं?” उसने पूछा।` is one sentence).
+//! 2. Closing quotes and brackets after the terminal mark stay with their sentence: `“...।”`.
+//! 3. A quotation holding several sentences is split inside; the first piece keeps the opening quote, the
+//!    last the closing one.
+//! 4. A line ending with a comma or colon continues on the next line (one paragraph); any other line break,
+//!    and every blank line, ends the sentence and the paragraph (headlines, bylines, list items).
+//! 5. A dateline at the start of a line (`सियोल: ...`) belongs to the first sentence.
+//!
+//! Whatever the input, the sentences' spans are non-empty, in order, non-overlapping, on `char`
+//! boundaries, without leading or trailing whitespace, and everything outside them is whitespace. The
+//! running time is linear in the input's length.
+//!
+//! ```
+//! let text = "सियोल: डॉ. किम ने कहा, “हम तैयार हैं। बातचीत होगी।”\nWith inputs from IANS";
+//! let paragraphs = anuvad::segment(text);
+//! let sentences: Vec<&str> =
+//!     paragraphs.iter().flat_map(|p| &p.sentences).map(|s| s.text(text)).collect();
+//! assert_eq!(sentences, ["सियोल: डॉ. किम ने कहा, “हम तैयार हैं।", "बातचीत होगी।”", "With inputs from IANS"]);
+//! ```
+
+use std::ops::Range;
+
+use serde::Serialize;
+
+mod lexicon;
+#[doc(hidden)]
+pub mod metric;
+mod rules;
+
+/// A paragraph: one line of the input, or several lines when a line ending with a comma or colon
+/// continues on the next. Never empty.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Paragraph {
+    /// Byte range in the input, from the start of the first sentence to the end of the last.
+    pub span: Range<usize>,
+    /// The paragraph's sentences, in order.
+    pub sentences: Vec<Sentence>,
+}
+
+/// One sentence: a non-empty byte range of the input with no leading or trailing whitespace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Sentence {
+    /// Byte range in the input.
+    pub span: Range<usize>,
+}
+
+impl Sentence {
+    /// The sentence's text within `input` (the text that was segmented). Returns `""` if the span does not
+    /// fit `input` (a sentence of another text).
+    pub fn text<'a>(&self, input: &'a str) -> &'a str {
+        input.get(self.span.clone()).unwrap_or("")
+    }
+}
+
+/// Splits `text` into paragraphs and sentences.
+///
+/// See the [module documentation](self) for the conventions. Never panics; linear time.
+pub fn segment(text: &str) -> Vec<Paragraph> {
+    let mut paragraphs = Vec::new();
+    let mut tokens = Vec::new();
+    let mut cuts = Vec::new();
+    for span in paragraph_spans(text) {
+        let sentences = split_paragraph(text, span, &mut tokens, &mut cuts);
+        if let (Some(first), Some(last)) = (sentences.first(), sentences.last()) {
+            let span = first.span.start..last.span.end;
+            paragraphs.push(Paragraph { span, sentences });
+        }
+    }
+    paragraphs
+}
+
+/// Line terminators: LF, CR (CRLF counts once), VT, FF, NEL, LINE SEPARATOR, PARAGRAPH SEPARATOR.
+fn is_line_break(c: char) -> bool {
+    matches!(c, '\n' | '\r' | '\u{0B}' | '\u{0C}' | '\u{85}' | '\u{2028}' | '\u{2029}')
+}
+
+/// A line whose last character is one of these continues on the next line.
+fn continues_on_next_line(c: char) -> bool {
+    matches!(c, ',' | ':' | '，' | '：')
+}
+
+/// The lines of `text` (byte ranges without their terminators).
+fn lines(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
+    let mut start = 0;
+    let mut chars = text.char_indices().peekable();
+    std::iter::from_fn(move || {
+        while let Some((i, c)) = chars.next() {
+            if is_line_break(c) {
+                let line = start..i;
+                start = i + c.len_utf8();
+                if c == '\r' && chars.next_if(|&(_, next)| next == '\n').is_some() {
+                    start += 1;
+                }
+                return Some(line);
+            }
+        }
+        if start < text.len() {
+            let line = start..text.len();
+            start = text.len();
+            return Some(line);
+        }
+        None
+    })
+}
+
+/// The paragraphs' byte ranges, trimmed: a non-blank line, joined with the following line while it ends
+/// with a comma or colon and the following line is not blank.
+fn paragraph_spans(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
+    let mut lines = lines(text);
+    std::iter::from_fn(move || {
+        let mut open: Option<Range<usize>> = None;
+        for line in lines.by_ref() {
+            let Some(content) = text.get(line.clone()) else { continue };
+            let trimmed = content.trim();
+            if trimmed.is_empty() {
+                if open.is_some() {
+                    return open;
+                }
+                continue;
+            }
+            let start = line.start + (content.len() - content.trim_start().len());
+            let end = start + trimmed.len();
+            let span = match open.take() {
+                Some(open) => open.start..end,
+                None => start..end,
+            };
+            if !trimmed.ends_with(continues_on_next_line) {
+                return Some(span);
+            }
+            open = Some(span);
+        }
+        open
+    })
+}
+
+/// The sentences of one paragraph (`span` is trimmed and non-empty).
+fn split_paragraph(
+    text: &str,
+    span: Range<usize>,
+    tokens: &mut Vec<Range<usize>>,
+    cuts: &mut Vec<usize>,
+) -> Vec<Sentence> {
+    let Some(paragraph) = text.get(span.clone()) else { return Vec::new() };
+    tokens.clear();
+    cuts.clear();
+    let mut token_start = None;
+    for (i, c) in paragraph.char_indices() {
+        match (c.is_whitespace(), token_start) {
+            (true, Some(start)) => {
+                tokens.push(span.start + start..span.start + i);
+                token_start = None;
+            }
+            (false, None) => token_start = Some(i),
+            _ => {}
+        }
+    }
+    if let Some(start) = token_start {
+        tokens.push(span.start + start..span.end);
+    }
+
+    let rules = rules::Rules { text, tokens };
+    let mut first = 0;
+    let mut list = false;
+    // While a bracketed group after a sentence end is skipped: the group's last token.
+    let mut group_end: Option<usize> = None;
+    for (k, token) in tokens.iter().enumerate() {
+        if k + 1 == tokens.len() {
+            if group_end.is_none() {
+                if let Some(token_text) = text.get(token.clone()) {
+                    rules::internal_cuts(token_text, token.start, cuts);
+                }
+            }
+            break;
+        }
+        let ends = match group_end {
+            Some(end) if k < end => continue,
+            Some(_) => {
+                group_end = None;
+                true
+            }
+            None => {
+                let Some(token_text) = text.get(token.clone()) else { continue };
+                if rules::internal_cuts(token_text, token.start, cuts) {
+                    first = usize::MAX;
+                    list = false;
+                }
+                rules.ends_sentence(k, first, &mut list)
+            }
+        };
+        if ends {
+            if let Some(end) = rules.bracket_group_after(k).filter(|_| group_end.is_none()) {
+                group_end = Some(end);
+                continue;
+            }
+            cuts.push(token.end);
+            first = k + 1;
+            list = false;
+        }
+    }
+    assemble(text, span, cuts)
+}
+
+/// Builds the sentences between the cut positions (increasing byte offsets inside `span`), trimmed; a
+/// piece without any letter (a stray `।`, a lone quote) joins the sentence before it, or after it when first.
+fn assemble(text: &str, span: Range<usize>, cuts: &[usize]) -> Vec<Sentence> {
+    let mut sentences: Vec<Sentence> = Vec::new();
+    let mut pending_start: Option<usize> = None;
+    let ends = cuts.iter().copied().chain(std::iter::once(span.end));
+    let mut start = span.start;
+    for end in ends {
+        if end <= start || end > span.end {
+            continue;
+        }
+        let Some(piece) = text.get(start..end) else { continue };
+        let trimmed = piece.trim();
+        let piece_start = start + (piece.len() - piece.trim_start().len());
+        let piece_end = piece_start + trimmed.len();
+        start = end;
+        if trimmed.is_empty() {
+            continue;
+        }
+        if !trimmed.chars().any(char::is_alphabetic) {
+            match sentences.last_mut() {
+                Some(previous) => previous.span.end = piece_end,
+                None => pending_start = pending_start.or(Some(piece_start)),
+            }
+            continue;
+        }
+        let sentence_start = pending_start.take().unwrap_or(piece_start);
+        sentences.push(Sentence { span: sentence_start..piece_end });
+    }
+    if let Some(start) = pending_start {
+        sentences.push(Sentence { span: start..span.end });
+    }
+    sentences
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,477 @@
+//! Sentence boundaries inside one paragraph.
+//!
+//! The paragraph is cut into whitespace-separated tokens. A sentence can end
+//! - at the end of a token whose trailing punctuation holds a terminal mark (। ॥ ? ! . … `|`), followed by
+//!   any closing quotes or brackets (they stay with the sentence): [`Rules::ends_sentence`];
+//! - inside a token, right after a danda (or `?`, `!`, `|` used as a danda) that is directly followed by the
+//!   next sentence's first letter or opening quote: `है।यह` ([`internal_cuts`]);
+//! - without punctuation, between a clause-final Hindi verb and a sentence connective with its comma:
+//!   `... होता है हालांकि, सर्दियों ...` ([`Rules::unpunctuated_boundary`]).
+//!
+//! Everything here works on bounded neighbourhoods of a token (the token, its neighbours, at most
+//! [`CLAUSE_LOOKAHEAD`] following tokens), so a paragraph is processed in linear time.
+
+use std::ops::Range;
+
+use super::lexicon as lx;
+
+/// How many tokens after a closing quote are searched for a reporting clause (`“...?” उसने पूछा।`).
+const CLAUSE_LOOKAHEAD: usize = 8;
+
+/// The longest bracketed group (in tokens) that attaches to the sentence before it.
+const BRACKET_GROUP_TOKENS: usize = 6;
+
+/// A terminal mark: a sentence may end after it.
+pub(super) fn is_terminal(c: char) -> bool {
+    is_strong_terminal(c) || is_question_or_exclamation(c) || matches!(c, '.' | '…' | '|')
+}
+
+/// Danda, double danda and the full stops of other scripts that are never abbreviation periods.
+fn is_strong_terminal(c: char) -> bool {
+    matches!(c, '।' | '॥' | '。' | '｡' | '۔')
+}
+
+/// Question and exclamation marks (ASCII, fullwidth, Arabic and the combined forms).
+fn is_question_or_exclamation(c: char) -> bool {
+    matches!(c, '?' | '!' | '‼' | '⁇' | '⁈' | '⁉' | '？' | '！' | '؟')
+}
+
+/// Closing quotes and brackets that stay with the sentence they close.
+fn is_closer(c: char) -> bool {
+    matches!(c, '”' | '’' | '"' | '\'' | '»' | '›' | ')' | ']' | '}' | '」' | '』' | '〉' | '》' | '）' | '］')
+}
+
+/// Closing quotation marks (a reporting clause may follow them).
+fn is_closing_quote(c: char) -> bool {
+    matches!(c, '”' | '’' | '"' | '\'' | '»' | '›' | '」' | '』')
+}
+
+/// Opening quotes and brackets.
+fn is_opener(c: char) -> bool {
+    matches!(c, '“' | '‘' | '"' | '\'' | '«' | '‹' | '(' | '[' | '{' | '「' | '『' | '〈' | '《' | '（' | '［' | '„')
+}
+
+/// ASCII `"` and `'` can open or close a quotation.
+fn is_straight_quote(c: char) -> bool {
+    matches!(c, '"' | '\'')
+}
+
+/// Devanagari block (letters, vowel signs, digits, dandas) and Devanagari Extended.
+pub(super) fn is_devanagari(c: char) -> bool {
+    matches!(c, '\u{0900}'..='\u{097F}' | '\u{A8E0}'..='\u{A8FF}')
+}
+
+/// A Devanagari letter or sign (not a danda or digit).
+fn is_devanagari_letter(c: char) -> bool {
+    is_devanagari(c) && !matches!(c, '।' | '॥' | '०'..='९' | '॰')
+}
+
+/// What a token starts with, after any opening quotes or brackets.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Start {
+    /// A cased upper-case letter (Latin, Greek, Cyrillic ...).
+    Upper,
+    /// A cased lower-case letter.
+    Lower,
+    /// A digit of any script.
+    Digit,
+    /// A Devanagari letter.
+    Devanagari,
+    /// Anything else (uncased letters of other scripts, symbols, nothing).
+    Other,
+}
+
+fn start_class(token: &str) -> Start {
+    match strip_openers(token).chars().next() {
+        Some(c) if c.is_uppercase() => Start::Upper,
+        Some(c) if c.is_lowercase() => Start::Lower,
+        Some(c) if c.is_numeric() => Start::Digit,
+        Some(c) if is_devanagari_letter(c) => Start::Devanagari,
+        _ => Start::Other,
+    }
+}
+
+fn strip_openers(s: &str) -> &str {
+    s.trim_start_matches(is_opener)
+}
+
+/// Splits a token into its body and its tail: the longest suffix of terminal marks and closers.
+fn split_tail(token: &str) -> (&str, &str) {
+    let body = token.trim_end_matches(|c| is_terminal(c) || is_closer(c));
+    (body, &token[body.len()..])
+}
+
+/// The word a token stands for: its body without opening quotes or brackets.
+fn word_of(token: &str) -> &str {
+    strip_openers(split_tail(token).0)
+}
+
+/// Cuts inside `token` (which starts at byte `start` of the text): after a danda-like mark that is directly
+/// followed by the next sentence's first letter or opening quote. Returns whether it cut.
+pub(super) fn internal_cuts(token: &str, start: usize, cuts: &mut Vec<usize>) -> bool {
+    let mut cut = false;
+    let mut prev: Option<char> = None;
+    let mut chars = token.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let splits = is_strong_terminal(c) || is_question_or_exclamation(c) || c == '|';
+        if !splits {
+            prev = Some(c);
+            continue;
+        }
+        let before = prev;
+        let (mut danda, mut question, mut pipe) = (is_strong_terminal(c), is_question_or_exclamation(c), c == '|');
+        let mut end = i + c.len_utf8();
+        let mut last = c;
+        while let Some(&(j, d)) = chars.peek() {
+            let after = token.get(j + d.len_utf8()..).and_then(|rest| rest.chars().next());
+            let takes = if is_terminal(d) {
+                true
+            } else if is_straight_quote(d) {
+                // A straight quote directly before a letter opens the next sentence.
+                !after.is_some_and(char::is_alphanumeric)
+            } else {
+                is_closer(d)
+            };
+            if !takes {
+                break;
+            }
+            danda |= is_strong_terminal(d);
+            question |= is_question_or_exclamation(d);
+            pipe |= d == '|';
+            end = j + d.len_utf8();
+            last = d;
+            chars.next();
+        }
+        prev = Some(last);
+        let Some(next) = token.get(end..).and_then(|rest| rest.chars().next()) else {
+            break;
+        };
+        let after_devanagari = before.is_some_and(is_devanagari);
+        let split = if danda {
+            next.is_alphabetic() || is_opener(next)
+        } else if question {
+            after_devanagari && (is_devanagari_letter(next) || is_opener(next))
+        } else {
+            pipe && after_devanagari && is_devanagari_letter(next)
+        };
+        if split {
+            cuts.push(start + end);
+            cut = true;
+        }
+    }
+    cut
+}
+
+/// The rules applied to one paragraph's tokens.
+pub(super) struct Rules<'t> {
+    /// The whole input.
+    pub(super) text: &'t str,
+    /// The paragraph's tokens (byte ranges into `text`, no whitespace inside, in order).
+    pub(super) tokens: &'t [Range<usize>],
+}
+
+impl<'t> Rules<'t> {
+    fn token(&self, k: usize) -> &'t str {
+        self.tokens.get(k).and_then(|range| self.text.get(range.clone())).unwrap_or("")
+    }
+
+    /// Does the sentence end after token `k` (which is not the paragraph's last)? `first` is the index of the
+    /// current sentence's first token; `list` is set while the sentence holds list numbers (`1. ... 2. ...`).
+    pub(super) fn ends_sentence(&self, k: usize, first: usize, list: &mut bool) -> bool {
+        let token = self.token(k);
+        let (body, tail) = split_tail(token);
+        let Some(last_terminal) = tail.char_indices().rev().find(|&(_, c)| is_terminal(c)) else {
+            return self.unpunctuated_boundary(k);
+        };
+        let quote_after = tail.get(last_terminal.0..).is_some_and(|rest| rest.chars().any(is_closing_quote));
+        let next = self.token(k + 1);
+        let next_start = start_class(next);
+        let (mut strong, mut question, mut pipe, mut dots, mut ellipsis) = (false, false, false, 0usize, false);
+        for c in tail.chars() {
+            strong |= is_strong_terminal(c);
+            question |= is_question_or_exclamation(c);
+            pipe |= c == '|';
+            ellipsis |= c == '…';
+            dots += usize::from(c == '.');
+        }
+        if strong || question {
+            // `Yahoo! and ...`: a lower-case word continues the sentence.
+            if !strong && next_start == Start::Lower {
+                return false;
+            }
+            return !(quote_after && self.reporting_clause_follows(k));
+        }
+        if pipe {
+            // `|` typed for a danda: only after Devanagari text (`है|`, `गया |`).
+            let context = match body.chars().rev().find(|&c| !is_closer(c)) {
+                Some(c) => Some(c),
+                None => k.checked_sub(1).and_then(|p| self.token(p).chars().rev().find(|&c| !is_closer(c))),
+            };
+            return context.is_some_and(is_devanagari) && !(quote_after && self.reporting_clause_follows(k));
+        }
+        if ellipsis || dots >= 2 {
+            return match next_start {
+                Start::Lower => false,
+                Start::Upper => true,
+                // Hindi is verb-final: after a verb the ellipsis ends the sentence (`हो गया…`), after
+                // anything else it is a pause (`हालात... बेहद गंभीर हैं`).
+                _ => {
+                    let word = strip_openers(body);
+                    let word = if word.is_empty() && k > 0 { word_of(self.token(k - 1)) } else { word };
+                    lx::is_hindi_clause_final(word)
+                }
+            };
+        }
+        // A single period. If a closer stands between word and period (`(KV62).`), it is a full stop.
+        if !tail.starts_with('.') {
+            return next_start != Start::Lower;
+        }
+        let closed = tail.len() > 1;
+        self.period_ends_sentence(k, body, first, list, (next, next_start), closed)
+    }
+
+    /// The period after `body` (token `k`): abbreviation, initial, list number, or full stop?
+    fn period_ends_sentence(
+        &self,
+        k: usize,
+        body: &str,
+        first: usize,
+        list: &mut bool,
+        (next, next_start): (&str, Start),
+        closed: bool,
+    ) -> bool {
+        let full_stop = next_start != Start::Lower;
+        let word = strip_openers(body);
+        if word.is_empty() {
+            return full_stop;
+        }
+        // `1. पहला बिंदु`, `(2) ... 3. ...`: a number opening the sentence or the list is a list number.
+        if is_list_marker(word) {
+            let after_colon = k.checked_sub(1).is_some_and(|p| self.token(p).ends_with([':', '：']));
+            if k == first || *list || after_colon {
+                *list = true;
+                return false;
+            }
+        }
+        if is_url_like(word) {
+            return full_stop;
+        }
+        if word.chars().any(is_devanagari) {
+            if lx::is_hindi_abbreviation(word) || is_dotted_chain(word, true) {
+                return false;
+            }
+            if lx::is_hindi_letter_name(word) {
+                let chained = k.checked_sub(1).is_some_and(|p| self.is_initial(p)) || self.is_initial(k + 1);
+                if !lx::is_ambiguous_letter_name(word) || chained {
+                    return false;
+                }
+            }
+            return full_stop;
+        }
+        // Latin: look at the part after a hyphen or slash (`non-U.S.`).
+        let word = word.rsplit(['-', '/']).next().unwrap_or(word);
+        if lx::is_latin_never_final(word) {
+            return false;
+        }
+        if lx::is_latin_before_number(word) {
+            return next_start != Start::Digit && full_stop;
+        }
+        let mut chars = word.chars();
+        if let (Some(c), None) = (chars.next(), chars.next()) {
+            if c.is_uppercase() {
+                // An initial: `A. P. J. Abdul Kalam`, `George W. Bush`.
+                return false;
+            }
+        }
+        if is_dotted_chain(word, false) || lx::is_latin_maybe_final(word) {
+            // `U.S.`, `p.m.`, `etc.`: a full stop only before a typical sentence opener, or when a bracket or
+            // quote closes after the period (`..., etc.) Interactive ...`).
+            if closed {
+                return full_stop;
+            }
+            return next_start == Start::Upper && lx::is_english_opener(word_of(next).trim_end_matches(','));
+        }
+        full_stop
+    }
+
+    /// After a sentence that ends at token `k`: a short bracketed group without a terminal mark that follows
+    /// (`... है. (ब्रेमर, 1998) इंटरनेट ...`, `... नहीं है. (नीचे देखें)`) stays with that sentence. Returns the
+    /// index of the group's last token.
+    pub(super) fn bracket_group_after(&self, k: usize) -> Option<usize> {
+        if !self.token(k + 1).starts_with(['(', '[']) {
+            return None;
+        }
+        let (mut depth, mut letters) = (0i64, false);
+        for j in (k + 1..self.tokens.len()).take(BRACKET_GROUP_TOKENS) {
+            let token = self.token(j);
+            for c in token.chars() {
+                match c {
+                    '(' | '[' => depth += 1,
+                    ')' | ']' => depth -= 1,
+                    _ => letters |= c.is_alphabetic(),
+                }
+            }
+            if depth <= 0 {
+                return (depth == 0 && letters).then_some(j);
+            }
+            if split_tail(token).1.chars().any(is_terminal) {
+                return None;
+            }
+        }
+        None
+    }
+
+    /// Is token `k` an initial such as `के.` (a Devanagari letter name and a period)?
+    fn is_initial(&self, k: usize) -> bool {
+        let token = self.token(k);
+        let (body, tail) = split_tail(token);
+        tail == "." && lx::is_hindi_letter_name(strip_openers(body))
+    }
+
+    /// After a quotation closed with a terminal mark: is the next clause a short reporting clause
+    /// (`“क्या आप तैयार हैं?” उसने पूछा।`, `"Go!" John shouted.`) that continues the sentence?
+    fn reporting_clause_follows(&self, k: usize) -> bool {
+        let mut words: [&str; CLAUSE_LOOKAHEAD] = [""; CLAUSE_LOOKAHEAD];
+        for (n, j) in (k + 1..self.tokens.len()).take(CLAUSE_LOOKAHEAD).enumerate() {
+            let token = self.token(j);
+            if token.starts_with(is_opener) {
+                // A new quotation or parenthesis: not a reporting clause.
+                return false;
+            }
+            let (body, tail) = split_tail(token);
+            let word = body.trim_end_matches([',', ';', ':', '-', '—']);
+            if let Some(slot) = words.get_mut(n) {
+                *slot = word;
+            }
+            let clause_ends = tail.chars().any(is_terminal) || body.ends_with(',') || j + 1 == self.tokens.len();
+            if clause_ends {
+                return is_reporting_clause(words.get(..=n).unwrap_or(&[]));
+            }
+            if !tail.is_empty() {
+                return false;
+            }
+        }
+        false
+    }
+
+    /// No punctuation after token `k`: does a new sentence start anyway? Only between a clause-final Hindi
+    /// verb and a sentence connective carrying its comma (`... में होता है हालांकि, सर्दियों ...`).
+    fn unpunctuated_boundary(&self, k: usize) -> bool {
+        let token = self.token(k);
+        if !token.starts_with(is_devanagari_letter) || !lx::is_hindi_clause_final(token) {
+            return false;
+        }
+        let mut next = [""; 3];
+        for (slot, j) in next.iter_mut().zip(k + 1..self.tokens.len()) {
+            *slot = self.token(j);
+        }
+        lx::sentence_connective_len(&next).is_some()
+    }
+}
+
+/// Does the clause (its words, in order) end in a reporting verb, possibly followed by up to two auxiliaries?
+fn is_reporting_clause(words: &[&str]) -> bool {
+    for word in words.iter().rev().take(3) {
+        if lx::is_reporting_verb(word) {
+            return true;
+        }
+        if !lx::is_reporting_auxiliary(word) {
+            return false;
+        }
+    }
+    false
+}
+
+/// A list number or letter: up to three digits (any script), a Roman numeral up to xii, or one letter.
+fn is_list_marker(word: &str) -> bool {
+    let count = word.chars().count();
+    if word.chars().all(char::is_numeric) && (1..=3).contains(&count) {
+        return true;
+    }
+    const ROMAN: &[&str] = &["i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii"];
+    if ROMAN.iter().any(|r| r.eq_ignore_ascii_case(word)) {
+        return true;
+    }
+    count == 1 && word.chars().all(char::is_alphabetic)
+}
+
+/// A URL, e-mail address or domain name: its last period is a full stop, never an abbreviation.
+fn is_url_like(word: &str) -> bool {
+    word.contains("://") || word.contains('@') || word.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("www."))
+}
+
+/// An abbreviation written as dotted segments: `U.S`, `a.m`, `A.P.J`, `Ph.D` (Latin: at least two segments of
+/// one letter, or a listed form) or `कि.मी`, `वि.सं`, `ई.पू`, `बी.जे.पी` (Devanagari: short segments).
+fn is_dotted_chain(word: &str, devanagari: bool) -> bool {
+    if !word.contains('.') {
+        return false;
+    }
+    if devanagari {
+        return word.split('.').all(|segment| {
+            let n = segment.chars().count();
+            (1..=4).contains(&n) && segment.chars().all(is_devanagari_letter)
+        });
+    }
+    lx::LATIN_DOTTED_EXTRA.contains(&word)
+        || word.split('.').all(|segment| {
+            let mut chars = segment.chars();
+            matches!((chars.next(), chars.next()), (Some(c), None) if c.is_ascii_alphabetic())
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tails_hold_terminals_and_closers() {
+        assert_eq!(split_tail("है।”"), ("है", "।”"));
+        assert_eq!(split_tail("(KV62)."), ("(KV62", ")."));
+        assert_eq!(split_tail("कि.मी."), ("कि.मी", "."));
+        assert_eq!(split_tail("..."), ("", "..."));
+        assert_eq!(word_of("“(डॉ."), "डॉ");
+    }
+
+    #[test]
+    fn dotted_chains() {
+        assert!(is_dotted_chain("U.S", false));
+        assert!(is_dotted_chain("A.P.J", false));
+        assert!(is_dotted_chain("Ph.D", false));
+        assert!(!is_dotted_chain("www.mea.gov.in", false));
+        assert!(!is_dotted_chain("1.1", false));
+        assert!(is_dotted_chain("कि.मी", true));
+        assert!(is_dotted_chain("वि.सं", true));
+        assert!(!is_dotted_chain("प्रतिशत.यह", true));
+    }
+
+    #[test]
+    fn list_markers() {
+        for word in ["1", "12", "३", "iv", "IV", "a", "क"] {
+            assert!(is_list_marker(word), "{word}");
+        }
+        for word in ["1998", "U.S", "है"] {
+            assert!(!is_list_marker(word), "{word}");
+        }
+    }
+
+    #[test]
+    fn reporting_clauses() {
+        assert!(is_reporting_clause(&["उसने", "पूछा"]));
+        assert!(is_reporting_clause(&["बयान", "में", "कहा", "गया"]));
+        assert!(is_reporting_clause(&["John", "said"]));
+        assert!(!is_reporting_clause(&["लावरोव", "ने", "आभार", "जताया"]));
+        assert!(!is_reporting_clause(&["उन्होंने", "कहा", "कि", "वह", "आएंगे"]));
+    }
+
+    #[test]
+    fn cuts_inside_tokens() {
+        let mut cuts = Vec::new();
+        assert!(internal_cuts("है।यह", 0, &mut cuts));
+        assert_eq!(cuts, ["है।".len()]);
+        cuts.clear();
+        assert!(!internal_cuts("example.com/?q=1", 0, &mut cuts));
+        assert!(!internal_cuts("है।”", 0, &mut cuts));
+        assert!(internal_cuts("है|अगले", 0, &mut cuts));
+        assert!(!internal_cuts("a|b", 0, &mut cuts));
+    }
+}

@@ -1,0 +1,3 @@
+//! Unit tests of the segmenter.
+
+use super::*;

@@ -1,0 +1,425 @@
+//! The translation pipeline: segment, tokenize, split what is too long, batch by length, generate,
+//! decode, and put everything back in input order, aligned with the source.
+
+use std::ops::Range;
+use std::path::PathBuf;
+
+use crate::document::{AlignedSentence, Document, TranslatedParagraph};
+use crate::error::{Error, Result};
+use crate::generate::{self, GenerationOptions};
+use crate::hub::{self, ModelFiles, ModelLocation, DEFAULT_MODEL};
+use crate::loader::{self, LoadedModel};
+use crate::segment::segment;
+
+/// Where the model runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Device {
+    /// The CPU (always available).
+    #[default]
+    Cpu,
+    /// An NVIDIA GPU by ordinal (needs the `cuda` feature).
+    Cuda(usize),
+    /// An Apple GPU by ordinal (needs the `metal` feature).
+    Metal(usize),
+    /// The first CUDA GPU when the `cuda` feature is built in and a GPU is present, else the CPU.
+    Auto,
+}
+
+impl Device {
+    fn to_candle(self) -> Result<candle_core::Device> {
+        let unavailable = |what: &str, e: candle_core::Error| {
+            Error::DeviceUnavailable(format!("{what}: {e} (was anuvad built with `--features {what}`?)"))
+        };
+        match self {
+            Device::Cpu => Ok(candle_core::Device::Cpu),
+            Device::Cuda(ordinal) => candle_core::Device::new_cuda(ordinal).map_err(|e| unavailable("cuda", e)),
+            Device::Metal(ordinal) => candle_core::Device::new_metal(ordinal).map_err(|e| unavailable("metal", e)),
+            Device::Auto if candle_core::utils::cuda_is_available() => {
+                candle_core::Device::new_cuda(0).or(Ok(candle_core::Device::Cpu))
+            }
+            Device::Auto => Ok(candle_core::Device::Cpu),
+        }
+    }
+}
+
+/// The result of translating one sentence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Translation {
+    /// The translated text.
+    pub text: String,
+    /// The model's score (see [`AlignedSentence::score`]).
+    pub score: f32,
+    /// True when the sentence was too long for the model and was translated in pieces.
+    pub split: bool,
+}
+
+/// Builds a [`Translator`]; every setting has a default (see each method).
+#[derive(Debug, Clone)]
+pub struct TranslatorBuilder {
+    model: String,
+    revision: Option<String>,
+    device: Device,
+    beam_size: Option<usize>,
+    max_length: Option<usize>,
+    min_new_tokens: Option<usize>,
+    max_new_tokens: Option<usize>,
+    batch_size: usize,
+    offline: Option<bool>,
+    progress: bool,
+}
+
+impl Default for TranslatorBuilder {
+    fn default() -> Self {
+        TranslatorBuilder {
+            model: DEFAULT_MODEL.to_string(),
+            revision: None,
+            device: Device::Cpu,
+            beam_size: None,
+            max_length: None,
+            min_new_tokens: None,
+            max_new_tokens: None,
+            batch_size: 32,
+            offline: None,
+            progress: false,
+        }
+    }
+}
+
+impl TranslatorBuilder {
+    /// The model: a hub id (`Helsinki-NLP/opus-mt-hi-en`, the default), `ID@REVISION`, or a local
+    /// directory with the hub's files.
+    pub fn model(mut self, model: impl Into<String>) -> Self {
+        self.model = model.into();
+        self
+    }
+
+    /// The hub revision (branch, tag, `refs/pr/N` or commit); default `main`, or what `@` names.
+    pub fn revision(mut self, revision: impl Into<String>) -> Self {
+        self.revision = Some(revision.into());
+        self
+    }
+
+    /// Where to run the model; default [`Device::Cpu`].
+    pub fn device(mut self, device: Device) -> Self {
+        self.device = device;
+        self
+    }
+
+    /// Beams for beam search (1 = greedy); default: the model's `generation_config.json` (`num_beams`).
+    pub fn beam_size(mut self, beams: usize) -> Self {
+        self.beam_size = Some(beams);
+        self
+    }
+
+    /// Maximum output length in tokens, the decoder start token included (`transformers`' `max_length`);
+    /// default: the model's generation config.
+    pub fn max_length(mut self, tokens: usize) -> Self {
+        self.max_length = Some(tokens);
+        self
+    }
+
+    /// Maximum number of generated tokens (`max_new_tokens`; wins over `max_length`).
+    pub fn max_new_tokens(mut self, tokens: usize) -> Self {
+        self.max_new_tokens = Some(tokens);
+        self
+    }
+
+    /// Minimum number of generated tokens: EOS is suppressed until then (`min_new_tokens`); default 0.
+    pub fn min_new_tokens(mut self, tokens: usize) -> Self {
+        self.min_new_tokens = Some(tokens);
+        self
+    }
+
+    /// Sentences per batch; default 32.
+    pub fn batch_size(mut self, sentences: usize) -> Self {
+        self.batch_size = sentences;
+        self
+    }
+
+    /// Use only the local cache, never the network; default: `HF_HUB_OFFLINE` from the environment.
+    pub fn offline(mut self, offline: bool) -> Self {
+        self.offline = Some(offline);
+        self
+    }
+
+    /// Show download progress bars on stderr; default false.
+    pub fn progress(mut self, progress: bool) -> Self {
+        self.progress = progress;
+        self
+    }
+
+    /// Resolves, downloads if needed, and loads the model.
+    pub fn build(self) -> Result<Translator> {
+        if self.batch_size == 0 {
+            return Err(Error::InvalidInput("the batch size must be at least 1".into()));
+        }
+        let device = self.device.to_candle()?;
+        let location = ModelLocation::parse(&self.model, self.revision.as_deref());
+        let offline = self.offline.unwrap_or_else(hub::offline_from_env);
+        let files = ModelFiles::open(location, offline, self.progress)?;
+        let loaded = loader::load(&files, &device)?;
+        let mut options = loaded.generation.clone();
+        if let Some(beams) = self.beam_size {
+            if beams == 0 {
+                return Err(Error::InvalidInput("the beam size must be at least 1".into()));
+            }
+            options.num_beams = beams;
+        }
+        if let Some(max_length) = self.max_length {
+            options.max_length = max_length;
+        }
+        if let Some(new_tokens) = self.max_new_tokens {
+            options.max_length = new_tokens + 1;
+        }
+        if let Some(new_tokens) = self.min_new_tokens {
+            options.min_new_tokens = new_tokens;
+        }
+        if options.max_length < 2 {
+            return Err(Error::InvalidInput("the maximum length must leave room for one token".into()));
+        }
+        Ok(Translator { model_name: files.name(), loaded, options, batch_size: self.batch_size })
+    }
+}
+
+/// A loaded translation model. Cheap to share: it is `Send + Sync`, and concurrent calls from several
+/// threads run independently (each call keeps its own decoding state) and give the same results as
+/// sequential calls.
+pub struct Translator {
+    loaded: LoadedModel,
+    options: GenerationOptions,
+    batch_size: usize,
+    model_name: String,
+}
+
+impl std::fmt::Debug for Translator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Translator").field("model", &self.model_name).field("options", &self.options).finish()
+    }
+}
+
+/// One unit of model input: a sentence or a piece of a split sentence.
+struct Unit {
+    sentence: usize,
+    ids: Vec<u32>,
+}
+
+impl Translator {
+    /// Loads `model` (hub id, `ID@REVISION` or directory) with default settings.
+    pub fn from_pretrained(model: &str) -> Result<Self> {
+        Self::builder().model(model).build()
+    }
+
+    /// A builder with every setting at its default.
+    pub fn builder() -> TranslatorBuilder {
+        TranslatorBuilder::default()
+    }
+
+    /// The model as it was named (hub id with revision, or directory).
+    pub fn model_name(&self) -> &str {
+        &self.model_name
+    }
+
+    /// The files the model was loaded from.
+    pub fn model_files(&self) -> &[PathBuf] {
+        &self.loaded.files
+    }
+
+    /// The beam size in use (1 = greedy).
+    pub fn beam_size(&self) -> usize {
+        self.options.num_beams
+    }
+
+    /// A one-line description of every setting that changes the output (model, decoding options), for
+    /// recording how an output was made.
+    pub fn settings_fingerprint(&self) -> String {
+        let o = &self.options;
+        format!(
+            "model={} beams={} max_length={} min_new_tokens={} length_penalty={} early_stopping={:?}",
+            self.model_name, o.num_beams, o.max_length, o.min_new_tokens, o.length_penalty, o.early_stopping
+        )
+    }
+
+    /// Translates one sentence.
+    pub fn translate_sentence(&self, sentence: &str) -> Result<String> {
+        Ok(self.translate_batch(&[sentence])?.into_iter().next().map(|t| t.text).unwrap_or_default())
+    }
+
+    /// Translates sentences in batches; the result is in input order.
+    pub fn translate_sentences(&self, sentences: &[&str]) -> Result<Vec<String>> {
+        Ok(self.translate_batch(sentences)?.into_iter().map(|t| t.text).collect())
+    }
+
+    /// Translates sentences in batches, with scores; the result is in input order. Sentences longer
+    /// than the model accepts are split at clause boundaries and their pieces' translations joined.
+    pub fn translate_batch(&self, sentences: &[&str]) -> Result<Vec<Translation>> {
+        let mut units = Vec::new();
+        let mut split = vec![false; sentences.len()];
+        for (index, sentence) in sentences.iter().enumerate() {
+            let pieces = self.fit_to_model(sentence);
+            split[index] = pieces.len() > 1;
+            units.extend(pieces.into_iter().map(|ids| Unit { sentence: index, ids }));
+        }
+        let hypotheses = self.generate_sorted(&units)?;
+        let mut texts: Vec<Vec<String>> = vec![Vec::new(); sentences.len()];
+        let mut scores: Vec<Vec<f32>> = vec![Vec::new(); sentences.len()];
+        let skip = self.loaded.tokenizer.special_ids();
+        for (unit, hypothesis) in units.iter().zip(hypotheses) {
+            texts[unit.sentence].push(self.loaded.tokenizer.decode(&hypothesis.tokens, &skip));
+            scores[unit.sentence].push(hypothesis.score);
+        }
+        Ok(texts
+            .into_iter()
+            .zip(scores)
+            .zip(split)
+            .map(|((pieces, scores), split)| Translation {
+                text: pieces.into_iter().filter(|p| !p.is_empty()).collect::<Vec<_>>().join(" "),
+                score: if scores.is_empty() { 0.0 } else { scores.iter().sum::<f32>() / scores.len() as f32 },
+                split,
+            })
+            .collect())
+    }
+
+    /// Segments and translates a document.
+    pub fn translate_document(&self, text: &str) -> Result<Document> {
+        Ok(self.translate_documents(&[text])?.pop().unwrap_or_default())
+    }
+
+    /// Segments and translates several documents, packing the sentences of all of them into shared
+    /// batches (one model call per batch however short the documents are).
+    pub fn translate_documents(&self, texts: &[&str]) -> Result<Vec<Document>> {
+        let segmented: Vec<_> = texts.iter().map(|text| segment(text)).collect();
+        let sources: Vec<&str> = texts
+            .iter()
+            .zip(&segmented)
+            .flat_map(|(text, paragraphs)| {
+                paragraphs.iter().flat_map(|p| p.sentences.iter().map(|s| &text[s.span.clone()]))
+            })
+            .collect();
+        let mut translations = self.translate_batch(&sources)?.into_iter();
+        let mut documents = Vec::with_capacity(texts.len());
+        for (text, paragraphs) in texts.iter().zip(segmented) {
+            let mut previous_end = 0;
+            let mut translated = Vec::with_capacity(paragraphs.len());
+            for paragraph in paragraphs {
+                let line_breaks_before = text[previous_end..paragraph.span.start].matches('\n').count();
+                previous_end = paragraph.span.end;
+                let sentences = paragraph
+                    .sentences
+                    .iter()
+                    .map(|sentence| {
+                        let translation = translations.next().unwrap_or(Translation {
+                            text: String::new(),
+                            score: 0.0,
+                            split: false,
+                        });
+                        AlignedSentence {
+                            source: text[sentence.span.clone()].to_string(),
+                            translation: translation.text,
+                            span: sentence.span.clone(),
+                            score: translation.score,
+                            split: translation.split,
+                        }
+                    })
+                    .collect();
+                translated.push(TranslatedParagraph { span: paragraph.span, sentences, line_breaks_before });
+            }
+            documents.push(Document { paragraphs: translated });
+        }
+        Ok(documents)
+    }
+
+    /// Runs the model on units sorted by length (little padding per batch); results in unit order.
+    fn generate_sorted(&self, units: &[Unit]) -> Result<Vec<generate::Hypothesis>> {
+        let mut order: Vec<usize> = (0..units.len()).collect();
+        order.sort_by_key(|&i| units[i].ids.len());
+        let mut results = vec![None; units.len()];
+        for chunk in order.chunks(self.batch_size) {
+            let inputs: Vec<Vec<u32>> = chunk.iter().map(|&i| units[i].ids.clone()).collect();
+            let hypotheses = generate::generate(self.loaded.model.as_ref(), &inputs, &self.options)?;
+            for (&i, hypothesis) in chunk.iter().zip(hypotheses) {
+                results[i] = Some(hypothesis);
+            }
+        }
+        Ok(results.into_iter().map(|h| h.unwrap_or(generate::Hypothesis { tokens: Vec::new(), score: 0.0 })).collect())
+    }
+
+    /// The token ids of `sentence`, in as many pieces as needed to fit the model's positions.
+    fn fit_to_model(&self, sentence: &str) -> Vec<Vec<u32>> {
+        let limit = self.loaded.model.max_positions();
+        let mut pieces = Vec::new();
+        self.split_into(sentence, 0..sentence.len(), limit, &mut pieces);
+        pieces
+    }
+
+    fn split_into(&self, text: &str, range: Range<usize>, limit: usize, out: &mut Vec<Vec<u32>>) {
+        let ids = self.loaded.tokenizer.encode(&text[range.clone()]);
+        if ids.len() <= limit {
+            out.push(ids);
+            return;
+        }
+        match best_split(&text[range.clone()]) {
+            Some(at) => {
+                self.split_into(text, range.start..range.start + at, limit, out);
+                self.split_into(text, range.start + at..range.end, limit, out);
+            }
+            // A single unbreakable token run longer than the model: truncating is the only option left.
+            None => out.push(ids[..limit - 1].iter().copied().chain(ids.last().copied()).collect()),
+        }
+    }
+}
+
+/// Where to cut a too-long sentence: the clause boundary nearest its middle (after `,` `;` `:` `।`, or
+/// before a conjunction), else the whitespace nearest the middle, else the char boundary nearest it.
+/// `None` when the text is a single character.
+fn best_split(text: &str) -> Option<usize> {
+    const CONJUNCTIONS: &[&str] = &[
+        "और ", "लेकिन ", "किंतु ", "किन्तु ", "परंतु ", "परन्तु ", "तथा ", "एवं ", "जबकि ", "क्योंकि ", "इसलिए ",
+        "ताकि ", "बल्कि ", "and ", "but ", "while ", "because ", "which ",
+    ];
+    let middle = text.len() / 2;
+    let nearest = |candidates: Vec<usize>| candidates.into_iter().filter(|&at| at > 0 && at < text.len()).min_by_key(|&at| at.abs_diff(middle));
+    let mut clause = Vec::new();
+    let mut spaces = Vec::new();
+    for (i, c) in text.char_indices() {
+        if c.is_whitespace() {
+            spaces.push(i);
+            let before = &text[..i];
+            if before.ends_with([',', ';', ':', '।', '|']) {
+                clause.push(i);
+            }
+            if CONJUNCTIONS.iter().any(|word| text[i + c.len_utf8()..].starts_with(word)) {
+                clause.push(i);
+            }
+        }
+    }
+    nearest(clause).or_else(|| nearest(spaces)).or_else(|| {
+        let boundaries: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+        nearest(boundaries)
+    })
+}
+
+// A `Translator` is shared between threads.
+const _: fn() = || {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Translator>();
+};
+
+#[cfg(test)]
+mod tests {
+    use super::best_split;
+
+    #[test]
+    fn splits_prefer_clause_boundaries_near_the_middle() {
+        let text = "पहला भाग बहुत लंबा है, दूसरा भाग भी लंबा है और तीसरा भाग";
+        let at = best_split(text).unwrap();
+        assert!(text[..at].ends_with(',') || text[at..].trim_start().starts_with("और"));
+    }
+
+    #[test]
+    fn splits_fall_back_to_whitespace_then_characters() {
+        assert_eq!(best_split("aaaa bbbb"), Some(4));
+        assert_eq!(best_split("abcd"), Some(2));
+        assert_eq!(best_split("a"), None);
+    }
+}
