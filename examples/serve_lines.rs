@@ -12,7 +12,9 @@ use anuvad::Translator;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let model = args.next().unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/models/tiny-marian-hi-en").into());
+    let model = args
+        .next()
+        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/models/tiny-marian-hi-en").into());
     let workers: usize = args.next().map(|n| n.parse()).transpose()?.unwrap_or(2).max(1);
     let translator = Arc::new(Translator::builder().model(model).beam_size(1).build()?);
 
@@ -25,7 +27,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 lines.iter().enumerate().skip(worker).step_by(workers).map(|(i, l)| (i, l.clone())).collect();
             std::thread::spawn(move || -> anuvad::Result<Vec<(usize, String)>> {
                 mine.into_iter()
-                    .map(|(i, line)| Ok((i, if line.trim().is_empty() { String::new() } else { translator.translate_sentence(&line)? })))
+                    .map(|(i, line)| {
+                        Ok((
+                            i,
+                            if line.trim().is_empty() {
+                                String::new()
+                            } else {
+                                translator.translate_sentence(&line)?
+                            },
+                        ))
+                    })
                     .collect()
             })
         })

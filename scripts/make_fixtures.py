@@ -19,7 +19,7 @@ What it writes:
       tokenizer.jsonl              MarianTokenizer ids for every input (and some hard strings)
       greedy_b1.jsonl ...          generate() output ids, decoded text and score per sentence, for greedy and
                                    beam 4 at batch size 1 and 8 (consecutive groups of 8, padded)
-      logits.safetensors           raw decoder logits of the first 3 greedy steps for 12 sentences
+      logits.safetensors           raw decoder logits of the first 3 greedy steps for 10 sentences
 
 The models are seeded random initialisations trained for 800 steps to copy Hindi sentences (see
 `train_to_copy`): unlike purely random weights they end their outputs with EOS, so beam search finishes
@@ -258,7 +258,7 @@ def make_reference(model_dir, name, sentences):
         runs[label] = {"num_beams": beams, "batch_size": batch, "mean_output_tokens": sum(lengths) / len(lengths)}
         print(f"  {name} {label}: mean {runs[label]['mean_output_tokens']:.1f} tokens, max {max(lengths)}")
 
-    tensors, chosen = first_step_logits(model, tokenizer, sentences, 12)
+    tensors, chosen = first_step_logits(model, tokenizer, sentences, 10)
     save_file(tensors, str(out_dir / "logits.safetensors"), metadata={"sentences": json.dumps(chosen)})
 
     write_json(
@@ -296,8 +296,8 @@ def main():
 
     hindi = read_gold_sentences("flores_dev_hi.jsonl") + read_gold_sentences("hard_cases.jsonl")
     english = read_gold_sentences("flores_dev_en.jsonl")
-    source_spm = train_spm(hindi, 2900)
-    target_spm = train_spm(english, 2500)
+    source_spm = train_spm(hindi, 2500)
+    target_spm = train_spm(english, 2000)
     vocab = marian_vocab(source_spm, target_spm)
     pad = vocab["<pad>"]
 

@@ -52,7 +52,9 @@ mod never {
         if text == "never" {
             Ok(())
         } else {
-            Err(serde::de::Error::custom(format!("early_stopping must be true, false or \"never\", not {text:?}")))
+            Err(serde::de::Error::custom(format!(
+                "early_stopping must be true, false or \"never\", not {text:?}"
+            )))
         }
     }
 }

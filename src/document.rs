@@ -189,7 +189,12 @@ impl Document {
             writeln!(out, "| Source | Translation |")?;
             writeln!(out, "| --- | --- |")?;
             for sentence in &paragraph.sentences {
-                writeln!(out, "| {} | {} |", escape_markdown(&sentence.source), escape_markdown(&sentence.translation))?;
+                writeln!(
+                    out,
+                    "| {} | {} |",
+                    escape_markdown(&sentence.source),
+                    escape_markdown(&sentence.translation)
+                )?;
             }
         }
         Ok(())
@@ -236,7 +241,11 @@ mod tests {
                     sentences: vec![sentence("a|b", "A\tB", 0), sentence("c.", "C.", 4)],
                     line_breaks_before: 0,
                 },
-                TranslatedParagraph { span: 11..13, sentences: vec![sentence("d\\", "D", 11)], line_breaks_before: 2 },
+                TranslatedParagraph {
+                    span: 11..13,
+                    sentences: vec![sentence("d\\", "D", 11)],
+                    line_breaks_before: 2,
+                },
             ],
         }
     }
@@ -250,7 +259,10 @@ mod tests {
     #[test]
     fn tsv_escapes_tabs_and_backslashes() {
         let tsv = document().render(Format::Tsv);
-        assert_eq!(tsv, "paragraph\tsentence\tsource\ttranslation\n0\t0\ta|b\tA\\tB\n0\t1\tc.\tC.\n1\t0\td\\\\\tD\n");
+        assert_eq!(
+            tsv,
+            "paragraph\tsentence\tsource\ttranslation\n0\t0\ta|b\tA\\tB\n0\t1\tc.\tC.\n1\t0\td\\\\\tD\n"
+        );
     }
 
     #[test]

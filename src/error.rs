@@ -71,6 +71,10 @@ pub enum Error {
     #[error("device unavailable: {0}")]
     DeviceUnavailable(String),
 
+    /// The caller's progress callback asked to stop.
+    #[error("cancelled")]
+    Cancelled,
+
     /// Reading or writing a file failed.
     #[error("{}: {source}", path.display())]
     Io {

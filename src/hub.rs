@@ -76,9 +76,16 @@ pub(crate) struct ModelFiles {
 enum Source {
     Local(PathBuf),
     /// Cache only (offline, or the hub could not be reached: then `reason` says why).
-    Cached { cache: hf_hub::CacheRepo, reason: String },
+    Cached {
+        cache: hf_hub::CacheRepo,
+        reason: String,
+    },
     /// Online, with the repository's file list.
-    Online { repo: Box<ApiRepo>, cache: hf_hub::CacheRepo, files: Vec<String> },
+    Online {
+        repo: Box<ApiRepo>,
+        cache: hf_hub::CacheRepo,
+        files: Vec<String>,
+    },
 }
 
 impl ModelFiles {
@@ -174,7 +181,9 @@ impl ModelFiles {
                 cache: cache_dir(),
                 reason: format!("{reason}; `{file}` is not cached"),
             },
-            Source::Online { .. } => Error::bad_file(PathBuf::from(file), format!("not in the repository of {}", self.name())),
+            Source::Online { .. } => {
+                Error::bad_file(PathBuf::from(file), format!("not in the repository of {}", self.name()))
+            }
         })
     }
 }

@@ -4,7 +4,7 @@
 //! The main type is [`Translator`]: load a model from the Hugging Face Hub or a local directory, then
 //! translate sentences or whole documents. A [`Document`] keeps every source sentence aligned with its
 //! translation (byte spans into the input, scores) and renders as text, JSONL, TSV or Markdown.
-//! [`segment`] is the sentence segmenter on its own.
+//! [`segment()`] is the sentence segmenter on its own; [`batch`] translates whole folders.
 //!
 //! ```
 //! use anuvad::{Format, Translator};
@@ -27,6 +27,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod batch;
 mod config;
 mod document;
 pub mod error;

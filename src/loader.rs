@@ -77,7 +77,11 @@ fn find_weights(files: &ModelFiles) -> Result<WeightsFile> {
 }
 
 /// Turns the files' generation settings into concrete options (`transformers` defaults for the rest).
-fn resolve_generation(file: &GenerationFile, config_pad: u32, config_path: &Path) -> Result<GenerationOptions> {
+fn resolve_generation(
+    file: &GenerationFile,
+    config_pad: u32,
+    config_path: &Path,
+) -> Result<GenerationOptions> {
     let defaults = GenerationOptions::default();
     let pad = file.pad_token_id.unwrap_or(config_pad);
     let eos_token_ids = file.eos_token_id.as_ref().map(|e| e.to_vec()).unwrap_or_default();
@@ -94,7 +98,11 @@ fn resolve_generation(file: &GenerationFile, config_pad: u32, config_path: &Path
         .clone()
         .unwrap_or_default()
         .into_iter()
-        .filter(|words| match words.as_slice() { [] => false, [only] => !eos_token_ids.contains(only), _ => true })
+        .filter(|words| match words.as_slice() {
+            [] => false,
+            [only] => !eos_token_ids.contains(only),
+            _ => true,
+        })
         .collect();
     let max_length = match file.max_new_tokens {
         Some(new_tokens) => new_tokens + 1,

@@ -16,7 +16,9 @@ fn main() -> ExitCode {
         Err(error) => {
             // Broken pipe (e.g. `anuvad translate a.txt | head`) is not an error.
             if error.chain().any(|cause| {
-                cause.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+                cause
+                    .downcast_ref::<std::io::Error>()
+                    .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
             }) {
                 return ExitCode::SUCCESS;
             }

@@ -33,8 +33,12 @@ impl Device {
         };
         match self {
             Device::Cpu => Ok(candle_core::Device::Cpu),
-            Device::Cuda(ordinal) => candle_core::Device::new_cuda(ordinal).map_err(|e| unavailable("cuda", e)),
-            Device::Metal(ordinal) => candle_core::Device::new_metal(ordinal).map_err(|e| unavailable("metal", e)),
+            Device::Cuda(ordinal) => {
+                candle_core::Device::new_cuda(ordinal).map_err(|e| unavailable("cuda", e))
+            }
+            Device::Metal(ordinal) => {
+                candle_core::Device::new_metal(ordinal).map_err(|e| unavailable("metal", e))
+            }
             Device::Auto if candle_core::utils::cuda_is_available() => {
                 candle_core::Device::new_cuda(0).or(Ok(candle_core::Device::Cpu))
             }
@@ -202,7 +206,12 @@ impl std::fmt::Debug for Translator {
 struct Unit {
     sentence: usize,
     ids: Vec<u32>,
+    /// The last (or only) piece of its sentence: counts as one sentence done for progress.
+    last_piece: bool,
 }
+
+/// Called after every model batch with the number of sentences it finished; returning `false` cancels.
+type ProgressFn<'a> = &'a mut dyn FnMut(usize) -> bool;
 
 impl Translator {
     /// Loads `model` (hub id, `ID@REVISION` or directory) with default settings.
@@ -253,14 +262,27 @@ impl Translator {
     /// Translates sentences in batches, with scores; the result is in input order. Sentences longer
     /// than the model accepts are split at clause boundaries and their pieces' translations joined.
     pub fn translate_batch(&self, sentences: &[&str]) -> Result<Vec<Translation>> {
+        self.translate_batch_with_progress(sentences, &mut |_| true)
+    }
+
+    fn translate_batch_with_progress(
+        &self,
+        sentences: &[&str],
+        progress: ProgressFn,
+    ) -> Result<Vec<Translation>> {
         let mut units = Vec::new();
         let mut split = vec![false; sentences.len()];
         for (index, sentence) in sentences.iter().enumerate() {
             let pieces = self.fit_to_model(sentence);
             split[index] = pieces.len() > 1;
-            units.extend(pieces.into_iter().map(|ids| Unit { sentence: index, ids }));
+            let count = pieces.len();
+            units.extend(pieces.into_iter().enumerate().map(|(i, ids)| Unit {
+                sentence: index,
+                ids,
+                last_piece: i + 1 == count,
+            }));
         }
-        let hypotheses = self.generate_sorted(&units)?;
+        let hypotheses = self.generate_sorted(&units, progress)?;
         let mut texts: Vec<Vec<String>> = vec![Vec::new(); sentences.len()];
         let mut scores: Vec<Vec<f32>> = vec![Vec::new(); sentences.len()];
         let skip = self.loaded.tokenizer.special_ids();
@@ -288,6 +310,17 @@ impl Translator {
     /// Segments and translates several documents, packing the sentences of all of them into shared
     /// batches (one model call per batch however short the documents are).
     pub fn translate_documents(&self, texts: &[&str]) -> Result<Vec<Document>> {
+        self.translate_documents_with_progress(texts, &mut |_| true)
+    }
+
+    /// Like [`Translator::translate_documents`], calling `progress` after every model batch with the
+    /// number of sentences it finished. When `progress` returns `false`, translation stops after that
+    /// batch and the call returns [`Error::Cancelled`].
+    pub fn translate_documents_with_progress(
+        &self,
+        texts: &[&str],
+        progress: &mut dyn FnMut(usize) -> bool,
+    ) -> Result<Vec<Document>> {
         let segmented: Vec<_> = texts.iter().map(|text| segment(text)).collect();
         let sources: Vec<&str> = texts
             .iter()
@@ -296,7 +329,7 @@ impl Translator {
                 paragraphs.iter().flat_map(|p| p.sentences.iter().map(|s| &text[s.span.clone()]))
             })
             .collect();
-        let mut translations = self.translate_batch(&sources)?.into_iter();
+        let mut translations = self.translate_batch_with_progress(&sources, progress)?.into_iter();
         let mut documents = Vec::with_capacity(texts.len());
         for (text, paragraphs) in texts.iter().zip(segmented) {
             let mut previous_end = 0;
@@ -330,7 +363,7 @@ impl Translator {
     }
 
     /// Runs the model on units sorted by length (little padding per batch); results in unit order.
-    fn generate_sorted(&self, units: &[Unit]) -> Result<Vec<generate::Hypothesis>> {
+    fn generate_sorted(&self, units: &[Unit], progress: ProgressFn) -> Result<Vec<generate::Hypothesis>> {
         let mut order: Vec<usize> = (0..units.len()).collect();
         order.sort_by_key(|&i| units[i].ids.len());
         let mut results = vec![None; units.len()];
@@ -340,8 +373,14 @@ impl Translator {
             for (&i, hypothesis) in chunk.iter().zip(hypotheses) {
                 results[i] = Some(hypothesis);
             }
+            if !progress(chunk.iter().filter(|&&i| units[i].last_piece).count()) {
+                return Err(Error::Cancelled);
+            }
         }
-        Ok(results.into_iter().map(|h| h.unwrap_or(generate::Hypothesis { tokens: Vec::new(), score: 0.0 })).collect())
+        Ok(results
+            .into_iter()
+            .map(|h| h.unwrap_or(generate::Hypothesis { tokens: Vec::new(), score: 0.0 }))
+            .collect())
     }
 
     /// The token ids of `sentence`, in as many pieces as needed to fit the model's positions.
@@ -374,11 +413,29 @@ impl Translator {
 /// `None` when the text is a single character.
 fn best_split(text: &str) -> Option<usize> {
     const CONJUNCTIONS: &[&str] = &[
-        "और ", "लेकिन ", "किंतु ", "किन्तु ", "परंतु ", "परन्तु ", "तथा ", "एवं ", "जबकि ", "क्योंकि ", "इसलिए ",
-        "ताकि ", "बल्कि ", "and ", "but ", "while ", "because ", "which ",
+        "और ",
+        "लेकिन ",
+        "किंतु ",
+        "किन्तु ",
+        "परंतु ",
+        "परन्तु ",
+        "तथा ",
+        "एवं ",
+        "जबकि ",
+        "क्योंकि ",
+        "इसलिए ",
+        "ताकि ",
+        "बल्कि ",
+        "and ",
+        "but ",
+        "while ",
+        "because ",
+        "which ",
     ];
     let middle = text.len() / 2;
-    let nearest = |candidates: Vec<usize>| candidates.into_iter().filter(|&at| at > 0 && at < text.len()).min_by_key(|&at| at.abs_diff(middle));
+    let nearest = |candidates: Vec<usize>| {
+        candidates.into_iter().filter(|&at| at > 0 && at < text.len()).min_by_key(|&at| at.abs_diff(middle))
+    };
     let mut clause = Vec::new();
     let mut spaces = Vec::new();
     for (i, c) in text.char_indices() {

@@ -53,13 +53,20 @@ fn translate_jsonl_aligns_every_sentence_with_its_span() {
     assert_eq!(records.len(), expected_sentences, "one record per source sentence");
     let mut previous = (0u64, 0u64, 0u64);
     for (i, record) in records.iter().enumerate() {
-        let (start, end) = (record["start"].as_u64().unwrap() as usize, record["end"].as_u64().unwrap() as usize);
-        assert_eq!(&input[start..end], record["source"].as_str().unwrap(), "record {i}: span slices the input");
-        let position = (record["paragraph"].as_u64().unwrap(), record["sentence"].as_u64().unwrap(), start as u64);
+        let (start, end) =
+            (record["start"].as_u64().unwrap() as usize, record["end"].as_u64().unwrap() as usize);
+        assert_eq!(
+            &input[start..end],
+            record["source"].as_str().unwrap(),
+            "record {i}: span slices the input"
+        );
+        let position =
+            (record["paragraph"].as_u64().unwrap(), record["sentence"].as_u64().unwrap(), start as u64);
         if i > 0 {
             let same_paragraph = position.0 == previous.0;
             assert!(
-                (same_paragraph && position.1 == previous.1 + 1) || (position.0 == previous.0 + 1 && position.1 == 0),
+                (same_paragraph && position.1 == previous.1 + 1)
+                    || (position.0 == previous.0 + 1 && position.1 == 0),
                 "record {i}: paragraphs and sentences in order"
             );
             assert!(position.2 > previous.2, "record {i}: spans in order");
@@ -68,7 +75,12 @@ fn translate_jsonl_aligns_every_sentence_with_its_span() {
         assert_eq!(record["split"], Value::Bool(false));
         previous = position;
     }
-    assert_eq!(records.last().unwrap()["paragraph"].as_u64().unwrap() + 1, input.lines().filter(|l| !l.trim().is_empty()).count() as u64);
+    let paragraphs = anuvad::segment(&input).len() as u64;
+    assert_eq!(
+        records.last().unwrap()["paragraph"].as_u64().unwrap() + 1,
+        paragraphs,
+        "every paragraph present"
+    );
 
     let second = stdout(&anuvad(&args, home.path()));
     assert_eq!(first, second, "two runs give identical output");
@@ -81,7 +93,10 @@ fn translate_text_keeps_one_line_per_paragraph() {
     let input = dir.path().join("in.txt");
     std::fs::write(&input, "पहला वाक्य। दूसरा वाक्य।\nतीसरा वाक्य।\n\nचौथा वाक्य।\n").unwrap();
     let model = tiny_model();
-    let text = stdout(&anuvad(&["translate", "--model", &model, "--beam", "1", input.to_str().unwrap()], home.path()));
+    let text = stdout(&anuvad(
+        &["translate", "--model", &model, "--beam", "1", input.to_str().unwrap()],
+        home.path(),
+    ));
     let lines: Vec<&str> = text.split('\n').collect();
     assert_eq!(lines.len(), 5, "three lines, a blank one, a final newline: {text:?}");
     assert!(lines[2].is_empty() && lines[4].is_empty());
@@ -95,7 +110,18 @@ fn output_file_is_written() {
     let out = dir.path().join("out.tsv");
     let model = tiny_model();
     let article_path = article();
-    let args = ["translate", "-m", &model, "--beam", "1", "-f", "tsv", "-o", out.to_str().unwrap(), article_path.to_str().unwrap()];
+    let args = [
+        "translate",
+        "-m",
+        &model,
+        "--beam",
+        "1",
+        "-f",
+        "tsv",
+        "-o",
+        out.to_str().unwrap(),
+        article_path.to_str().unwrap(),
+    ];
     assert!(stdout(&anuvad(&args, home.path())).is_empty());
     let tsv = std::fs::read_to_string(&out).unwrap();
     assert!(tsv.starts_with("paragraph\tsentence\tsource\ttranslation\n"));
@@ -111,7 +137,10 @@ fn model_missing_offline_exits_2_and_says_what_to_do() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("Helsinki-NLP/opus-mt-hi-en"), "names the model: {stderr}");
     assert!(stderr.contains(&home.path().join("hub").display().to_string()), "names the cache: {stderr}");
-    assert!(stderr.contains("anuvad download") && stderr.contains("--model DIR"), "says the ways out: {stderr}");
+    assert!(
+        stderr.contains("anuvad download") && stderr.contains("--model DIR"),
+        "says the ways out: {stderr}"
+    );
     assert!(!stderr.contains("panicked") && !stderr.contains("backtrace"), "{stderr}");
     assert_eq!(stderr.trim().lines().count(), 1, "one message: {stderr}");
 }
@@ -135,7 +164,8 @@ fn empty_input_gives_empty_output() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("empty.txt");
     std::fs::write(&input, "").unwrap();
-    let output = anuvad(&["translate", "--model", "/nonexistent/model", input.to_str().unwrap()], home.path());
+    let output =
+        anuvad(&["translate", "--model", "/nonexistent/model", input.to_str().unwrap()], home.path());
     assert_eq!(stdout(&output), "");
 }
 
@@ -143,7 +173,8 @@ fn empty_input_gives_empty_output() {
 fn missing_model_directory_is_a_clear_error() {
     let home = tempfile::tempdir().unwrap();
     let article_path = article();
-    let output = anuvad(&["translate", "--model", "./no/such/model", article_path.to_str().unwrap()], home.path());
+    let output =
+        anuvad(&["translate", "--model", "./no/such/model", article_path.to_str().unwrap()], home.path());
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("no/such/model"));
 }
@@ -152,11 +183,36 @@ fn missing_model_directory_is_a_clear_error() {
 fn segment_jsonl_spans_slice_the_input() {
     let home = tempfile::tempdir().unwrap();
     let article_path = article();
-    let text = stdout(&anuvad(&["segment", "--format", "jsonl", article_path.to_str().unwrap()], home.path()));
+    let text =
+        stdout(&anuvad(&["segment", "--format", "jsonl", article_path.to_str().unwrap()], home.path()));
     let input = std::fs::read_to_string(&article_path).unwrap();
     for line in text.lines() {
         let record: Value = serde_json::from_str(line).unwrap();
-        let (start, end) = (record["start"].as_u64().unwrap() as usize, record["end"].as_u64().unwrap() as usize);
+        let (start, end) =
+            (record["start"].as_u64().unwrap() as usize, record["end"].as_u64().unwrap() as usize);
         assert_eq!(&input[start..end], record["text"].as_str().unwrap());
     }
+}
+
+#[test]
+fn an_overlong_sentence_is_split_with_a_warning_and_stays_one_record() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("long.txt");
+    // One sentence of well over 512 tokens: clauses joined by commas, one danda at the end.
+    let sentence = "सरकार ने आज कहा कि नई योजना से किसानों को लाभ होगा, ".repeat(60) + "और यह घोषणा दिल्ली में हुई।";
+    std::fs::write(&input, format!("छोटा वाक्य।\n{sentence}\n")).unwrap();
+    let model = tiny_model();
+    let output = anuvad(
+        &["translate", "--model", &model, "--beam", "1", "-f", "jsonl", input.to_str().unwrap()],
+        home.path(),
+    );
+    let records: Vec<Value> = stdout(&output).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(records.len(), 2, "one record per source sentence");
+    assert_eq!(records[0]["split"], Value::Bool(false));
+    assert_eq!(records[1]["split"], Value::Bool(true));
+    assert_eq!(records[1]["source"].as_str().unwrap(), sentence.trim_end());
+    assert!(!records[1]["translation"].as_str().unwrap().is_empty());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("warning") && stderr.contains("paragraph 1, sentence 0"), "{stderr}");
 }

@@ -107,7 +107,10 @@ fn a_directory_without_weights_is_a_bad_model_file() {
         Err(error @ Error::BadModelFile { .. }) => {
             let message = error.to_string();
             assert!(message.contains(&dir.path().display().to_string()), "{message}");
-            assert!(message.contains("model.safetensors") && message.contains("pytorch_model.bin"), "{message}");
+            assert!(
+                message.contains("model.safetensors") && message.contains("pytorch_model.bin"),
+                "{message}"
+            );
         }
         other => panic!("expected BadModelFile, got {other:?}"),
     }

@@ -1,7 +1,7 @@
 //! Reading inputs and writing outputs: whole-file UTF-8 checks with byte offsets, atomic writes.
 
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::Read;
+use std::path::Path;
 
 /// An input that cannot be used (exit code 1).
 #[derive(Debug, thiserror::Error)]
@@ -17,7 +17,8 @@ pub(crate) fn read_input(path: &Path) -> Result<String, InputError> {
             .map_err(|e| InputError(format!("standard input: cannot read: {e}")))?;
         ("standard input".to_string(), bytes)
     } else {
-        let bytes = std::fs::read(path).map_err(|e| InputError(format!("{}: cannot read: {e}", path.display())))?;
+        let bytes =
+            std::fs::read(path).map_err(|e| InputError(format!("{}: cannot read: {e}", path.display())))?;
         (path.display().to_string(), bytes)
     };
     decode_utf8(&name, bytes)
@@ -26,19 +27,9 @@ pub(crate) fn read_input(path: &Path) -> Result<String, InputError> {
 /// Checks that `bytes` are UTF-8, naming `name` and the first bad byte offset otherwise.
 pub(crate) fn decode_utf8(name: &str, bytes: Vec<u8>) -> Result<String, InputError> {
     String::from_utf8(bytes).map_err(|e| {
-        InputError(format!("{name}: not valid UTF-8 (invalid byte sequence at byte offset {})", e.utf8_error().valid_up_to()))
+        InputError(format!(
+            "{name}: not valid UTF-8 (invalid byte sequence at byte offset {})",
+            e.utf8_error().valid_up_to()
+        ))
     })
-}
-
-/// Writes `contents` to `path` atomically: a temporary file in the same directory, renamed into place.
-pub(crate) fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut file = tempfile::Builder::new().prefix(".anuvad-").suffix(".tmp").tempfile_in(&dir)?;
-    file.write_all(contents)?;
-    file.as_file().sync_all()?;
-    file.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }

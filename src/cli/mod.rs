@@ -1,6 +1,7 @@
 //! Command-line parsing and the subcommands. clap structs only parse; each subcommand turns them into
 //! library calls.
 
+mod batch;
 mod files;
 mod segment;
 mod translate;
@@ -24,6 +25,8 @@ pub(crate) struct Args {
 enum Command {
     /// Translate a text file (or standard input) and print the English text.
     Translate(translate::TranslateArgs),
+    /// Translate every *.txt and *.md file of a folder into another folder (resumable).
+    Batch(batch::BatchArgs),
     /// Split a text into paragraphs and sentences (what `translate` feeds the model).
     Segment(segment::SegmentArgs),
     /// Download a model into the Hugging Face cache and print where it is.
@@ -125,6 +128,7 @@ impl DecodeArgs {
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         Command::Translate(args) => translate::run(args),
+        Command::Batch(args) => batch::run(args),
         Command::Segment(args) => segment::run(args),
         Command::Download(args) => download(args),
     }

@@ -6,7 +6,9 @@ use std::process::ExitCode;
 
 use anuvad::Format;
 
-use super::files::{read_input, write_atomically};
+use anuvad::batch::write_atomically;
+
+use super::files::read_input;
 use super::{output_target, DecodeArgs, ModelArgs};
 
 #[derive(Debug, clap::Args)]

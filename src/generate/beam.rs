@@ -124,7 +124,9 @@ fn top_continuations(block: &[f32], vocab: usize, running: &[Beam], keep: usize)
     for (beam_index, (beam, row)) in running.iter().zip(block.chunks(vocab)).enumerate() {
         for (token, &log_prob) in row.iter().enumerate() {
             let score = log_prob + beam.score;
-            if best.len() == keep && score.partial_cmp(&best[keep - 1].score) != Some(std::cmp::Ordering::Greater) {
+            if best.len() == keep
+                && score.partial_cmp(&best[keep - 1].score) != Some(std::cmp::Ordering::Greater)
+            {
                 continue;
             }
             let at = best.partition_point(|c| c.score >= score);

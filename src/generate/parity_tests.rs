@@ -49,7 +49,8 @@ fn reference(model: &str) -> PathBuf {
 }
 
 fn sentences(model: &str) -> Vec<String> {
-    let meta: Meta = serde_json::from_str(&std::fs::read_to_string(reference(model).join("meta.json")).unwrap()).unwrap();
+    let meta: Meta =
+        serde_json::from_str(&std::fs::read_to_string(reference(model).join("meta.json")).unwrap()).unwrap();
     meta.sentences
 }
 
@@ -61,16 +62,24 @@ fn check_tokenizer(model_dir: &str, reference_name: &str) {
         .iter()
         .filter_map(|record| {
             let ids = loaded.tokenizer.encode(&record.text);
-            (ids != record.ids).then(|| format!("{:?}\n  ours:   {ids:?}\n  theirs: {:?}", record.text, record.ids))
+            (ids != record.ids)
+                .then(|| format!("{:?}\n  ours:   {ids:?}\n  theirs: {:?}", record.text, record.ids))
         })
         .collect();
-    assert!(mismatches.is_empty(), "{} of {} differ:\n{}", mismatches.len(), records.len(), mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "{} of {} differ:\n{}",
+        mismatches.len(),
+        records.len(),
+        mismatches.join("\n")
+    );
 }
 
 /// Runs generation as the reference run `label` did and compares every sentence.
 fn check_run(model_dir: &str, reference_name: &str, label: &str, num_beams: usize, batch_size: usize) {
     let loaded = load_model(model_dir);
-    let inputs: Vec<Vec<u32>> = sentences(reference_name).iter().map(|s| loaded.tokenizer.encode(s)).collect();
+    let inputs: Vec<Vec<u32>> =
+        sentences(reference_name).iter().map(|s| loaded.tokenizer.encode(s)).collect();
     let expected: Vec<OutputRecord> = read_jsonl(&reference(reference_name).join(format!("{label}.jsonl")));
     assert_eq!(expected.len(), inputs.len());
     let options = GenerationOptions { num_beams, ..loaded.generation.clone() };
@@ -82,7 +91,10 @@ fn check_run(model_dir: &str, reference_name: &str, label: &str, num_beams: usiz
             let want = &expected[group * batch_size + offset];
             assert_eq!(want.index, group * batch_size + offset);
             let text = loaded.tokenizer.decode(&hypothesis.tokens, &skip);
-            if hypothesis.tokens != want.ids || text != want.text || (hypothesis.score - want.score).abs() > 1e-4 {
+            if hypothesis.tokens != want.ids
+                || text != want.text
+                || (hypothesis.score - want.score).abs() > 1e-4
+            {
                 failures.push(format!(
                     "sentence {}: ours {:?} ({}) {:?}\n  theirs {:?} ({}) {:?}",
                     want.index, hypothesis.tokens, hypothesis.score, text, want.ids, want.score, want.text
@@ -90,7 +102,13 @@ fn check_run(model_dir: &str, reference_name: &str, label: &str, num_beams: usiz
             }
         }
     }
-    assert!(failures.is_empty(), "{label}: {} of {} differ:\n{}", failures.len(), expected.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{label}: {} of {} differ:\n{}",
+        failures.len(),
+        expected.len(),
+        failures.join("\n")
+    );
 }
 
 /// Raw logits of the first three greedy steps, fed the reference's own tokens.
@@ -110,7 +128,8 @@ fn check_logits(model_dir: &str, reference_name: &str) {
         let mut state = loaded.model.start_decoding(&encoded, &mask, 1).unwrap();
         let mut token = loaded.generation.decoder_start_token_id;
         for step in 0..3 {
-            let logits = loaded.model.decode_step(&mut state, &Tensor::new(&[token], &Device::Cpu).unwrap()).unwrap();
+            let logits =
+                loaded.model.decode_step(&mut state, &Tensor::new(&[token], &Device::Cpu).unwrap()).unwrap();
             let ours = logits.squeeze(0).unwrap().to_vec1::<f32>().unwrap();
             let theirs = want.get(step).unwrap().to_vec1::<f32>().unwrap();
             let worst = ours.iter().zip(&theirs).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);

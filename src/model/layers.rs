@@ -169,7 +169,11 @@ impl LayerCache {
 
 /// Sinusoidal position table `[positions, dim]`, sin features in the first half and cos in the second
 /// (Marian's layout). Computed in f64 like `transformers` (numpy) and rounded to f32 once.
-pub(crate) fn sinusoidal_positions(positions: usize, dim: usize, device: &Device) -> candle_core::Result<Tensor> {
+pub(crate) fn sinusoidal_positions(
+    positions: usize,
+    dim: usize,
+    device: &Device,
+) -> candle_core::Result<Tensor> {
     let half = dim.div_ceil(2);
     let mut table = vec![0f32; positions * dim];
     for pos in 0..positions {

@@ -140,8 +140,8 @@ impl Marian {
             .map(|i| DecoderLayer::new(cfg, activation, vb.pp("decoder.layers").pp(i)))
             .collect::<candle_core::Result<Vec<_>>>()
             .map_err(bad)?;
-        let positions =
-            layers::sinusoidal_positions(cfg.max_position_embeddings, d, vb.device())?.to_dtype(vb.dtype())?;
+        let positions = layers::sinusoidal_positions(cfg.max_position_embeddings, d, vb.device())?
+            .to_dtype(vb.dtype())?;
         Ok(Marian {
             encoder_embed: Embedding::new(encoder_weight, d),
             decoder_embed: Embedding::new(decoder_weight, d),
@@ -169,7 +169,12 @@ impl Seq2SeqModel for Marian {
         Ok(x)
     }
 
-    fn start_decoding(&self, encoder_output: &Tensor, attention_mask: &Tensor, copies: usize) -> Result<DecoderState> {
+    fn start_decoding(
+        &self,
+        encoder_output: &Tensor,
+        attention_mask: &Tensor,
+        copies: usize,
+    ) -> Result<DecoderState> {
         let rows = encoder_output.dim(0)?;
         let expand = Tensor::from_vec(
             (0..rows as u32).flat_map(|row| std::iter::repeat_n(row, copies)).collect::<Vec<_>>(),

@@ -1,9 +1,11 @@
-//! Scoring [`segment`](super::segment) against gold sentence splits, with the metric of
+//! Evaluation helpers: the span invariant as a check, and scoring [`segment`](super::segment) against gold
+//! sentence splits, with the metric of
 //! `tests/data/segmentation/README.md`: sentence boundaries as character offsets after whitespace
 //! normalisation (here: the number of non-whitespace characters before the boundary; the end of the text
 //! is not a boundary), then precision, recall, F1 and the share of records split exactly right.
 //!
-//! Not part of the stable API: shared by `examples/eval_segment.rs` and the integration tests.
+//! Not part of the stable API: shared by `examples/eval_segment.rs`, the integration and property tests and
+//! the fuzz target.
 
 use std::path::Path;
 
@@ -46,8 +48,9 @@ pub fn load(path: impl AsRef<Path>) -> std::io::Result<Vec<Record>> {
 /// non-whitespace characters up to its end.
 pub fn boundaries<'a>(sentences: impl IntoIterator<Item = &'a str>) -> Vec<usize> {
     let mut offset = 0;
-    let mut out: Vec<usize> =
-        sentences.into_iter().map(|s| {
+    let mut out: Vec<usize> = sentences
+        .into_iter()
+        .map(|s| {
             offset += s.chars().filter(|c| !c.is_whitespace()).count();
             offset
         })
@@ -59,6 +62,48 @@ pub fn boundaries<'a>(sentences: impl IntoIterator<Item = &'a str>) -> Vec<usize
 /// The sentences [`segment`](super::segment) finds in `text`, across paragraphs, in order.
 pub fn predicted_sentences(text: &str) -> Vec<&str> {
     super::segment(text).iter().flat_map(|p| &p.sentences).map(|s| s.text(text)).collect()
+}
+
+/// Checks the invariant that [`segment`](super::segment) promises for `paragraphs` found in `text`:
+/// paragraphs non-empty and spanning their sentences; sentence spans non-empty, in order, not overlapping,
+/// on `char` boundaries, without leading or trailing whitespace; only whitespace outside them. Returns the
+/// first violation found.
+pub fn invariant_violation(text: &str, paragraphs: &[super::Paragraph]) -> Option<String> {
+    let mut covered = 0;
+    for (p, paragraph) in paragraphs.iter().enumerate() {
+        let (Some(first), Some(last)) = (paragraph.sentences.first(), paragraph.sentences.last()) else {
+            return Some(format!("paragraph {p} is empty"));
+        };
+        if paragraph.span != (first.span.start..last.span.end) {
+            return Some(format!("paragraph {p} spans {:?}, its sentences {:?}", paragraph.span, first.span));
+        }
+        for sentence in &paragraph.sentences {
+            let span = sentence.span.clone();
+            if span.start >= span.end {
+                return Some(format!("empty sentence {span:?}"));
+            }
+            if span.start < covered {
+                return Some(format!("sentence {span:?} overlaps the previous one (ending at {covered})"));
+            }
+            let (Some(gap), Some(inner)) = (text.get(covered..span.start), text.get(span.clone())) else {
+                return Some(format!(
+                    "sentence {span:?} is not on char boundaries of a {}-byte text",
+                    text.len()
+                ));
+            };
+            if !gap.chars().all(char::is_whitespace) {
+                return Some(format!("text lost before sentence {span:?}: {gap:?}"));
+            }
+            if inner.trim() != inner {
+                return Some(format!("sentence {span:?} has surrounding whitespace: {inner:?}"));
+            }
+            covered = span.end;
+        }
+    }
+    match text.get(covered..) {
+        Some(rest) if rest.chars().all(char::is_whitespace) => None,
+        _ => Some(format!("text lost after byte {covered}")),
+    }
 }
 
 /// Boundary counts over a set of records.
@@ -146,7 +191,10 @@ mod tests {
     fn counts() {
         let mut score = Score::default();
         score.add(&[3, 6], &[3, 7]);
-        assert_eq!((score.true_positives, score.false_positives, score.false_negatives, score.exact), (1, 1, 1, 0));
+        assert_eq!(
+            (score.true_positives, score.false_positives, score.false_negatives, score.exact),
+            (1, 1, 1, 0)
+        );
         assert!((score.f1() - 0.5).abs() < 1e-9);
     }
 }

@@ -82,26 +82,75 @@ fn is_line_break(c: char) -> bool {
     matches!(c, '\n' | '\r' | '\u{0B}' | '\u{0C}' | '\u{85}' | '\u{2028}' | '\u{2029}')
 }
 
-/// A line whose last character is one of these continues on the next line.
-fn continues_on_next_line(c: char) -> bool {
-    matches!(c, ',' | ':' | '，' | '：')
+/// Does a line (trimmed, non-empty) continue on the next line: does it end with a comma or colon, possibly
+/// inside closing quotes (`“हम तैयार हैं,”`)?
+fn continues_on_next_line(line: &str) -> bool {
+    line.trim_end_matches(['”', '’', '"', '\'', '»']).ends_with([',', ':', '，', '：'])
+}
+
+/// Bytes that can start a whitespace character: ASCII whitespace, and the lead bytes C2, E1, E2, E3 of the
+/// other White_Space characters (a table, for a tight scanning loop).
+const MAY_START_WHITESPACE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = matches!(b as u8, b'\t'..=b'\r' | b' ' | 0xC2 | 0xE1 | 0xE2 | 0xE3);
+        b += 1;
+    }
+    table
+};
+
+/// Can a whitespace character start with byte `b`?
+#[inline]
+fn may_start_whitespace(b: u8) -> bool {
+    MAY_START_WHITESPACE[usize::from(b)]
+}
+
+/// The length of the whitespace character starting at byte `i` of `text`, if one does.
+#[inline]
+fn whitespace_at(text: &str, i: usize) -> Option<usize> {
+    match text.as_bytes().get(i)? {
+        b'\t'..=b'\r' | b' ' => Some(1),
+        0xC2 | 0xE1 | 0xE2 | 0xE3 => {
+            let c = text.get(i..)?.chars().next()?;
+            c.is_whitespace().then(|| c.len_utf8())
+        }
+        _ => None,
+    }
+}
+
+/// The next position at or after `from` where a whitespace character starts (with its length), if any.
+fn next_whitespace(text: &str, mut from: usize) -> Option<(usize, usize)> {
+    let bytes = text.as_bytes();
+    loop {
+        let offset = bytes.get(from..)?.iter().position(|&b| may_start_whitespace(b))?;
+        let at = from + offset;
+        match whitespace_at(text, at) {
+            Some(len) => return Some((at, len)),
+            None => from = at + 1,
+        }
+    }
 }
 
 /// The lines of `text` (byte ranges without their terminators).
 fn lines(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
+    let bytes = text.as_bytes();
     let mut start = 0;
-    let mut chars = text.char_indices().peekable();
+    let mut i = 0;
     std::iter::from_fn(move || {
-        while let Some((i, c)) = chars.next() {
-            if is_line_break(c) {
-                let line = start..i;
-                start = i + c.len_utf8();
-                if c == '\r' && chars.next_if(|&(_, next)| next == '\n').is_some() {
-                    start += 1;
+        while let Some((at, len)) = next_whitespace(text, i) {
+            i = at + len;
+            let is_break = text.get(at..).and_then(|rest| rest.chars().next()).is_some_and(is_line_break);
+            if is_break {
+                if bytes.get(at) == Some(&b'\r') && bytes.get(i) == Some(&b'\n') {
+                    i += 1;
                 }
+                let line = start..at;
+                start = i;
                 return Some(line);
             }
         }
+        i = text.len();
         if start < text.len() {
             let line = start..text.len();
             start = text.len();
@@ -132,7 +181,7 @@ fn paragraph_spans(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
                 Some(open) => open.start..end,
                 None => start..end,
             };
-            if !trimmed.ends_with(continues_on_next_line) {
+            if !continues_on_next_line(trimmed) {
                 return Some(span);
             }
             open = Some(span);
@@ -151,19 +200,20 @@ fn split_paragraph(
     let Some(paragraph) = text.get(span.clone()) else { return Vec::new() };
     tokens.clear();
     cuts.clear();
-    let mut token_start = None;
-    for (i, c) in paragraph.char_indices() {
-        match (c.is_whitespace(), token_start) {
-            (true, Some(start)) => {
-                tokens.push(span.start + start..span.start + i);
-                token_start = None;
+    let mut i = 0;
+    while i < paragraph.len() {
+        match next_whitespace(paragraph, i) {
+            Some((at, len)) => {
+                if at > i {
+                    tokens.push(span.start + i..span.start + at);
+                }
+                i = at + len;
             }
-            (false, None) => token_start = Some(i),
-            _ => {}
+            None => {
+                tokens.push(span.start + i..span.end);
+                break;
+            }
         }
-    }
-    if let Some(start) = token_start {
-        tokens.push(span.start + start..span.end);
     }
 
     let rules = rules::Rules { text, tokens };

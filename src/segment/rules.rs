@@ -16,7 +16,7 @@ use std::ops::Range;
 use super::lexicon as lx;
 
 /// How many tokens after a closing quote are searched for a reporting clause (`“...?” उसने पूछा।`).
-const CLAUSE_LOOKAHEAD: usize = 8;
+const CLAUSE_LOOKAHEAD: usize = 12;
 
 /// The longest bracketed group (in tokens) that attaches to the sentence before it.
 const BRACKET_GROUP_TOKENS: usize = 6;
@@ -38,7 +38,10 @@ fn is_question_or_exclamation(c: char) -> bool {
 
 /// Closing quotes and brackets that stay with the sentence they close.
 fn is_closer(c: char) -> bool {
-    matches!(c, '”' | '’' | '"' | '\'' | '»' | '›' | ')' | ']' | '}' | '」' | '』' | '〉' | '》' | '）' | '］')
+    matches!(
+        c,
+        '”' | '’' | '"' | '\'' | '»' | '›' | ')' | ']' | '}' | '」' | '』' | '〉' | '》' | '）' | '］'
+    )
 }
 
 /// Closing quotation marks (a reporting clause may follow them).
@@ -48,7 +51,24 @@ fn is_closing_quote(c: char) -> bool {
 
 /// Opening quotes and brackets.
 fn is_opener(c: char) -> bool {
-    matches!(c, '“' | '‘' | '"' | '\'' | '«' | '‹' | '(' | '[' | '{' | '「' | '『' | '〈' | '《' | '（' | '［' | '„')
+    matches!(
+        c,
+        '“' | '‘'
+            | '"'
+            | '\''
+            | '«'
+            | '‹'
+            | '('
+            | '['
+            | '{'
+            | '「'
+            | '『'
+            | '〈'
+            | '《'
+            | '（'
+            | '［'
+            | '„'
+    )
 }
 
 /// ASCII `"` and `'` can open or close a quotation.
@@ -82,6 +102,10 @@ enum Start {
 }
 
 fn start_class(token: &str) -> Start {
+    if token.starts_with(['(', '[']) {
+        // A bracketed aside (`(see below)`) says nothing about case.
+        return Start::Other;
+    }
     match strip_openers(token).chars().next() {
         Some(c) if c.is_uppercase() => Start::Upper,
         Some(c) if c.is_lowercase() => Start::Lower,
@@ -109,6 +133,14 @@ fn word_of(token: &str) -> &str {
 /// Cuts inside `token` (which starts at byte `start` of the text): after a danda-like mark that is directly
 /// followed by the next sentence's first letter or opening quote. Returns whether it cut.
 pub(super) fn internal_cuts(token: &str, start: usize, cuts: &mut Vec<usize>) -> bool {
+    // Only the body can hold a cut (nothing follows the tail). Fast path: no byte that can start a
+    // splitting mark (ASCII ? ! |, the lead bytes of the danda block E0 and of the other scripts' marks).
+    let body = split_tail(token).0;
+    let bytes = body.as_bytes();
+    let danda = bytes.windows(2).any(|w| matches!(w, [0xA5, 0xA4 | 0xA5]));
+    if !danda && !bytes.iter().any(|b| matches!(b, b'?' | b'!' | b'|' | 0xD8 | 0xDB | 0xE2 | 0xE3 | 0xEF)) {
+        return false;
+    }
     let mut cut = false;
     let mut prev: Option<char> = None;
     let mut chars = token.char_indices().peekable();
@@ -119,7 +151,8 @@ pub(super) fn internal_cuts(token: &str, start: usize, cuts: &mut Vec<usize>) ->
             continue;
         }
         let before = prev;
-        let (mut danda, mut question, mut pipe) = (is_strong_terminal(c), is_question_or_exclamation(c), c == '|');
+        let (mut danda, mut question, mut pipe) =
+            (is_strong_terminal(c), is_question_or_exclamation(c), c == '|');
         let mut end = i + c.len_utf8();
         let mut last = c;
         while let Some(&(j, d)) = chars.peek() {
@@ -178,15 +211,29 @@ impl<'t> Rules<'t> {
     /// Does the sentence end after token `k` (which is not the paragraph's last)? `first` is the index of the
     /// current sentence's first token; `list` is set while the sentence holds list numbers (`1. ... 2. ...`).
     pub(super) fn ends_sentence(&self, k: usize, first: usize, list: &mut bool) -> bool {
-        let token = self.token(k);
-        let (body, tail) = split_tail(token);
-        let Some(last_terminal) = tail.char_indices().rev().find(|&(_, c)| is_terminal(c)) else {
+        let (body, tail) = split_tail(self.token(k));
+        let Some((last_terminal, _)) = tail.char_indices().rev().find(|&(_, c)| is_terminal(c)) else {
             return self.unpunctuated_boundary(k);
         };
-        let quote_after = tail.get(last_terminal.0..).is_some_and(|rest| rest.chars().any(is_closing_quote));
+        // `“क्या आप तैयार हैं?” उसने पूछा।`: a reporting clause after the closing quote continues.
+        let quote_after = tail.get(last_terminal..).is_some_and(|rest| rest.chars().any(is_closing_quote));
+        self.terminal_ends_sentence(k, body, tail, first, list)
+            && !(quote_after && self.reporting_clause_follows(k))
+    }
+
+    /// Does the terminal mark in `tail` (token `k` is `body` + `tail`) end the sentence?
+    fn terminal_ends_sentence(
+        &self,
+        k: usize,
+        body: &str,
+        tail: &str,
+        first: usize,
+        list: &mut bool,
+    ) -> bool {
         let next = self.token(k + 1);
         let next_start = start_class(next);
-        let (mut strong, mut question, mut pipe, mut dots, mut ellipsis) = (false, false, false, 0usize, false);
+        let (mut strong, mut question, mut pipe, mut dots, mut ellipsis) =
+            (false, false, false, 0usize, false);
         for c in tail.chars() {
             strong |= is_strong_terminal(c);
             question |= is_question_or_exclamation(c);
@@ -196,10 +243,7 @@ impl<'t> Rules<'t> {
         }
         if strong || question {
             // `Yahoo! and ...`: a lower-case word continues the sentence.
-            if !strong && next_start == Start::Lower {
-                return false;
-            }
-            return !(quote_after && self.reporting_clause_follows(k));
+            return strong || next_start != Start::Lower;
         }
         if pipe {
             // `|` typed for a danda: only after Devanagari text (`है|`, `गया |`).
@@ -207,7 +251,7 @@ impl<'t> Rules<'t> {
                 Some(c) => Some(c),
                 None => k.checked_sub(1).and_then(|p| self.token(p).chars().rev().find(|&c| !is_closer(c))),
             };
-            return context.is_some_and(is_devanagari) && !(quote_after && self.reporting_clause_follows(k));
+            return context.is_some_and(is_devanagari);
         }
         if ellipsis || dots >= 2 {
             return match next_start {
@@ -215,6 +259,7 @@ impl<'t> Rules<'t> {
                 Start::Upper => true,
                 // Hindi is verb-final: after a verb the ellipsis ends the sentence (`हो गया…`), after
                 // anything else it is a pause (`हालात... बेहद गंभीर हैं`).
+                _ if lx::is_hindi_coordinator(word_of(next)) => false,
                 _ => {
                     let word = strip_openers(body);
                     let word = if word.is_empty() && k > 0 { word_of(self.token(k - 1)) } else { word };
@@ -343,8 +388,11 @@ impl<'t> Rules<'t> {
             if let Some(slot) = words.get_mut(n) {
                 *slot = word;
             }
-            let clause_ends = tail.chars().any(is_terminal) || body.ends_with(',') || j + 1 == self.tokens.len();
-            if clause_ends {
+            if tail.is_empty() && body.ends_with([',', ':', ';']) {
+                // `"...case." The governor also stated, "Today ..."`: it introduces what follows.
+                return false;
+            }
+            if tail.chars().any(is_terminal) || j + 1 == self.tokens.len() {
                 return is_reporting_clause(words.get(..=n).unwrap_or(&[]));
             }
             if !tail.is_empty() {
@@ -357,22 +405,26 @@ impl<'t> Rules<'t> {
     /// No punctuation after token `k`: does a new sentence start anyway? Only between a clause-final Hindi
     /// verb and a sentence connective carrying its comma (`... में होता है हालांकि, सर्दियों ...`).
     fn unpunctuated_boundary(&self, k: usize) -> bool {
-        let token = self.token(k);
-        if !token.starts_with(is_devanagari_letter) || !lx::is_hindi_clause_final(token) {
-            return false;
-        }
         let mut next = [""; 3];
         for (slot, j) in next.iter_mut().zip(k + 1..self.tokens.len()) {
             *slot = self.token(j);
         }
-        lx::sentence_connective_len(&next).is_some()
+        // Cheap tests first: a comma must follow within three words.
+        if !next.iter().any(|word| word.ends_with(',')) {
+            return false;
+        }
+        let token = self.token(k);
+        token.starts_with(is_devanagari_letter)
+            && lx::is_hindi_clause_final(token)
+            && lx::sentence_connective_len(&next).is_some()
     }
 }
 
 /// Does the clause (its words, in order) end in a reporting verb, possibly followed by up to two auxiliaries?
 fn is_reporting_clause(words: &[&str]) -> bool {
-    for word in words.iter().rev().take(3) {
-        if lx::is_reporting_verb(word) {
+    for (i, word) in words.iter().enumerate().rev().take(3) {
+        let noun = i.checked_sub(1).and_then(|p| words.get(p)).copied().unwrap_or("");
+        if lx::is_reporting_verb(word) || lx::is_reporting_phrase(noun, word) {
             return true;
         }
         if !lx::is_reporting_auxiliary(word) {
@@ -397,7 +449,9 @@ fn is_list_marker(word: &str) -> bool {
 
 /// A URL, e-mail address or domain name: its last period is a full stop, never an abbreviation.
 fn is_url_like(word: &str) -> bool {
-    word.contains("://") || word.contains('@') || word.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("www."))
+    word.contains("://")
+        || word.contains('@')
+        || word.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("www."))
 }
 
 /// An abbreviation written as dotted segments: `U.S`, `a.m`, `A.P.J`, `Ph.D` (Latin: at least two segments of
@@ -459,6 +513,7 @@ mod tests {
         assert!(is_reporting_clause(&["उसने", "पूछा"]));
         assert!(is_reporting_clause(&["बयान", "में", "कहा", "गया"]));
         assert!(is_reporting_clause(&["John", "said"]));
+        assert!(is_reporting_clause(&["उसने", "सवाल", "किया"]));
         assert!(!is_reporting_clause(&["लावरोव", "ने", "आभार", "जताया"]));
         assert!(!is_reporting_clause(&["उन्होंने", "कहा", "कि", "वह", "आएंगे"]));
     }

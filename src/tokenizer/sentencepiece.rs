@@ -90,8 +90,8 @@ impl SentencePieceModel {
 
     fn from_bytes(bytes: &[u8]) -> std::result::Result<Self, String> {
         use prost::Message;
-        let model = proto::ModelProto::decode(bytes)
-            .map_err(|e| format!("not a SentencePiece model: {e}"))?;
+        let model =
+            proto::ModelProto::decode(bytes).map_err(|e| format!("not a SentencePiece model: {e}"))?;
         let trainer = model.trainer_spec.clone().unwrap_or_default();
         if trainer.model_type() != proto::UNIGRAM {
             return Err(format!(
@@ -116,9 +116,9 @@ impl SentencePieceModel {
         let unigram = Unigram::from(vocab, Some(0), false).map_err(|e| e.to_string())?;
         let spec = model.normalizer_spec.clone().unwrap_or_default();
         let charsmap = match spec.precompiled_charsmap.as_deref() {
-            Some(map) if !map.is_empty() => Some(
-                Precompiled::from(map).map_err(|e| format!("bad precompiled_charsmap: {e}"))?,
-            ),
+            Some(map) if !map.is_empty() => {
+                Some(Precompiled::from(map).map_err(|e| format!("bad precompiled_charsmap: {e}"))?)
+            }
             _ => None,
         };
         Ok(SentencePieceModel {

@@ -1,0 +1,160 @@
+//! `anuvad batch IN_DIR OUT_DIR`: a whole folder, with progress, resumable, stoppable.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anuvad::batch::{BatchFile, BatchObserver, BatchOptions, FileOutcome};
+use anuvad::Format;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::translate::parse_format;
+use super::{DecodeArgs, ModelArgs};
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct BatchArgs {
+    /// Folder of input files (walked recursively).
+    input_dir: PathBuf,
+    /// Folder for the outputs (same relative paths; created if missing).
+    output_dir: PathBuf,
+    #[command(flatten)]
+    model: ModelArgs,
+    #[command(flatten)]
+    decode: DecodeArgs,
+    /// Output format (extension): text (.en.txt), jsonl, tsv, md.
+    #[arg(long, short = 'f', default_value = "text", value_parser = parse_format)]
+    format: Format,
+    /// Input file pattern, relative to IN_DIR or a file name (repeatable). Default: *.txt and *.md.
+    #[arg(long = "glob")]
+    globs: Vec<String>,
+    /// Translate every input again, even those whose output is up to date.
+    #[arg(long)]
+    force: bool,
+    /// Process only shard K of N (K from 0): for array jobs (Slurm, Kubernetes, GNU parallel).
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    shard: Option<(u64, u64)>,
+}
+
+fn parse_shard(text: &str) -> Result<(u64, u64), String> {
+    let (k, n) = text.split_once('/').ok_or("expected K/N, e.g. 0/4")?;
+    let k: u64 = k.trim().parse().map_err(|_| format!("bad shard index `{k}`"))?;
+    let n: u64 = n.trim().parse().map_err(|_| format!("bad shard count `{n}`"))?;
+    if n == 0 || k >= n {
+        return Err(format!("shard {k}/{n}: K must be in 0..N"));
+    }
+    Ok((k, n))
+}
+
+/// Progress on stderr: a bar on a terminal, a plain line per finished file otherwise.
+struct Progress {
+    bar: Option<ProgressBar>,
+    stop: Arc<AtomicBool>,
+    files_total: usize,
+    files_done: usize,
+}
+
+impl Progress {
+    fn say(&self, line: String) {
+        match &self.bar {
+            Some(bar) => bar.println(line),
+            None => eprintln!("{line}"),
+        }
+    }
+}
+
+impl BatchObserver for Progress {
+    fn started(&mut self, files: usize, sentences: usize, skipped: usize) {
+        self.files_total = files;
+        if skipped > 0 {
+            self.say(format!("anuvad: {skipped} file(s) already translated with these settings: skipped"));
+        }
+        if let Some(bar) = &self.bar {
+            bar.set_length(sentences as u64);
+            bar.set_message(format!("files 0/{files}"));
+        }
+    }
+
+    fn progress(&mut self, sentences: usize) -> bool {
+        if let Some(bar) = &self.bar {
+            bar.inc(sentences as u64);
+        }
+        !self.stop.load(Ordering::SeqCst)
+    }
+
+    fn file_done(&mut self, file: &BatchFile, outcome: &FileOutcome) {
+        match outcome {
+            FileOutcome::Skipped => return,
+            FileOutcome::Translated(sentences) => {
+                self.files_done += 1;
+                if self.bar.is_none() {
+                    self.say(format!(
+                        "translated {} ({sentences} sentences) [{}/{}]",
+                        file.relative.display(),
+                        self.files_done,
+                        self.files_total
+                    ));
+                }
+            }
+            FileOutcome::Failed(reason) => {
+                self.files_done += 1;
+                self.say(format!("anuvad: failed: {}: {reason}", file.input.display()));
+            }
+        }
+        if let Some(bar) = &self.bar {
+            bar.set_message(format!("files {}/{}", self.files_done, self.files_total));
+        }
+    }
+}
+
+pub(crate) fn run(args: BatchArgs) -> anyhow::Result<ExitCode> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))?;
+
+    let started = Instant::now();
+    let translator = args.decode.apply(args.model.builder())?.build()?;
+    let mut options = BatchOptions::new(&args.input_dir, &args.output_dir);
+    options.format = args.format;
+    options.force = args.force;
+    options.shard = args.shard;
+    if !args.globs.is_empty() {
+        options.patterns = args.globs.clone();
+    }
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template("{msg}  sentences {pos}/{len} {wide_bar} {per_sec} ETA {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let mut progress = Progress { bar, stop: Arc::clone(&stop), files_total: 0, files_done: 0 };
+    let summary = anuvad::batch::run(&translator, &options, &mut progress)?;
+    if let Some(bar) = &progress.bar {
+        bar.finish_and_clear();
+    }
+
+    let seconds = started.elapsed().as_secs_f64();
+    eprintln!(
+        "anuvad: {} translated, {} skipped, {} failed; {} sentences in {seconds:.1} s ({:.1} sentences/s)",
+        summary.translated,
+        summary.skipped,
+        summary.failed.len(),
+        summary.sentences,
+        summary.sentences as f64 / seconds.max(1e-9)
+    );
+    for (path, reason) in &summary.failed {
+        eprintln!("anuvad: failed: {}: {reason}", path.display());
+    }
+    if summary.interrupted {
+        eprintln!(
+            "anuvad: interrupted; finished files are complete and no partial output was left. \
+             Run the same command again to resume: finished files are skipped."
+        );
+        return Ok(ExitCode::from(130));
+    }
+    Ok(if summary.failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
