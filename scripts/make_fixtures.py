@@ -12,6 +12,9 @@ What it writes:
                                    (config.json, generation_config.json, model.safetensors, source.spm,
                                    target.spm, vocab.json, tokenizer_config.json)
   models/tiny-marian-hi-en-bin/    the same weights as pytorch_model.bin only (like the hub's main branch)
+  models/tiny-marian-hi-en-legacy/ the same weights as a 2020 hub repo: legacy (non-zip) pytorch_model.bin and
+                                   an old-style config.json, no generation_config.json (tokenizer files: copy
+                                   those of tiny-marian-hi-en)
   models/tiny-marian-variant/      a second shape: 3+3 layers, gelu, separate decoder embeddings,
                                    no decoder_vocab_size key, other generation settings
   tests/fixtures/reference/<model>/
@@ -34,6 +37,7 @@ import os
 import re
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import sentencepiece as spm
@@ -279,6 +283,96 @@ def make_reference(model_dir, name, sentences):
     )
 
 
+def save_legacy_deterministic(state_dict, path):
+    """What `torch.save(state_dict, path, _use_new_zipfile_serialization=False)` writes, deterministically.
+
+    The legacy format names each storage `str(storage._cdata)`, a memory address, so two runs differ. We call
+    torch's own legacy writer with `str` replaced, in its globals only, by a function that maps those
+    addresses to counters in state-dict order.
+    """
+    import builtins
+    import pickle
+    import types
+
+    import torch.serialization as serialization
+
+    names = {}
+    for tensor in state_dict.values():
+        names.setdefault(tensor.untyped_storage()._cdata, str(len(names)))
+
+    def stable_str(value=""):
+        if isinstance(value, int) and value in names:
+            return names[value]
+        return builtins.str(value)
+
+    original = serialization._legacy_save
+    legacy_save = types.FunctionType(
+        original.__code__, {**original.__globals__, "str": stable_str}, original.__name__, original.__defaults__
+    )
+    with open(path, "wb") as f:
+        legacy_save(state_dict, f, pickle, serialization.DEFAULT_PROTOCOL)
+    torch.load(path, weights_only=True)  # a valid legacy file
+
+
+def make_legacy(main_dir, sentences):
+    """The main model as a 2020-era hub repo: legacy (pre-1.6, non-zip) `pytorch_model.bin`, generation
+    settings and old keys inside `config.json`, no `generation_config.json`.
+
+    Only `config.json` and `pytorch_model.bin` are committed (the tokenizer files are the main model's; the
+    tests copy them in). The reference is what `transformers` generates with its defaults for such a repo.
+    """
+    model = MarianMTModel.from_pretrained(main_dir)
+    config = json.loads((main_dir / "config.json").read_text(encoding="utf-8"))
+    pad, vocab_size = config["pad_token_id"], config["vocab_size"]
+    legacy_config = {
+        "_num_labels": 3, "activation_dropout": 0.0, "activation_function": "swish", "add_bias_logits": False,
+        "add_final_layer_norm": False, "architectures": ["MarianMTModel"], "attention_dropout": 0.0,
+        "bad_words_ids": [[pad]], "bos_token_id": 0, "classif_dropout": 0.0, "d_model": config["d_model"],
+        "decoder_attention_heads": config["decoder_attention_heads"], "decoder_ffn_dim": config["decoder_ffn_dim"],
+        "decoder_layerdrop": 0.0, "decoder_layers": config["decoder_layers"], "decoder_start_token_id": pad,
+        "dropout": 0.1, "encoder_attention_heads": config["encoder_attention_heads"],
+        "encoder_ffn_dim": config["encoder_ffn_dim"], "encoder_layerdrop": 0.0,
+        "encoder_layers": config["encoder_layers"], "eos_token_id": 0, "extra_pos_embeddings": vocab_size,
+        "id2label": {"0": "LABEL_0", "1": "LABEL_1", "2": "LABEL_2"}, "init_std": 0.02, "is_encoder_decoder": True,
+        "label2id": {"LABEL_0": 0, "LABEL_1": 1, "LABEL_2": 2}, "max_length": 512,
+        "max_position_embeddings": config["max_position_embeddings"], "model_type": "marian",
+        "normalize_before": False, "normalize_embedding": False, "num_beams": 4,
+        "num_hidden_layers": config["encoder_layers"], "output_past": True, "pad_token_id": pad,
+        "scale_embedding": True, "static_position_embeddings": True, "vocab_size": vocab_size,
+    }
+    legacy_dir = MODELS / "tiny-marian-hi-en-legacy"
+    if legacy_dir.exists():
+        shutil.rmtree(legacy_dir)
+    legacy_dir.mkdir(parents=True)
+    write_json(legacy_dir / "config.json", legacy_config)
+    save_legacy_deterministic(model.state_dict(), legacy_dir / "pytorch_model.bin")
+
+    with tempfile.TemporaryDirectory() as scratch:
+        assembled = Path(scratch)
+        for name in ("config.json", "pytorch_model.bin"):
+            shutil.copy(legacy_dir / name, assembled / name)
+        for name in ("source.spm", "target.spm", "vocab.json", "tokenizer_config.json"):
+            shutil.copy(main_dir / name, assembled / name)
+        legacy_model = MarianMTModel.from_pretrained(assembled)
+        legacy_model.eval()
+        tokenizer = MarianTokenizer.from_pretrained(assembled)
+        out_dir = REFERENCE / "tiny-marian-hi-en-legacy"
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        out_dir.mkdir(parents=True)
+        # `generate()` with no arguments: the settings come from the old config.json.
+        records = generate(legacy_model, tokenizer, sentences, legacy_model.generation_config.num_beams, 8)
+        write_jsonl(out_dir / "default_b8.jsonl", records)
+        write_json(
+            out_dir / "meta.json",
+            {
+                "model": "models/tiny-marian-hi-en-legacy (+ tokenizer files of models/tiny-marian-hi-en)",
+                "generation_config": legacy_model.generation_config.to_diff_dict(),
+                "sentences": sentences,
+            },
+        )
+
+
 def check_versions():
     found = {"transformers": transformers.__version__, "torch": torch.__version__, "sentencepiece": spm.__version__}
     for package, version in PINNED.items():
@@ -289,12 +383,19 @@ def check_versions():
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--skip-reference", action="store_true", help="write the models only")
+    parser.add_argument("--only-legacy", action="store_true", help="only (re)write the legacy-format repo")
     args = parser.parse_args()
     check_versions()
     torch.use_deterministic_algorithms(True)
     torch.set_num_threads(1)
 
     hindi = read_gold_sentences("flores_dev_hi.jsonl") + read_gold_sentences("hard_cases.jsonl")
+    reference_sentences = list(
+        dict.fromkeys(article_sentences() + read_gold_sentences("hard_cases.jsonl") + hindi[:220])
+    )
+    if args.only_legacy:
+        make_legacy(MODELS / "tiny-marian-hi-en", reference_sentences[:48])
+        return
     english = read_gold_sentences("flores_dev_en.jsonl")
     source_spm = train_spm(hindi, 2500)
     target_spm = train_spm(english, 2000)
@@ -383,13 +484,10 @@ def main():
 
     if args.skip_reference:
         return
-    sentences = article_sentences() + read_gold_sentences("hard_cases.jsonl") + read_gold_sentences(
-        "flores_dev_hi.jsonl"
-    )[:220]
-    # Drop repeats, keep order (the article also appears among the hard cases).
-    sentences = list(dict.fromkeys(sentences))
-    make_reference(main_dir, "tiny-marian-hi-en", sentences)
-    make_reference(variant_dir, "tiny-marian-variant", sentences)
+    # Repeats dropped, order kept (the article also appears among the hard cases).
+    make_reference(main_dir, "tiny-marian-hi-en", reference_sentences)
+    make_reference(variant_dir, "tiny-marian-variant", reference_sentences)
+    make_legacy(main_dir, reference_sentences[:48])
 
 
 if __name__ == "__main__":

@@ -41,6 +41,6 @@ mod translator;
 
 pub use document::{AlignedSentence, Document, Format, TranslatedParagraph};
 pub use error::{Error, Result};
-pub use hub::DEFAULT_MODEL;
+pub use hub::{cache_dir, cached_models, CachedModel, DEFAULT_MODEL};
 pub use segment::{segment, Paragraph, Sentence};
 pub use translator::{Device, Translation, Translator, TranslatorBuilder};

@@ -234,6 +234,11 @@ impl Translator {
         &self.loaded.files
     }
 
+    /// The hub commit the model's files come from (`None` for a local directory).
+    pub fn model_commit(&self) -> Option<String> {
+        self.loaded.files.first().and_then(|path| hub::snapshot_commit(path))
+    }
+
     /// The beam size in use (1 = greedy).
     pub fn beam_size(&self) -> usize {
         self.options.num_beams

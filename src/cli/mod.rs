@@ -31,6 +31,8 @@ enum Command {
     Segment(segment::SegmentArgs),
     /// Download a model into the Hugging Face cache and print where it is.
     Download(ModelArgs),
+    /// List the models in the local Hugging Face cache.
+    Models,
 }
 
 /// Which model, and how to find it.
@@ -131,15 +133,39 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Batch(args) => batch::run(args),
         Command::Segment(args) => segment::run(args),
         Command::Download(args) => download(args),
+        Command::Models => models(),
     }
 }
 
 fn download(args: ModelArgs) -> anyhow::Result<ExitCode> {
     let translator = args.builder().build()?;
-    println!("{}", translator.model_name());
+    match translator.model_commit() {
+        Some(commit) => println!("{} (commit {commit})", translator.model_name()),
+        None => println!("{}", translator.model_name()),
+    }
     for file in translator.model_files() {
         let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
         println!("  {}  ({size} bytes)", file.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn models() -> anyhow::Result<ExitCode> {
+    let cached = anuvad::cached_models();
+    println!("Models in the Hugging Face cache ({}):", anuvad::cache_dir().display());
+    if cached.is_empty() {
+        println!("  (none; `anuvad download --model ID` adds one)");
+    }
+    for model in cached {
+        let revision = if model.revision == "main" { String::new() } else { format!("@{}", model.revision) };
+        let note = if model.supported { String::new() } else { "  [unsupported architecture]".into() };
+        println!(
+            "  {}{revision}  {}  {:.1} MB  commit {}{note}",
+            model.id,
+            model.model_type,
+            model.size as f64 / 1e6,
+            &model.commit[..model.commit.len().min(12)]
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -201,3 +201,36 @@ fn pytorch_bin_gives_the_same_translations_as_safetensors() {
     check_run("tiny-marian-hi-en-bin", MAIN, "greedy_b8", 1, 8);
     check_run("tiny-marian-hi-en-bin", MAIN, "beam4_b8", 4, 8);
 }
+
+/// A 2020-style repository: legacy (non-zip) `pytorch_model.bin`, generation settings in `config.json`,
+/// no `generation_config.json`. It must read, and generate with its defaults as `transformers` does.
+#[test]
+fn legacy_checkpoint_and_old_config_behave_as_in_transformers() {
+    let scratch = tempfile::tempdir().unwrap();
+    let models = root().join("models");
+    for name in ["config.json", "pytorch_model.bin"] {
+        std::fs::copy(models.join("tiny-marian-hi-en-legacy").join(name), scratch.path().join(name)).unwrap();
+    }
+    for name in ["source.spm", "target.spm", "vocab.json", "tokenizer_config.json"] {
+        std::fs::copy(models.join(MAIN).join(name), scratch.path().join(name)).unwrap();
+    }
+    let files = ModelFiles::open(ModelLocation::Local(scratch.path().to_path_buf()), true, false).unwrap();
+    let loaded = load(&files, &Device::Cpu).unwrap();
+    assert_eq!(loaded.generation.num_beams, 4, "num_beams comes from the old config.json");
+    assert_eq!(loaded.generation.forced_eos_token_id, None, "absent from the file, absent here");
+
+    let name = "tiny-marian-hi-en-legacy";
+    let inputs: Vec<Vec<u32>> = sentences(name).iter().map(|s| loaded.tokenizer.encode(s)).collect();
+    let expected: Vec<OutputRecord> = read_jsonl(&reference(name).join("default_b8.jsonl"));
+    let skip = loaded.tokenizer.special_ids();
+    for (group, batch) in inputs.chunks(8).enumerate() {
+        for (offset, hypothesis) in
+            generate(loaded.model.as_ref(), batch, &loaded.generation).unwrap().iter().enumerate()
+        {
+            let want = &expected[group * 8 + offset];
+            assert_eq!(hypothesis.tokens, want.ids, "sentence {}", want.index);
+            assert_eq!(loaded.tokenizer.decode(&hypothesis.tokens, &skip), want.text);
+            assert!((hypothesis.score - want.score).abs() <= 1e-4);
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! Encoder-decoder architectures on candle, and the interface the generation loop drives them through.
 
 pub(crate) mod layers;
+mod legacy_pth;
 pub(crate) mod marian;
 pub(crate) mod weights;
 

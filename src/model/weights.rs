@@ -7,6 +7,14 @@ use candle_nn::VarBuilder;
 
 use crate::error::{Error, Result};
 
+/// True when `path` is in PyTorch's legacy (non-zip) format.
+fn is_legacy_file(path: &Path) -> bool {
+    let mut head = [0u8; 16];
+    std::fs::File::open(path)
+        .and_then(|mut file| std::io::Read::read_exact(&mut file, &mut head))
+        .is_ok_and(|()| super::legacy_pth::is_legacy(&head))
+}
+
 /// The weights file of a model and its format.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum WeightsFile {
@@ -31,6 +39,12 @@ impl WeightsFile {
             WeightsFile::Safetensors(path) => unsafe {
                 VarBuilder::from_mmaped_safetensors(&[path], dtype, device)
             },
+            WeightsFile::PyTorch(path) if is_legacy_file(path) => {
+                let tensors = super::legacy_pth::read(path, dtype, device).map_err(|problem| {
+                    Error::bad_file(path, format!("cannot read the legacy PyTorch file: {problem}"))
+                })?;
+                Ok(VarBuilder::from_tensors(tensors, dtype, device))
+            }
             WeightsFile::PyTorch(path) => VarBuilder::from_pth(path, dtype, device),
         };
         opened.map_err(|e| Error::bad_file(self.path(), format!("cannot read the weights: {e}")))
