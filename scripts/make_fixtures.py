@@ -190,7 +190,7 @@ def save_model(model, directory, weights, drop_config_keys=()):
         torch.save(model.state_dict(), directory / "pytorch_model.bin")
 
 
-def generate(model, tokenizer, sentences, num_beams, batch_size, max_new_tokens_cap=None):
+def generate(model, tokenizer, sentences, num_beams, batch_size, **generate_kwargs):
     records = []
     for start in range(0, len(sentences), batch_size):
         group = sentences[start : start + batch_size]
@@ -202,6 +202,7 @@ def generate(model, tokenizer, sentences, num_beams, batch_size, max_new_tokens_
                 do_sample=False,
                 output_scores=True,
                 return_dict_in_generate=True,
+                **generate_kwargs,
             )
         eos = model.generation_config.eos_token_id
         if num_beams == 1:
@@ -221,7 +222,7 @@ def generate(model, tokenizer, sentences, num_beams, batch_size, max_new_tokens_
     return records
 
 
-def first_step_logits(model, tokenizer, sentences, count, steps=3):
+def first_step_logits(model, tokenizer, sentences, count, steps=3, **generate_kwargs):
     tensors = {}
     chosen = []
     for index, sentence in enumerate(sentences):
@@ -230,7 +231,12 @@ def first_step_logits(model, tokenizer, sentences, count, steps=3):
         inputs = tokenizer([sentence], return_tensors="pt")
         with torch.no_grad():
             out = model.generate(
-                **inputs, num_beams=1, do_sample=False, output_logits=True, return_dict_in_generate=True
+                **inputs,
+                num_beams=1,
+                do_sample=False,
+                output_logits=True,
+                return_dict_in_generate=True,
+                **generate_kwargs,
             )
         if len(out.logits) < steps:
             continue
@@ -239,10 +245,10 @@ def first_step_logits(model, tokenizer, sentences, count, steps=3):
     return tensors, chosen
 
 
-def make_reference(model_dir, name, sentences):
-    model = MarianMTModel.from_pretrained(model_dir)
+def make_reference(model_dir, name, sentences, model_class=MarianMTModel, tokenizer=None, **generate_kwargs):
+    model = model_class.from_pretrained(model_dir)
     model.eval()
-    tokenizer = MarianTokenizer.from_pretrained(model_dir)
+    tokenizer = tokenizer or MarianTokenizer.from_pretrained(model_dir)
     out_dir = REFERENCE / name
     if out_dir.exists():
         shutil.rmtree(out_dir)
@@ -256,13 +262,13 @@ def make_reference(model_dir, name, sentences):
 
     runs = {}
     for label, beams, batch in (("greedy_b1", 1, 1), ("greedy_b8", 1, 8), ("beam4_b1", 4, 1), ("beam4_b8", 4, 8)):
-        records = generate(model, tokenizer, sentences, beams, batch)
+        records = generate(model, tokenizer, sentences, beams, batch, **generate_kwargs)
         write_jsonl(out_dir / f"{label}.jsonl", records)
         lengths = [len(r["ids"]) for r in records]
         runs[label] = {"num_beams": beams, "batch_size": batch, "mean_output_tokens": sum(lengths) / len(lengths)}
         print(f"  {name} {label}: mean {runs[label]['mean_output_tokens']:.1f} tokens, max {max(lengths)}")
 
-    tensors, chosen = first_step_logits(model, tokenizer, sentences, 10)
+    tensors, chosen = first_step_logits(model, tokenizer, sentences, 10, **generate_kwargs)
     save_file(tensors, str(out_dir / "logits.safetensors"), metadata={"sentences": json.dumps(chosen)})
 
     write_json(
@@ -275,6 +281,7 @@ def make_reference(model_dir, name, sentences):
                 "sentencepiece": spm.__version__,
             },
             "generation_config": model.generation_config.to_diff_dict(),
+            "generate_kwargs": generate_kwargs,
             "runs": runs,
             "batches": "consecutive groups of batch_size sentences, right-padded as MarianTokenizer pads",
             "score": "beam: sequences_scores; greedy: mean of log_softmax(processed logits) over generated tokens",
@@ -373,6 +380,133 @@ def make_legacy(main_dir, sentences):
         )
 
 
+def train_to_copy_m2m(model, tokenizer, sentences, steps, seed):
+    """As `train_to_copy`, for M2M100-family models: the labels are the input's pieces behind the target
+    language code, as a real model's labels are."""
+    gen = torch.Generator().manual_seed(seed)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    warmup = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / 100))
+    model.eval()
+    for _ in range(steps):
+        picks = torch.randint(0, len(sentences), (32,), generator=gen).tolist()
+        texts = [sentences[i] for i in picks]
+        batch = tokenizer(texts, text_target=texts, return_tensors="pt", padding=True, truncation=True, max_length=128)
+        batch["labels"][batch["labels"] == model.config.pad_token_id] = -100
+        loss = model(**batch).loss
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        warmup.step()
+    print(f"  copy training: {steps} steps, final loss {float(loss):.3f}")
+    return model
+
+
+def make_m2m_family(hindi, english, sentences, skip_reference):
+    """Tiny M2M100-family models in the two hub layouts, and their references.
+
+    models/tiny-nllb/     NLLB-200 layout: tokenizer.json (+ sentencepiece.bpe.model), model.safetensors
+    models/tiny-m2m100/   facebook/m2m100 layout: sentencepiece.bpe.model + vocab.json, pytorch_model.bin
+    Both share one SentencePiece BPE model trained on the Hindi and English sentences.
+    """
+    from transformers import M2M100Config, M2M100ForConditionalGeneration, M2M100Tokenizer, NllbTokenizer
+    from transformers.models.nllb.tokenization_nllb import FAIRSEQ_LANGUAGE_CODES
+
+    bpe = io.BytesIO()
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(hindi + english),
+        model_writer=bpe,
+        vocab_size=2000,
+        model_type="bpe",
+        normalization_rule_name="nmt_nfkc",
+        num_threads=1,
+        minloglevel=2,
+    )
+
+    def config(vocab_size, **shape):
+        return M2M100Config(
+            vocab_size=vocab_size, max_position_embeddings=256, scale_embedding=True, activation_function="relu",
+            pad_token_id=1, bos_token_id=0, eos_token_id=2, decoder_start_token_id=2, **shape,
+        )
+
+    def generation_config():
+        # As the hub repos have it; the target language comes at generate() time (forced_bos_token_id).
+        return GenerationConfig(bos_token_id=0, decoder_start_token_id=2, eos_token_id=2, max_length=200, pad_token_id=1)
+
+    # NLLB layout.
+    nllb_dir = MODELS / "tiny-nllb"
+    if nllb_dir.exists():
+        shutil.rmtree(nllb_dir)
+    nllb_dir.mkdir(parents=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        (Path(scratch) / "sentencepiece.bpe.model").write_bytes(bpe.getvalue())
+        nllb_tokenizer = NllbTokenizer.from_pretrained(
+            scratch, src_lang="hin_Deva", tgt_lang="eng_Latn", extra_special_tokens=list(FAIRSEQ_LANGUAGE_CODES)
+        )
+    nllb_tokenizer.save_pretrained(nllb_dir)
+    (nllb_dir / "sentencepiece.bpe.model").write_bytes(bpe.getvalue())
+    assert nllb_tokenizer.convert_tokens_to_ids("hin_Deva") != nllb_tokenizer.unk_token_id
+    torch.manual_seed(0)
+    nllb = M2M100ForConditionalGeneration(
+        config(len(nllb_tokenizer), d_model=32, encoder_layers=2, decoder_layers=2, encoder_attention_heads=4,
+               decoder_attention_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=96)
+    )
+    nllb.config.architectures = ["M2M100ForConditionalGeneration"]
+    train_to_copy_m2m(nllb, nllb_tokenizer, hindi, steps=1200, seed=5)
+    nllb.generation_config = generation_config()
+    nllb.save_pretrained(nllb_dir)
+
+    # m2m100 layout.
+    m2m_dir = MODELS / "tiny-m2m100"
+    if m2m_dir.exists():
+        shutil.rmtree(m2m_dir)
+    m2m_dir.mkdir(parents=True)
+    proto = spm_pb2.ModelProto()
+    proto.ParseFromString(bpe.getvalue())
+    vocab = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3}
+    for piece in proto.pieces:
+        if piece.type == spm_pb2.ModelProto.SentencePiece.NORMAL:
+            vocab.setdefault(piece.piece, len(vocab))
+    (m2m_dir / "sentencepiece.bpe.model").write_bytes(bpe.getvalue())
+    write_json(m2m_dir / "vocab.json", vocab)
+    m2m_tokenizer = M2M100Tokenizer(
+        vocab_file=str(m2m_dir / "vocab.json"), spm_file=str(m2m_dir / "sentencepiece.bpe.model"),
+        src_lang="hi", tgt_lang="en",
+    )
+    write_json(
+        m2m_dir / "tokenizer_config.json",
+        {"language_codes": "m2m100", "model_max_length": 1024, "src_lang": "hi", "tgt_lang": "en",
+         "tokenizer_class": "M2M100Tokenizer", "num_madeup_words": 8,
+         # As facebook/m2m100_418M lists them: the language tokens are special (skipped when decoding).
+         "additional_special_tokens": list(m2m_tokenizer.lang_token_to_id)},
+    )
+    torch.manual_seed(0)
+    m2m = M2M100ForConditionalGeneration(
+        # Language ids come after vocab.json (M2M100Tokenizer), then fairseq's 8 made-up words.
+        config(len(vocab) + len(m2m_tokenizer.lang_code_to_id) + 8, d_model=32, encoder_layers=2, decoder_layers=3, encoder_attention_heads=2,
+               decoder_attention_heads=4, encoder_ffn_dim=96, decoder_ffn_dim=64)
+    )
+    m2m.config.architectures = ["M2M100ForConditionalGeneration"]
+    train_to_copy_m2m(m2m, m2m_tokenizer, hindi, steps=1200, seed=6)
+    m2m.generation_config = generation_config()
+    m2m.save_pretrained(m2m_dir)
+    # The m2m100 repos' main branch ships pytorch_model.bin.
+    (m2m_dir / "model.safetensors").unlink()
+    torch.save(m2m.state_dict(), m2m_dir / "pytorch_model.bin")
+
+    if skip_reference:
+        return
+    make_reference(
+        nllb_dir, "tiny-nllb", sentences, M2M100ForConditionalGeneration,
+        NllbTokenizer.from_pretrained(nllb_dir, src_lang="hin_Deva", tgt_lang="eng_Latn"),
+        forced_bos_token_id=nllb_tokenizer.convert_tokens_to_ids("eng_Latn"),
+    )
+    make_reference(
+        m2m_dir, "tiny-m2m100", sentences, M2M100ForConditionalGeneration,
+        M2M100Tokenizer.from_pretrained(m2m_dir, src_lang="hi", tgt_lang="en"),
+        forced_bos_token_id=m2m_tokenizer.get_lang_id("en"),
+    )
+
+
 def check_versions():
     found = {"transformers": transformers.__version__, "torch": torch.__version__, "sentencepiece": spm.__version__}
     for package, version in PINNED.items():
@@ -384,6 +518,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--skip-reference", action="store_true", help="write the models only")
     parser.add_argument("--only-legacy", action="store_true", help="only (re)write the legacy-format repo")
+    parser.add_argument("--only-m2m", action="store_true", help="only (re)write the M2M100/NLLB models")
     args = parser.parse_args()
     check_versions()
     torch.use_deterministic_algorithms(True)
@@ -397,6 +532,9 @@ def main():
         make_legacy(MODELS / "tiny-marian-hi-en", reference_sentences[:48])
         return
     english = read_gold_sentences("flores_dev_en.jsonl")
+    if args.only_m2m:
+        make_m2m_family(hindi, english, reference_sentences, args.skip_reference)
+        return
     source_spm = train_spm(hindi, 2500)
     target_spm = train_spm(english, 2000)
     vocab = marian_vocab(source_spm, target_spm)
@@ -483,11 +621,13 @@ def main():
     save_model(model2, variant_dir, "safetensors", drop_config_keys=("decoder_vocab_size",))
 
     if args.skip_reference:
+        make_m2m_family(hindi, english, reference_sentences, True)
         return
     # Repeats dropped, order kept (the article also appears among the hard cases).
     make_reference(main_dir, "tiny-marian-hi-en", reference_sentences)
     make_reference(variant_dir, "tiny-marian-variant", reference_sentences)
     make_legacy(main_dir, reference_sentences[:48])
+    make_m2m_family(hindi, english, reference_sentences, False)
 
 
 if __name__ == "__main__":

@@ -191,7 +191,71 @@ impl MarianConfig {
     }
 }
 
+/// `config.json` of an M2M100-family model (`M2M100Config`: M2M100, NLLB-200).
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct M2M100Config {
+    #[serde(default = "defaults::m2m_vocab_size")]
+    pub vocab_size: usize,
+    #[serde(default = "defaults::m2m_d_model")]
+    pub d_model: usize,
+    #[serde(default = "defaults::marian_layers")]
+    pub encoder_layers: usize,
+    #[serde(default = "defaults::marian_layers")]
+    pub decoder_layers: usize,
+    #[serde(default = "defaults::marian_heads")]
+    pub encoder_attention_heads: usize,
+    #[serde(default = "defaults::marian_heads")]
+    pub decoder_attention_heads: usize,
+    #[serde(default = "defaults::marian_ffn")]
+    pub encoder_ffn_dim: usize,
+    #[serde(default = "defaults::marian_ffn")]
+    pub decoder_ffn_dim: usize,
+    #[serde(default = "defaults::relu")]
+    pub activation_function: String,
+    #[serde(default = "defaults::m2m_max_positions")]
+    pub max_position_embeddings: usize,
+    #[serde(default = "defaults::yes")]
+    pub scale_embedding: bool,
+    #[serde(default = "defaults::yes")]
+    pub tie_word_embeddings: bool,
+    #[serde(default = "defaults::m2m_pad")]
+    pub pad_token_id: u32,
+}
+
+impl M2M100Config {
+    /// Rejects settings the implementation would get wrong.
+    pub(crate) fn validate(&self, path: &Path) -> Result<()> {
+        if self.d_model == 0 || self.d_model % 2 != 0 {
+            return Err(Error::bad_file(path, "d_model must be positive and even"));
+        }
+        if self.d_model % self.encoder_attention_heads != 0
+            || self.d_model % self.decoder_attention_heads != 0
+        {
+            return Err(Error::bad_file(path, "d_model is not divisible by the number of attention heads"));
+        }
+        if self.vocab_size == 0 || self.max_position_embeddings == 0 {
+            return Err(Error::bad_file(path, "vocab_size and max_position_embeddings must be positive"));
+        }
+        Ok(())
+    }
+}
+
 mod defaults {
+    pub(super) fn m2m_vocab_size() -> usize {
+        128112
+    }
+    pub(super) fn m2m_d_model() -> usize {
+        1024
+    }
+    pub(super) fn m2m_max_positions() -> usize {
+        1024
+    }
+    pub(super) fn m2m_pad() -> u32 {
+        1
+    }
+    pub(super) fn relu() -> String {
+        "relu".into()
+    }
     pub(super) fn marian_vocab_size() -> usize {
         58101
     }

@@ -28,6 +28,7 @@
 #![deny(missing_docs)]
 
 pub mod batch;
+mod catalog;
 mod config;
 mod document;
 pub mod error;
@@ -39,6 +40,7 @@ pub mod segment;
 mod tokenizer;
 mod translator;
 
+pub use catalog::{catalog, CatalogEntry};
 pub use document::{AlignedSentence, Document, Format, TranslatedParagraph};
 pub use error::{Error, Result};
 pub use hub::{cache_dir, cached_models, CachedModel, DEFAULT_MODEL};

@@ -5,22 +5,33 @@ use std::path::{Path, PathBuf};
 
 use candle_core::{DType, Device};
 
-use crate::config::{read_json, CommonConfig, EarlyStoppingValue, GenerationFile, MarianConfig};
+use crate::config::{
+    read_json, CommonConfig, EarlyStoppingValue, GenerationFile, M2M100Config, MarianConfig,
+};
 use crate::error::{Error, Result};
 use crate::generate::{EarlyStopping, GenerationOptions};
 use crate::hub::ModelFiles;
+use crate::model::m2m100::M2M100;
 use crate::model::marian::Marian;
 use crate::model::weights::WeightsFile;
 use crate::model::Seq2SeqModel;
-use crate::tokenizer::MarianTokenizer;
+use crate::tokenizer::{M2M100Tokenizer, MarianTokenizer, NllbTokenizer, Tokenizer};
 
 /// The architectures anuvad runs, by `config.json`'s `model_type`.
-pub(crate) const SUPPORTED_MODEL_TYPES: &[&str] = &["marian"];
+pub(crate) const SUPPORTED_MODEL_TYPES: &[&str] = &["marian", "m2m_100"];
+
+/// Source and target languages for multilingual models (M2M100, NLLB); `None` = the family's default
+/// (Hindi to English). Marian models translate one pair and ignore them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Languages {
+    pub source: Option<String>,
+    pub target: Option<String>,
+}
 
 /// A model with everything needed to translate.
 pub(crate) struct LoadedModel {
     pub model: Box<dyn Seq2SeqModel>,
-    pub tokenizer: MarianTokenizer,
+    pub tokenizer: Tokenizer,
     /// Settings from the model's files (before the caller's overrides).
     pub generation: GenerationOptions,
     /// The files the model was loaded from.
@@ -28,7 +39,7 @@ pub(crate) struct LoadedModel {
 }
 
 /// Loads the model behind `files` onto `device`.
-pub(crate) fn load(files: &ModelFiles, device: &Device) -> Result<LoadedModel> {
+pub(crate) fn load(files: &ModelFiles, device: &Device, languages: &Languages) -> Result<LoadedModel> {
     let config_path = files.require("config.json")?;
     let common: CommonConfig = read_json(&config_path)?;
     let model_type = common.model_type.clone().unwrap_or_default();
@@ -46,19 +57,58 @@ pub(crate) fn load(files: &ModelFiles, device: &Device) -> Result<LoadedModel> {
     };
     let weights = find_weights(files)?;
 
-    let config: MarianConfig = read_json(&config_path)?;
-    config.validate(&config_path)?;
     let vb = weights.open(DType::F32, device)?;
-    let model = Marian::load(&config, vb, weights.path())?;
-    let source_spm = files.require("source.spm")?;
-    let target_spm = files.require("target.spm")?;
-    let vocab = files.require("vocab.json")?;
-    let tokenizer = MarianTokenizer::load(&source_spm, &target_spm, &vocab)?;
-    let generation = resolve_generation(&generation_file, config.pad_token_id, &config_path)?;
-
-    let mut loaded_files = vec![config_path, weights.path().to_path_buf(), source_spm, target_spm, vocab];
+    let mut loaded_files = vec![config_path.clone(), weights.path().to_path_buf()];
     loaded_files.extend(generation_path);
-    Ok(LoadedModel { model: Box::new(model), tokenizer, generation, files: loaded_files })
+    // Multilingual models also say which token starts the output: the target language.
+    let (model, tokenizer, pad, target): (Box<dyn Seq2SeqModel>, Tokenizer, u32, Option<u32>) =
+        match model_type.as_str() {
+            "marian" => {
+                let config: MarianConfig = read_json(&config_path)?;
+                config.validate(&config_path)?;
+                let model = Marian::load(&config, vb, weights.path())?;
+                let source_spm = files.require("source.spm")?;
+                let target_spm = files.require("target.spm")?;
+                let vocab = files.require("vocab.json")?;
+                let tokenizer = MarianTokenizer::load(&source_spm, &target_spm, &vocab)?;
+                loaded_files.extend([source_spm, target_spm, vocab]);
+                (Box::new(model), Tokenizer::Marian(tokenizer), config.pad_token_id, None)
+            }
+            _ => {
+                let config: M2M100Config = read_json(&config_path)?;
+                config.validate(&config_path)?;
+                let model = M2M100::load(&config, vb, weights.path())?;
+                let tokenizer_config = files.get("tokenizer_config.json")?;
+                let (tokenizer, target) = match files.get("tokenizer.json")? {
+                    Some(json) => {
+                        let tokenizer = NllbTokenizer::load(&json, tokenizer_config.as_deref())?;
+                        let source =
+                            tokenizer.language_id(languages.source.as_deref().unwrap_or("hin_Deva"))?;
+                        let target =
+                            tokenizer.language_id(languages.target.as_deref().unwrap_or("eng_Latn"))?;
+                        loaded_files.push(json);
+                        (Tokenizer::Nllb { tokenizer: Box::new(tokenizer), source }, target)
+                    }
+                    None => {
+                        let spm = files.require("sentencepiece.bpe.model")?;
+                        let vocab = files.require("vocab.json")?;
+                        let tokenizer = M2M100Tokenizer::load(&spm, &vocab, tokenizer_config.as_deref())?;
+                        let source = tokenizer.language_id(languages.source.as_deref().unwrap_or("hi"))?;
+                        let target = tokenizer.language_id(languages.target.as_deref().unwrap_or("en"))?;
+                        loaded_files.extend([spm, vocab]);
+                        (Tokenizer::M2M100 { tokenizer, source }, target)
+                    }
+                };
+                loaded_files.extend(tokenizer_config);
+                (Box::new(model), tokenizer, config.pad_token_id, Some(target))
+            }
+        };
+    let mut generation_file = generation_file;
+    if target.is_some() {
+        generation_file.forced_bos_token_id = target;
+    }
+    let generation = resolve_generation(&generation_file, pad, &config_path)?;
+    Ok(LoadedModel { model, tokenizer, generation, files: loaded_files })
 }
 
 /// `model.safetensors` when the model has it, else `pytorch_model.bin`.

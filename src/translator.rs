@@ -8,7 +8,7 @@ use crate::document::{AlignedSentence, Document, TranslatedParagraph};
 use crate::error::{Error, Result};
 use crate::generate::{self, GenerationOptions};
 use crate::hub::{self, ModelFiles, ModelLocation, DEFAULT_MODEL};
-use crate::loader::{self, LoadedModel};
+use crate::loader::{self, Languages, LoadedModel};
 use crate::segment::segment;
 
 /// Where the model runs.
@@ -71,6 +71,7 @@ pub struct TranslatorBuilder {
     batch_size: usize,
     offline: Option<bool>,
     progress: bool,
+    languages: Languages,
 }
 
 impl Default for TranslatorBuilder {
@@ -86,6 +87,7 @@ impl Default for TranslatorBuilder {
             batch_size: 32,
             offline: None,
             progress: false,
+            languages: Languages::default(),
         }
     }
 }
@@ -147,6 +149,19 @@ impl TranslatorBuilder {
         self
     }
 
+    /// Source language of multilingual models (M2M100, NLLB): a code of the model, e.g. `hin_Deva` (NLLB,
+    /// the default there) or `hi` (M2M100, the default there). Marian models ignore it.
+    pub fn source_language(mut self, code: impl Into<String>) -> Self {
+        self.languages.source = Some(code.into());
+        self
+    }
+
+    /// Target language of multilingual models: `eng_Latn` (NLLB default) or `en` (M2M100 default).
+    pub fn target_language(mut self, code: impl Into<String>) -> Self {
+        self.languages.target = Some(code.into());
+        self
+    }
+
     /// Show download progress bars on stderr; default false.
     pub fn progress(mut self, progress: bool) -> Self {
         self.progress = progress;
@@ -162,7 +177,7 @@ impl TranslatorBuilder {
         let location = ModelLocation::parse(&self.model, self.revision.as_deref());
         let offline = self.offline.unwrap_or_else(hub::offline_from_env);
         let files = ModelFiles::open(location, offline, self.progress)?;
-        let loaded = loader::load(&files, &device)?;
+        let loaded = loader::load(&files, &device, &self.languages)?;
         let mut options = loaded.generation.clone();
         if let Some(beams) = self.beam_size {
             if beams == 0 {
@@ -249,8 +264,14 @@ impl Translator {
     pub fn settings_fingerprint(&self) -> String {
         let o = &self.options;
         format!(
-            "model={} beams={} max_length={} min_new_tokens={} length_penalty={} early_stopping={:?}",
-            self.model_name, o.num_beams, o.max_length, o.min_new_tokens, o.length_penalty, o.early_stopping
+            "model={} beams={} max_length={} min_new_tokens={} length_penalty={} early_stopping={:?} forced_bos={:?}",
+            self.model_name,
+            o.num_beams,
+            o.max_length,
+            o.min_new_tokens,
+            o.length_penalty,
+            o.early_stopping,
+            o.forced_bos_token_id
         )
     }
 
@@ -290,9 +311,8 @@ impl Translator {
         let hypotheses = self.generate_sorted(&units, progress)?;
         let mut texts: Vec<Vec<String>> = vec![Vec::new(); sentences.len()];
         let mut scores: Vec<Vec<f32>> = vec![Vec::new(); sentences.len()];
-        let skip = self.loaded.tokenizer.special_ids();
         for (unit, hypothesis) in units.iter().zip(hypotheses) {
-            texts[unit.sentence].push(self.loaded.tokenizer.decode(&hypothesis.tokens, &skip));
+            texts[unit.sentence].push(self.loaded.tokenizer.decode(&hypothesis.tokens));
             scores[unit.sentence].push(hypothesis.score);
         }
         Ok(texts

@@ -216,3 +216,39 @@ fn an_overlong_sentence_is_split_with_a_warning_and_stays_one_record() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("warning") && stderr.contains("paragraph 1, sentence 0"), "{stderr}");
 }
+
+#[test]
+fn m2m100_family_models_work_through_translate_and_batch() {
+    let home = tempfile::tempdir().unwrap();
+    let article_path = article();
+    let input = std::fs::read_to_string(&article_path).unwrap();
+    let sentences: usize = anuvad::segment(&input).iter().map(|p| p.sentences.len()).sum();
+    for model in ["tiny-nllb", "tiny-m2m100"] {
+        let dir = root().join("models").join(model).display().to_string();
+        let args =
+            ["translate", "--model", &dir, "--beam", "2", "-f", "jsonl", article_path.to_str().unwrap()];
+        let jsonl = stdout(&anuvad(&args, home.path()));
+        assert_eq!(jsonl.lines().count(), sentences, "{model}");
+
+        let folder = tempfile::tempdir().unwrap();
+        let out = tempfile::tempdir().unwrap();
+        std::fs::copy(&article_path, folder.path().join("article.txt")).unwrap();
+        let batch = ["batch", folder.path().to_str().unwrap(), out.path().to_str().unwrap(), "--model", &dir];
+        let batch = anuvad(&[&batch[..], &["--beam", "2", "-f", "jsonl"]].concat(), home.path());
+        stdout(&batch);
+        assert_eq!(std::fs::read_to_string(out.path().join("article.jsonl")).unwrap(), jsonl, "{model}");
+    }
+}
+
+#[test]
+fn unknown_language_codes_are_a_clear_error() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = root().join("models/tiny-nllb").display().to_string();
+    let article_path = article();
+    let output = anuvad(
+        &["translate", "--model", &dir, "--target-lang", "xx_Yyyy", article_path.to_str().unwrap()],
+        home.path(),
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("xx_Yyyy"));
+}

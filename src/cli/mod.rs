@@ -31,7 +31,7 @@ enum Command {
     Segment(segment::SegmentArgs),
     /// Download a model into the Hugging Face cache and print where it is.
     Download(ModelArgs),
-    /// List the models in the local Hugging Face cache.
+    /// List the models known to work, and those in the local Hugging Face cache.
     Models,
 }
 
@@ -47,6 +47,12 @@ pub(crate) struct ModelArgs {
     /// Use only the local Hugging Face cache (also: HF_HUB_OFFLINE=1).
     #[arg(long)]
     offline: bool,
+    /// Source language code of multilingual models (NLLB: hin_Deva, M2M100: hi; the defaults).
+    #[arg(long)]
+    source_lang: Option<String>,
+    /// Target language code of multilingual models (NLLB: eng_Latn, M2M100: en; the defaults).
+    #[arg(long)]
+    target_lang: Option<String>,
 }
 
 /// Decoding options shared by `translate` and `batch`.
@@ -93,6 +99,12 @@ impl ModelArgs {
         }
         if self.offline {
             builder = builder.offline(true);
+        }
+        if let Some(code) = &self.source_lang {
+            builder = builder.source_language(code);
+        }
+        if let Some(code) = &self.target_lang {
+            builder = builder.target_language(code);
         }
         builder
     }
@@ -151,6 +163,15 @@ fn download(args: ModelArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn models() -> anyhow::Result<ExitCode> {
+    println!("Models known to work (FLORES-200 devtest hin->eng):");
+    for entry in anuvad::catalog() {
+        let chrf = entry.chrf.map(|c| format!(" / chrF {c}")).unwrap_or_default();
+        println!(
+            "  {:<36} {:>5} MB  {:<13} BLEU {}{chrf}  {}",
+            entry.id, entry.size_mb, entry.licence, entry.bleu, entry.note
+        );
+    }
+    println!();
     let cached = anuvad::cached_models();
     println!("Models in the Hugging Face cache ({}):", anuvad::cache_dir().display());
     if cached.is_empty() {

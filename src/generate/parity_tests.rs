@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::{generate, GenerationOptions};
 use crate::hub::{ModelFiles, ModelLocation};
-use crate::loader::{load, LoadedModel};
+use crate::loader::{load, Languages, LoadedModel};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -17,7 +17,7 @@ fn root() -> PathBuf {
 
 fn load_model(dir: &str) -> LoadedModel {
     let files = ModelFiles::open(ModelLocation::Local(root().join("models").join(dir)), true, false).unwrap();
-    load(&files, &Device::Cpu).unwrap_or_else(|e| panic!("loading {dir}: {e}"))
+    load(&files, &Device::Cpu, &Languages::default()).unwrap_or_else(|e| panic!("loading {dir}: {e}"))
 }
 
 #[derive(Deserialize)]
@@ -83,14 +83,13 @@ fn check_run(model_dir: &str, reference_name: &str, label: &str, num_beams: usiz
     let expected: Vec<OutputRecord> = read_jsonl(&reference(reference_name).join(format!("{label}.jsonl")));
     assert_eq!(expected.len(), inputs.len());
     let options = GenerationOptions { num_beams, ..loaded.generation.clone() };
-    let skip = loaded.tokenizer.special_ids();
     let mut failures = Vec::new();
     for (group, inputs) in inputs.chunks(batch_size).enumerate() {
         let hypotheses = generate(loaded.model.as_ref(), inputs, &options).unwrap();
         for (offset, hypothesis) in hypotheses.iter().enumerate() {
             let want = &expected[group * batch_size + offset];
             assert_eq!(want.index, group * batch_size + offset);
-            let text = loaded.tokenizer.decode(&hypothesis.tokens, &skip);
+            let text = loaded.tokenizer.decode(&hypothesis.tokens);
             if hypothesis.tokens != want.ids
                 || text != want.text
                 || (hypothesis.score - want.score).abs() > 1e-4
@@ -215,22 +214,68 @@ fn legacy_checkpoint_and_old_config_behave_as_in_transformers() {
         std::fs::copy(models.join(MAIN).join(name), scratch.path().join(name)).unwrap();
     }
     let files = ModelFiles::open(ModelLocation::Local(scratch.path().to_path_buf()), true, false).unwrap();
-    let loaded = load(&files, &Device::Cpu).unwrap();
+    let loaded = load(&files, &Device::Cpu, &Languages::default()).unwrap();
     assert_eq!(loaded.generation.num_beams, 4, "num_beams comes from the old config.json");
     assert_eq!(loaded.generation.forced_eos_token_id, None, "absent from the file, absent here");
 
     let name = "tiny-marian-hi-en-legacy";
     let inputs: Vec<Vec<u32>> = sentences(name).iter().map(|s| loaded.tokenizer.encode(s)).collect();
     let expected: Vec<OutputRecord> = read_jsonl(&reference(name).join("default_b8.jsonl"));
-    let skip = loaded.tokenizer.special_ids();
     for (group, batch) in inputs.chunks(8).enumerate() {
         for (offset, hypothesis) in
             generate(loaded.model.as_ref(), batch, &loaded.generation).unwrap().iter().enumerate()
         {
             let want = &expected[group * 8 + offset];
             assert_eq!(hypothesis.tokens, want.ids, "sentence {}", want.index);
-            assert_eq!(loaded.tokenizer.decode(&hypothesis.tokens, &skip), want.text);
+            assert_eq!(loaded.tokenizer.decode(&hypothesis.tokens), want.text);
             assert!((hypothesis.score - want.score).abs() <= 1e-4);
         }
     }
+}
+
+const NLLB: &str = "tiny-nllb";
+const M2M100: &str = "tiny-m2m100";
+
+#[test]
+fn nllb_tokenizer_json_matches_transformers() {
+    check_tokenizer(NLLB, NLLB);
+}
+
+#[test]
+fn nllb_greedy_matches_transformers() {
+    check_run(NLLB, NLLB, "greedy_b1", 1, 1);
+    check_run(NLLB, NLLB, "greedy_b8", 1, 8);
+}
+
+#[test]
+fn nllb_beam_matches_transformers() {
+    check_run(NLLB, NLLB, "beam4_b1", 4, 1);
+    check_run(NLLB, NLLB, "beam4_b8", 4, 8);
+}
+
+#[test]
+fn nllb_first_logits_match_transformers() {
+    check_logits(NLLB, NLLB);
+}
+
+#[test]
+fn m2m100_sentencepiece_tokenizer_matches_transformers() {
+    check_tokenizer(M2M100, M2M100);
+}
+
+#[test]
+fn m2m100_greedy_matches_transformers() {
+    check_run(M2M100, M2M100, "greedy_b1", 1, 1);
+    check_run(M2M100, M2M100, "greedy_b8", 1, 8);
+}
+
+#[test]
+fn m2m100_beam_matches_transformers() {
+    check_run(M2M100, M2M100, "beam4_b1", 4, 1);
+    check_run(M2M100, M2M100, "beam4_b8", 4, 8);
+}
+
+#[test]
+fn m2m100_first_logits_match_transformers() {
+    check_logits(M2M100, M2M100);
 }

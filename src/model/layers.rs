@@ -4,6 +4,7 @@
 use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::{Linear, VarBuilder};
 
+use super::DecoderState;
 use crate::error::Result;
 
 /// The activations `transformers` names in `activation_function` (its `ACT2FN` table).
@@ -165,6 +166,38 @@ impl LayerCache {
         self.self_values = Some(values.clone());
         Ok((keys, values))
     }
+}
+
+/// Sets up decoding for `encoder_output` rows, each repeated `copies` times (beams): the cross-attention
+/// keys and values of every decoder layer (`cross`, in layer order) computed once, empty self-attention
+/// caches.
+pub(crate) fn start_decoding(
+    cross: &[&Attention],
+    encoder_output: &Tensor,
+    attention_mask: &Tensor,
+    copies: usize,
+) -> Result<DecoderState> {
+    let rows = encoder_output.dim(0)?;
+    let expand = Tensor::from_vec(
+        (0..rows as u32).flat_map(|row| std::iter::repeat_n(row, copies)).collect::<Vec<_>>(),
+        rows * copies,
+        encoder_output.device(),
+    )?;
+    let mask = additive_mask(attention_mask)?.to_dtype(encoder_output.dtype())?;
+    let layers = cross
+        .iter()
+        .map(|attention| {
+            let (keys, values) = attention.keys_values(encoder_output)?;
+            let (keys, values) = if copies == 1 {
+                (keys, values)
+            } else {
+                (keys.index_select(&expand, 0)?, values.index_select(&expand, 0)?)
+            };
+            Ok(LayerCache { self_keys: None, self_values: None, cross_keys: keys, cross_values: values })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let cross_mask = if copies == 1 { mask } else { mask.index_select(&expand, 0)? };
+    Ok(DecoderState { layers, cross_mask, step: 0 })
 }
 
 /// Sinusoidal position table `[positions, dim]`, sin features in the first half and cos in the second

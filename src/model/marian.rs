@@ -175,28 +175,8 @@ impl Seq2SeqModel for Marian {
         attention_mask: &Tensor,
         copies: usize,
     ) -> Result<DecoderState> {
-        let rows = encoder_output.dim(0)?;
-        let expand = Tensor::from_vec(
-            (0..rows as u32).flat_map(|row| std::iter::repeat_n(row, copies)).collect::<Vec<_>>(),
-            rows * copies,
-            &self.device,
-        )?;
-        let mask = layers::additive_mask(attention_mask)?.to_dtype(encoder_output.dtype())?;
-        let layers = self
-            .decoder_layers
-            .iter()
-            .map(|layer| {
-                let (keys, values) = layer.encoder_attn.keys_values(encoder_output)?;
-                let (keys, values) = if copies == 1 {
-                    (keys, values)
-                } else {
-                    (keys.index_select(&expand, 0)?, values.index_select(&expand, 0)?)
-                };
-                Ok(LayerCache { self_keys: None, self_values: None, cross_keys: keys, cross_values: values })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let cross_mask = if copies == 1 { mask } else { mask.index_select(&expand, 0)? };
-        Ok(DecoderState { layers, cross_mask, step: 0 })
+        let cross: Vec<&Attention> = self.decoder_layers.iter().map(|layer| &layer.encoder_attn).collect();
+        layers::start_decoding(&cross, encoder_output, attention_mask, copies)
     }
 
     fn decode_step(&self, state: &mut DecoderState, tokens: &Tensor) -> Result<Tensor> {

@@ -2,6 +2,7 @@
 
 pub(crate) mod layers;
 mod legacy_pth;
+pub(crate) mod m2m100;
 pub(crate) mod marian;
 pub(crate) mod weights;
 

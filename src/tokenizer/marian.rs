@@ -22,7 +22,7 @@ pub(crate) struct MarianTokenizer {
     vocab: HashMap<String, u32>,
     /// Piece of each id, `None` for ids that `vocab.json` does not name.
     pieces: Vec<Option<String>>,
-    /// Literal special tokens split out of the input, longest first.
+    /// Literal special tokens split out of the input.
     special_tokens: Vec<(String, u32)>,
     unk_id: u32,
     eos_id: u32,
@@ -51,7 +51,6 @@ impl MarianTokenizer {
         if let Ok(pad_id) = id_of("<pad>") {
             special_tokens.push(("<pad>".to_string(), pad_id));
         }
-        special_tokens.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
 
         let size = vocab.values().max().map_or(0, |&max| max as usize + 1);
         let mut pieces = vec![None; size];
@@ -72,23 +71,12 @@ impl MarianTokenizer {
                 rest = &rest[end + 2..];
             }
         }
-        while !rest.is_empty() {
-            let next = self
-                .special_tokens
-                .iter()
-                .filter_map(|(token, id)| rest.find(token.as_str()).map(|at| (at, token.len(), *id)))
-                .min_by_key(|&(at, len, _)| (at, std::cmp::Reverse(len)));
-            let (plain, special) = match next {
-                Some((at, len, id)) => (&rest[..at], Some((len, id, at))),
-                None => (rest, None),
-            };
-            ids.extend(self.source.encode(plain).iter().map(|piece| self.lookup(piece)));
-            match special {
-                Some((len, id, at)) => {
-                    ids.push(id);
-                    rest = &rest[at + len..];
+        for piece in super::split_special(rest, &self.special_tokens) {
+            match piece {
+                super::Piece::Special(id) => ids.push(id),
+                super::Piece::Text(plain) => {
+                    ids.extend(self.source.encode(plain).iter().map(|piece| self.lookup(piece)))
                 }
-                None => rest = "",
             }
         }
         ids.push(self.eos_id);
@@ -100,10 +88,10 @@ impl MarianTokenizer {
     }
 
     /// The text of `ids`, special tokens skipped.
-    pub(crate) fn decode(&self, ids: &[u32], skip: &[u32]) -> String {
+    pub(crate) fn decode(&self, ids: &[u32]) -> String {
         let mut text = String::new();
         for &id in ids {
-            if skip.contains(&id) {
+            if self.special_tokens.iter().any(|&(_, special)| special == id) {
                 continue;
             }
             match self.pieces.get(id as usize).and_then(Option::as_deref) {
@@ -112,10 +100,5 @@ impl MarianTokenizer {
             }
         }
         text.replace(SPACE_SYMBOL, " ").trim().to_string()
-    }
-
-    /// Ids of the special tokens that decoding skips.
-    pub(crate) fn special_ids(&self) -> Vec<u32> {
-        self.special_tokens.iter().map(|&(_, id)| id).collect()
     }
 }

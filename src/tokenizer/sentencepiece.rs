@@ -1,11 +1,14 @@
-//! SentencePiece unigram models (`.spm` / `.model` files) read in Rust.
+//! SentencePiece models (`.spm` / `sentencepiece.bpe.model` files) read in Rust: unigram and BPE.
 //!
 //! The file is a protobuf `ModelProto`; we read the few fields we need with `prost`. Encoding follows
 //! `SentencePieceProcessor::Encode(text, out_type=str)`: the normaliser's precompiled character map, then
-//! its whitespace rules (collapse runs, trim, a `▁` dummy prefix, spaces written as `▁`), then the unigram
-//! Viterbi search of `tokenizers`' `Unigram` model (a port of SentencePiece's own). Pieces come back as
-//! strings; runs of unknown characters come back as their surface text, as SentencePiece returns them.
+//! its whitespace rules (collapse runs, trim, a `▁` dummy prefix, spaces written as `▁`), then the model:
+//! for unigram the Viterbi search of `tokenizers`' `Unigram` model (a port of SentencePiece's own); for BPE
+//! SentencePiece's merge loop (the adjacent pair whose merged piece scores highest, leftmost first, until
+//! no merge applies). Pieces come back as strings; runs of unknown characters come back as their surface
+//! text, merged into one piece, as SentencePiece returns them.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use tokenizers::models::unigram::Unigram;
@@ -66,11 +69,19 @@ mod proto {
     pub const UNKNOWN: i32 = 2;
     pub const USER_DEFINED: i32 = 4;
     pub const UNIGRAM: i32 = 1;
+    pub const BPE: i32 = 2;
 }
 
-/// A SentencePiece unigram model, able to split text into pieces.
+/// The segmentation algorithm of a model.
+enum Algorithm {
+    Unigram(Box<Unigram>),
+    /// Piece -> score for the pieces BPE may produce.
+    Bpe(HashMap<String, f32>),
+}
+
+/// A SentencePiece model, able to split text into pieces.
 pub(crate) struct SentencePieceModel {
-    unigram: Unigram,
+    algorithm: Algorithm,
     charsmap: Option<Precompiled>,
     add_dummy_prefix: bool,
     remove_extra_whitespaces: bool,
@@ -93,12 +104,6 @@ impl SentencePieceModel {
         let model =
             proto::ModelProto::decode(bytes).map_err(|e| format!("not a SentencePiece model: {e}"))?;
         let trainer = model.trainer_spec.clone().unwrap_or_default();
-        if trainer.model_type() != proto::UNIGRAM {
-            return Err(format!(
-                "SentencePiece model type {} is not supported (only unigram models are)",
-                trainer.model_type()
-            ));
-        }
         if trainer.byte_fallback() || trainer.treat_whitespace_as_suffix() {
             return Err("SentencePiece byte fallback and whitespace-as-suffix are not supported".into());
         }
@@ -113,7 +118,19 @@ impl SentencePieceModel {
         if !model.pieces.iter().any(|p| p.kind() == proto::UNKNOWN) {
             return Err("SentencePiece model has no unknown piece".into());
         }
-        let unigram = Unigram::from(vocab, Some(0), false).map_err(|e| e.to_string())?;
+        let algorithm = match trainer.model_type() {
+            proto::UNIGRAM => {
+                Algorithm::Unigram(Box::new(Unigram::from(vocab, Some(0), false).map_err(|e| e.to_string())?))
+            }
+            proto::BPE => Algorithm::Bpe(
+                vocab.into_iter().skip(1).map(|(piece, score)| (piece, score as f32)).collect(),
+            ),
+            other => {
+                return Err(format!(
+                    "SentencePiece model type {other} is not supported (only unigram and BPE)"
+                ))
+            }
+        };
         let spec = model.normalizer_spec.clone().unwrap_or_default();
         let charsmap = match spec.precompiled_charsmap.as_deref() {
             Some(map) if !map.is_empty() => {
@@ -122,7 +139,7 @@ impl SentencePieceModel {
             _ => None,
         };
         Ok(SentencePieceModel {
-            unigram,
+            algorithm,
             charsmap,
             add_dummy_prefix: spec.add_dummy_prefix(),
             remove_extra_whitespaces: spec.remove_extra_whitespaces(),
@@ -164,8 +181,113 @@ impl SentencePieceModel {
     /// Splits `text` into pieces (`SentencePieceProcessor::encode(text, out_type=str)`).
     pub(crate) fn encode(&self, text: &str) -> Vec<String> {
         let normalized = self.normalize(text);
-        // `Unigram::encode` fails only without an unknown piece, which `from_bytes` rules out.
-        self.unigram.encode(&normalized).unwrap_or_default()
+        match &self.algorithm {
+            // `Unigram::encode` fails only without an unknown piece, which `from_bytes` rules out.
+            Algorithm::Unigram(unigram) => unigram.encode(&normalized).unwrap_or_default(),
+            Algorithm::Bpe(pieces) => bpe_encode(&normalized, pieces),
+        }
+    }
+}
+
+/// SentencePiece's BPE (`bpe::Model::SampleEncode` without dropout), then its merging of unknown runs.
+fn bpe_encode(normalized: &str, pieces: &HashMap<String, f32>) -> Vec<String> {
+    use std::cmp::Ordering;
+    use std::collections::BinaryHeap;
+
+    /// A candidate merge of the symbols starting at `left` and `right`.
+    struct Pair {
+        score: f32,
+        left: usize,
+        right: usize,
+        size: usize,
+    }
+    impl PartialEq for Pair {
+        fn eq(&self, other: &Self) -> bool {
+            self.cmp(other) == Ordering::Equal
+        }
+    }
+    impl Eq for Pair {}
+    impl PartialOrd for Pair {
+        fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+            Some(self.cmp(other))
+        }
+    }
+    impl Ord for Pair {
+        // Highest score first; among equal scores the leftmost.
+        fn cmp(&self, other: &Self) -> Ordering {
+            self.score.total_cmp(&other.score).then_with(|| other.left.cmp(&self.left))
+        }
+    }
+
+    // Symbols are byte ranges of `normalized`, linked as a list; a merged-away symbol is empty.
+    let starts: Vec<usize> = normalized.char_indices().map(|(i, _)| i).collect();
+    let mut ranges: Vec<(usize, usize)> = starts
+        .iter()
+        .enumerate()
+        .map(|(k, &s)| (s, starts.get(k + 1).copied().unwrap_or(normalized.len())))
+        .collect();
+    let count = ranges.len();
+    let mut next: Vec<Option<usize>> = (0..count).map(|i| (i + 1 < count).then_some(i + 1)).collect();
+    let mut prev: Vec<Option<usize>> = (0..count).map(|i| i.checked_sub(1)).collect();
+    let mut agenda = BinaryHeap::new();
+    let candidate = |ranges: &[(usize, usize)], left: usize, right: usize| -> Option<Pair> {
+        let merged = &normalized[ranges[left].0..ranges[right].1];
+        pieces.get(merged).map(|&score| Pair { score, left, right, size: merged.len() })
+    };
+    for i in 1..count {
+        agenda.extend(candidate(&ranges, i - 1, i));
+    }
+    while let Some(top) = agenda.pop() {
+        let (left, right) = (ranges[top.left], ranges[top.right]);
+        // Stale: one side was merged away or grew since this pair was queued.
+        if left.0 == left.1 || right.0 == right.1 || (left.1 - left.0) + (right.1 - right.0) != top.size {
+            continue;
+        }
+        ranges[top.left] = (left.0, right.1);
+        ranges[top.right] = (right.1, right.1);
+        next[top.left] = next[top.right];
+        if let Some(after) = next[top.right] {
+            prev[after] = Some(top.left);
+        }
+        if let Some(before) = prev[top.left] {
+            agenda.extend(candidate(&ranges, before, top.left));
+        }
+        if let Some(after) = next[top.left] {
+            agenda.extend(candidate(&ranges, top.left, after));
+        }
+    }
+    let mut output: Vec<String> = Vec::new();
+    let mut previous_unknown = false;
+    let mut index = (count > 0).then_some(0);
+    while let Some(i) = index {
+        let piece = &normalized[ranges[i].0..ranges[i].1];
+        let unknown = !pieces.contains_key(piece);
+        match output.last_mut() {
+            Some(last) if unknown && previous_unknown => last.push_str(piece),
+            _ => output.push(piece.to_string()),
+        }
+        previous_unknown = unknown;
+        index = next[i];
+    }
+    output
+}
+
+#[cfg(test)]
+mod bpe_tests {
+    use super::*;
+
+    #[test]
+    fn bpe_merges_best_pairs_first_and_fuses_unknowns() {
+        let pieces: HashMap<String, f32> =
+            [("a", -1.0), ("b", -1.0), ("ab", -2.0), ("bc", -1.5), ("c", -1.0)]
+                .iter()
+                .map(|(p, s)| (p.to_string(), *s))
+                .collect();
+        // "bc" (-1.5) beats "ab" (-2.0): a | bc.
+        assert_eq!(bpe_encode("abc", &pieces), vec!["a", "bc"]);
+        assert_eq!(bpe_encode("ab", &pieces), vec!["ab"]);
+        assert_eq!(bpe_encode("xyab", &pieces), vec!["xy", "ab"]);
+        assert!(bpe_encode("", &pieces).is_empty());
     }
 }
 
