@@ -45,4 +45,4 @@ pub use document::{AlignedSentence, Document, Format, TranslatedParagraph};
 pub use error::{Error, Result};
 pub use hub::{cache_dir, cached_models, CachedModel, DEFAULT_MODEL};
 pub use segment::{segment, Paragraph, Sentence};
-pub use translator::{Device, Translation, Translator, TranslatorBuilder};
+pub use translator::{Device, Precision, Translation, Translator, TranslatorBuilder};

@@ -38,8 +38,13 @@ pub(crate) struct LoadedModel {
     pub files: Vec<PathBuf>,
 }
 
-/// Loads the model behind `files` onto `device`.
-pub(crate) fn load(files: &ModelFiles, device: &Device, languages: &Languages) -> Result<LoadedModel> {
+/// Loads the model behind `files` onto `device`, computing in `dtype`.
+pub(crate) fn load(
+    files: &ModelFiles,
+    device: &Device,
+    languages: &Languages,
+    dtype: DType,
+) -> Result<LoadedModel> {
     let config_path = files.require("config.json")?;
     let common: CommonConfig = read_json(&config_path)?;
     let model_type = common.model_type.clone().unwrap_or_default();
@@ -57,7 +62,7 @@ pub(crate) fn load(files: &ModelFiles, device: &Device, languages: &Languages) -
     };
     let weights = find_weights(files)?;
 
-    let vb = weights.open(DType::F32, device)?;
+    let vb = weights.open(dtype, device)?;
     let mut loaded_files = vec![config_path.clone(), weights.path().to_path_buf()];
     loaded_files.extend(generation_path);
     // Multilingual models also say which token starts the output: the target language.

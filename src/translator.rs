@@ -26,6 +26,30 @@ pub enum Device {
     Auto,
 }
 
+/// The number format the model computes in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Precision {
+    /// 32-bit floats: the format the checkpoints are published in; output matches `transformers`.
+    #[default]
+    F32,
+    /// bfloat16: half the memory; fast on GPUs, slow in candle's CPU kernels. Output can differ
+    /// from f32 (how often: see README).
+    Bf16,
+    /// IEEE half precision: as `Bf16`, with more mantissa and less range.
+    F16,
+}
+
+impl Precision {
+    fn dtype(self) -> candle_core::DType {
+        match self {
+            Precision::F32 => candle_core::DType::F32,
+            Precision::Bf16 => candle_core::DType::BF16,
+            Precision::F16 => candle_core::DType::F16,
+        }
+    }
+}
+
 impl Device {
     fn to_candle(self) -> Result<candle_core::Device> {
         let unavailable = |what: &str, e: candle_core::Error| {
@@ -56,6 +80,8 @@ pub struct Translation {
     pub score: f32,
     /// True when the sentence was too long for the model and was translated in pieces.
     pub split: bool,
+    /// Tokens the model generated for it (all pieces, EOS included).
+    pub generated_tokens: usize,
 }
 
 /// Builds a [`Translator`]; every setting has a default (see each method).
@@ -64,6 +90,7 @@ pub struct TranslatorBuilder {
     model: String,
     revision: Option<String>,
     device: Device,
+    precision: Precision,
     beam_size: Option<usize>,
     max_length: Option<usize>,
     min_new_tokens: Option<usize>,
@@ -80,6 +107,7 @@ impl Default for TranslatorBuilder {
             model: DEFAULT_MODEL.to_string(),
             revision: None,
             device: Device::Cpu,
+            precision: Precision::F32,
             beam_size: None,
             max_length: None,
             min_new_tokens: None,
@@ -109,6 +137,12 @@ impl TranslatorBuilder {
     /// Where to run the model; default [`Device::Cpu`].
     pub fn device(mut self, device: Device) -> Self {
         self.device = device;
+        self
+    }
+
+    /// The number format to compute in; default [`Precision::F32`].
+    pub fn precision(mut self, precision: Precision) -> Self {
+        self.precision = precision;
         self
     }
 
@@ -177,7 +211,7 @@ impl TranslatorBuilder {
         let location = ModelLocation::parse(&self.model, self.revision.as_deref());
         let offline = self.offline.unwrap_or_else(hub::offline_from_env);
         let files = ModelFiles::open(location, offline, self.progress)?;
-        let loaded = loader::load(&files, &device, &self.languages)?;
+        let loaded = loader::load(&files, &device, &self.languages, self.precision.dtype())?;
         let mut options = loaded.generation.clone();
         if let Some(beams) = self.beam_size {
             if beams == 0 {
@@ -311,18 +345,22 @@ impl Translator {
         let hypotheses = self.generate_sorted(&units, progress)?;
         let mut texts: Vec<Vec<String>> = vec![Vec::new(); sentences.len()];
         let mut scores: Vec<Vec<f32>> = vec![Vec::new(); sentences.len()];
+        let mut generated = vec![0; sentences.len()];
         for (unit, hypothesis) in units.iter().zip(hypotheses) {
             texts[unit.sentence].push(self.loaded.tokenizer.decode(&hypothesis.tokens));
             scores[unit.sentence].push(hypothesis.score);
+            generated[unit.sentence] += hypothesis.tokens.len();
         }
         Ok(texts
             .into_iter()
             .zip(scores)
             .zip(split)
-            .map(|((pieces, scores), split)| Translation {
+            .zip(generated)
+            .map(|(((pieces, scores), split), generated_tokens)| Translation {
                 text: pieces.into_iter().filter(|p| !p.is_empty()).collect::<Vec<_>>().join(" "),
                 score: if scores.is_empty() { 0.0 } else { scores.iter().sum::<f32>() / scores.len() as f32 },
                 split,
+                generated_tokens,
             })
             .collect())
     }
@@ -370,6 +408,7 @@ impl Translator {
                             text: String::new(),
                             score: 0.0,
                             split: false,
+                            generated_tokens: 0,
                         });
                         AlignedSentence {
                             source: text[sentence.span.clone()].to_string(),

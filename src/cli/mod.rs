@@ -79,6 +79,17 @@ pub(crate) struct DecodeArgs {
     /// Where to run the model.
     #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
     device: DeviceArg,
+    /// Number format to compute in. f32 matches transformers; bf16/f16 halve memory and are fast on
+    /// GPUs (slow on CPUs in this version).
+    #[arg(long, value_enum, default_value_t = DtypeArg::F32)]
+    dtype: DtypeArg,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum DtypeArg {
+    F32,
+    Bf16,
+    F16,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -135,7 +146,12 @@ impl DecodeArgs {
             DeviceArg::Metal => anuvad::Device::Metal(0),
             DeviceArg::Auto => anuvad::Device::Auto,
         };
-        Ok(builder.batch_size(self.batch_size).device(device))
+        let precision = match self.dtype {
+            DtypeArg::F32 => anuvad::Precision::F32,
+            DtypeArg::Bf16 => anuvad::Precision::Bf16,
+            DtypeArg::F16 => anuvad::Precision::F16,
+        };
+        Ok(builder.batch_size(self.batch_size).device(device).precision(precision))
     }
 }
 

@@ -8,6 +8,7 @@
 //! leave the decoder state.
 
 use candle_core::Tensor;
+use rayon::prelude::*;
 
 use super::{effective_max_length, log_softmax, processors, EarlyStopping, GenerationOptions, Hypothesis};
 use crate::error::Result;
@@ -79,14 +80,21 @@ pub(super) fn search(
         let mut rows = Vec::with_capacity(active.len() * num_beams);
         let mut still_active = Vec::with_capacity(active.len());
         let mut any_done = false;
-        for (slot, &index) in active.iter().enumerate() {
+        // Inputs are independent: score each one's continuations on its own thread.
+        let all_candidates: Vec<Vec<Candidate>> = scores
+            .par_chunks_mut(num_beams * vocab)
+            .zip(active.par_iter())
+            .map(|(block, &index)| {
+                let running = &inputs[index].running;
+                for (beam, row) in running.iter().zip(block.chunks_mut(vocab)) {
+                    log_softmax(row);
+                    processors::process(row, &beam.tokens, options);
+                }
+                top_continuations(block, vocab, running, keep)
+            })
+            .collect();
+        for (slot, (&index, candidates)) in active.iter().zip(all_candidates).enumerate() {
             let input = &mut inputs[index];
-            let block = &mut scores[slot * num_beams * vocab..(slot + 1) * num_beams * vocab];
-            for (beam, row) in input.running.iter().zip(block.chunks_mut(vocab)) {
-                log_softmax(row);
-                processors::process(row, &beam.tokens, options);
-            }
-            let candidates = top_continuations(block, vocab, &input.running, keep);
             let sources = step_input(input, &candidates, cur_len, max_length, options);
             if input.done {
                 any_done = true;

@@ -9,6 +9,7 @@ mod beam;
 mod processors;
 
 use candle_core::Tensor;
+use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::model::Seq2SeqModel;
@@ -150,11 +151,18 @@ fn greedy(
         let logits = model.decode_step(&mut state, &tokens)?;
         let vocab = logits.dim(1)?;
         let mut scores = logits.flatten_all()?.to_vec1::<f32>()?;
-        for (row, &item) in active.iter().enumerate() {
-            let row_scores = &mut scores[row * vocab..(row + 1) * vocab];
-            processors::process(row_scores, &histories[item], options);
-            let token = argmax(row_scores);
-            log_prob_sums[item] += f64::from(row_scores[token] - log_sum_exp(row_scores));
+        // Rows are independent: pick each row's token on its own thread.
+        let picked: Vec<(usize, f32)> = scores
+            .par_chunks_mut(vocab)
+            .zip(active.par_iter())
+            .map(|(row_scores, &item)| {
+                processors::process(row_scores, &histories[item], options);
+                let token = argmax(row_scores);
+                (token, row_scores[token] - log_sum_exp(row_scores))
+            })
+            .collect();
+        for (&item, (token, log_prob)) in active.iter().zip(picked) {
+            log_prob_sums[item] += f64::from(log_prob);
             histories[item].push(token as u32);
             if options.eos_token_ids.contains(&(token as u32)) || histories[item].len() >= max_length {
                 finished[item] = true;

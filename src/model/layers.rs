@@ -1,10 +1,10 @@
 //! Building blocks shared by the encoder-decoder architectures: attention with caches, feed-forward
 //! blocks, activations and sinusoidal positions.
 
-use candle_core::{DType, Device, Module, Tensor};
-use candle_nn::{Linear, VarBuilder};
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
 
-use super::DecoderState;
+use super::{cpu_kernels, DecoderState};
 use crate::error::Result;
 
 /// The activations `transformers` names in `activation_function` (its `ACT2FN` table).
@@ -41,6 +41,37 @@ impl Activation {
     }
 }
 
+/// A linear layer applied as one matrix product over all leading dimensions (`[.., in] -> [.., out]`).
+///
+/// `candle_nn::Linear` on a 3-d input broadcasts the weight and runs one small product per batch row;
+/// flattening first gives the matrix library one large product instead. The weight is kept transposed
+/// (`[in, out]`, contiguous): with the few rows of a decoding step, the CPU matrix library runs 2-5x
+/// faster on it than on the checkpoint's `[out, in]` layout read through a transposed view.
+pub(crate) struct Linear {
+    weight_t: Tensor,
+    bias: Option<Tensor>,
+}
+
+impl Linear {
+    fn new(in_dim: usize, out_dim: usize, vb: VarBuilder) -> candle_core::Result<Self> {
+        let weight = vb.get((out_dim, in_dim), "weight")?;
+        Ok(Linear { weight_t: weight.t()?.contiguous()?, bias: Some(vb.get(out_dim, "bias")?) })
+    }
+
+    pub(crate) fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        let dims = x.dims();
+        let (rows, in_dim) = (dims[..dims.len() - 1].iter().product::<usize>(), dims[dims.len() - 1]);
+        let flat = x.reshape((rows, in_dim))?.matmul(&self.weight_t)?;
+        let flat = match &self.bias {
+            Some(bias) => flat.broadcast_add(bias)?,
+            None => flat,
+        };
+        let mut out_dims = dims.to_vec();
+        *out_dims.last_mut().unwrap_or(&mut 0) = self.weight_t.dim(1)?;
+        flat.reshape(out_dims)
+    }
+}
+
 /// Multi-head attention with separate query/key/value projections (`q_proj`, `k_proj`, `v_proj`,
 /// `out_proj`, all with bias), as in BART-family models.
 pub(crate) struct Attention {
@@ -57,10 +88,10 @@ impl Attention {
     pub(crate) fn new(d_model: usize, heads: usize, vb: VarBuilder) -> candle_core::Result<Self> {
         let head_dim = d_model / heads;
         Ok(Attention {
-            q_proj: candle_nn::linear(d_model, d_model, vb.pp("q_proj"))?,
-            k_proj: candle_nn::linear(d_model, d_model, vb.pp("k_proj"))?,
-            v_proj: candle_nn::linear(d_model, d_model, vb.pp("v_proj"))?,
-            out_proj: candle_nn::linear(d_model, d_model, vb.pp("out_proj"))?,
+            q_proj: Linear::new(d_model, d_model, vb.pp("q_proj"))?,
+            k_proj: Linear::new(d_model, d_model, vb.pp("k_proj"))?,
+            v_proj: Linear::new(d_model, d_model, vb.pp("v_proj"))?,
+            out_proj: Linear::new(d_model, d_model, vb.pp("out_proj"))?,
             heads,
             head_dim,
             scaling: (head_dim as f64).powf(-0.5),
@@ -89,12 +120,17 @@ impl Attention {
     ) -> candle_core::Result<Tensor> {
         let (batch, len, d_model) = x.dims3()?;
         let queries = self.split_heads(&(self.q_proj.forward(x)? * self.scaling)?)?;
-        let mut scores = queries.matmul(&keys.t()?)?;
-        if let Some(mask) = mask {
-            scores = scores.broadcast_add(mask)?;
-        }
-        let weights = candle_nn::ops::softmax_last_dim(&scores)?;
-        let context = weights.matmul(values)?.transpose(1, 2)?.reshape((batch, len, d_model))?;
+        let context = match cpu_kernels::attention(&queries, keys, values, mask) {
+            Some(context) => context?,
+            None => {
+                let mut scores = queries.matmul(&keys.t()?)?;
+                if let Some(mask) = mask {
+                    scores = scores.broadcast_add(mask)?;
+                }
+                candle_nn::ops::softmax_last_dim(&scores)?.matmul(values)?
+            }
+        };
+        let context = context.transpose(1, 2)?.reshape((batch, len, d_model))?;
         self.out_proj.forward(&context)
     }
 }
@@ -114,8 +150,8 @@ impl FeedForward {
         vb: &VarBuilder,
     ) -> candle_core::Result<Self> {
         Ok(FeedForward {
-            fc1: candle_nn::linear(d_model, ffn_dim, vb.pp("fc1"))?,
-            fc2: candle_nn::linear(ffn_dim, d_model, vb.pp("fc2"))?,
+            fc1: Linear::new(d_model, ffn_dim, vb.pp("fc1"))?,
+            fc2: Linear::new(ffn_dim, d_model, vb.pp("fc2"))?,
             activation,
         })
     }
@@ -238,6 +274,15 @@ pub(crate) fn layer_norm(size: usize, vb: VarBuilder) -> candle_core::Result<can
 }
 
 /// `x @ weight^T + bias` for a `[rows, d]` input and a `[vocab, d]` weight, as f32 logits.
+///
+/// Computed as `(weight @ x^T)^T`: with the vocabulary as the long side of the product the CPU matrix
+/// library streams the large weight once and splits it between threads, 2x faster at 32 rows than
+/// `x @ weight^T` (13 ms instead of 30 for the 61k-word Marian vocabulary).
 pub(crate) fn project_to_vocab(x: &Tensor, weight: &Tensor, bias: &Tensor) -> candle_core::Result<Tensor> {
-    x.matmul(&weight.t()?)?.broadcast_add(bias)?.to_dtype(DType::F32)
+    let by_vocab = weight.matmul(&x.t()?)?.to_dtype(DType::F32)?;
+    let bias = bias.to_dtype(DType::F32)?;
+    match cpu_kernels::transpose_add_bias(&by_vocab, &bias) {
+        Some(logits) => logits,
+        None => by_vocab.t()?.broadcast_add(&bias),
+    }
 }

@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+"""anuvad against CTranslate2 and transformers on the same model, the same sentences and the same
+number of generated tokens, on this machine, in one process tree.
+
+    python scripts/bench_peers.py [--work bench-work] [--sentences 64] [--reps 3] [--threads 1,2]
+
+It (re)builds the seeded random model with the exact shape of Helsinki-NLP/opus-mt-hi-en and its
+CTranslate2 conversions (scripts/bench_model.py) when they are missing, builds anuvad's timing example
+(`cargo build --release --example bench_translate`), then runs every engine in its own process, the
+engines alternating within each repetition, for greedy and beam 4 at batch 32 and batch 1, for each
+thread count. Every engine generates exactly --new-tokens tokens per sentence (EOS suppressed until
+then, stopped there), so all do the same work. Printed: medians over the repetitions of sentences/s,
+tokens/s, peak RSS (VmHWM of the process), model load time and first-sentence latency, and anuvad's
+ratio to each peer. Batch-1 rows use a quarter of the sentences (they are slow for every engine).
+
+Needs the Python packages of scripts/requirements.txt plus ctranslate2 and psutil (not needed by tests).
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ENGINES = ("anuvad", "ct2-float32", "ct2-int8", "transformers")
+
+
+def peak_rss_mb():
+    """Peak resident memory of this process (VmHWM), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
+def read_sentences(work, limit):
+    lines = [l for l in (work / "sentences.txt").read_text(encoding="utf-8").splitlines() if l.strip()]
+    return lines[:limit]
+
+
+def worker(args):
+    """Runs one Python engine once and prints one JSON line (the parent parses it)."""
+    work = Path(args.work)
+    sentences = read_sentences(work, args.limit)
+    threads = args.threads_one
+    from transformers import MarianTokenizer
+
+    tokenizer = MarianTokenizer.from_pretrained(str(work / "opus-mt-hi-en-shape"))
+    if args.worker.startswith("ct2-"):
+        import ctranslate2
+
+        source = [tokenizer.convert_ids_to_tokens(tokenizer(s)["input_ids"]) for s in sentences]
+        started = time.perf_counter()
+        translator = ctranslate2.Translator(
+            str(work / args.worker), device="cpu", inter_threads=1, intra_threads=threads
+        )
+        load = time.perf_counter() - started
+
+        def run(batch):
+            results = translator.translate_batch(
+                batch, beam_size=args.beams, max_batch_size=args.batch, min_decoding_length=args.new_tokens,
+                max_decoding_length=args.new_tokens, return_end_token=True,
+            )
+            return sum(len(r.hypotheses[0]) for r in results)
+    else:
+        import torch
+        from transformers import MarianMTModel
+
+        torch.set_num_threads(threads)
+        started = time.perf_counter()
+        model = MarianMTModel.from_pretrained(str(work / "opus-mt-hi-en-shape")).eval()
+        load = time.perf_counter() - started
+        source = sentences
+
+        def run(batch):
+            produced = 0
+            for start in range(0, len(batch), args.batch):
+                encoded = tokenizer(batch[start:start + args.batch], return_tensors="pt", padding=True)
+                with torch.inference_mode():
+                    out = model.generate(
+                        **encoded, num_beams=args.beams, min_new_tokens=args.new_tokens,
+                        max_new_tokens=args.new_tokens, do_sample=False,
+                    )
+                produced += out.shape[0] * (out.shape[1] - 1)
+            return produced
+
+    started = time.perf_counter()
+    run(source[:1])
+    first = time.perf_counter() - started
+    started = time.perf_counter()
+    tokens = run(source)
+    seconds = time.perf_counter() - started
+    print(json.dumps({
+        "engine": args.worker, "sentences": len(source), "tokens": tokens, "seconds": seconds,
+        "load_seconds": load, "first_sentence_seconds": first, "peak_rss_mb": peak_rss_mb(),
+    }))
+
+
+def run_engine(engine, work, beams, batch, limit, threads, new_tokens):
+    env = dict(os.environ, RAYON_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
+    if engine == "anuvad":
+        command = [
+            str(ROOT / "target" / "release" / "examples" / "bench_translate"), str(work / "opus-mt-hi-en-shape"),
+            str(work / "sentences.txt"), str(beams), str(batch), str(new_tokens), str(limit),
+        ]
+    else:
+        command = [
+            sys.executable, __file__, "--worker", engine, "--work", str(work), "--beams", str(beams),
+            "--batch", str(batch), "--limit", str(limit), "--threads-one", str(threads),
+            "--new-tokens", str(new_tokens),
+        ]
+    out = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
+    result = json.loads(out.strip().splitlines()[-1])
+    expected = limit * new_tokens
+    if result["tokens"] != expected:
+        raise SystemExit(f"{engine} generated {result['tokens']} tokens, expected {expected}: lengths not forced")
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--work", default=str(ROOT / "bench-work"))
+    parser.add_argument("--sentences", type=int, default=64)
+    parser.add_argument("--new-tokens", type=int, default=36, help="tokens generated per sentence (mean source length)")
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--threads", default="1,2")
+    parser.add_argument("--engines", default=",".join(ENGINES))
+    parser.add_argument("--settings", default="greedy-32,beam4-32,greedy-1,beam4-1")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--beams", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--batch", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--limit", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--threads-one", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        return worker(args)
+
+    work = Path(args.work)
+    if not (work / "ct2-int8").exists():
+        subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_model.py"), str(work)], check=True)
+    subprocess.run(["cargo", "build", "--release", "--example", "bench_translate"], cwd=ROOT, check=True)
+    engines = args.engines.split(",")
+    cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
+                if l.startswith("model name")), "unknown CPU")
+    print(f"# {cpu}, {os.cpu_count()} cores; {args.sentences} sentences (batch 1: {max(1, args.sentences // 4)}), "
+          f"{args.new_tokens} new tokens each; medians of {args.reps}")
+    rows = []
+    for threads in [int(t) for t in args.threads.split(",")]:
+        for setting in args.settings.split(","):
+            decoding, batch = setting.split("-")
+            beams = 1 if decoding == "greedy" else int(decoding.removeprefix("beam"))
+            batch = int(batch)
+            limit = args.sentences if batch > 1 else max(1, args.sentences // 4)
+            runs = {engine: [] for engine in engines}
+            for rep in range(args.reps):
+                # Alternate the engines' order each repetition so drift in the machine hits all alike.
+                order = engines if rep % 2 == 0 else list(reversed(engines))
+                for engine in order:
+                    runs[engine].append(run_engine(engine, work, beams, batch, limit, threads, args.new_tokens))
+            summary = {}
+            for engine, results in runs.items():
+                summary[engine] = {
+                    "sent_s": statistics.median(r["sentences"] / r["seconds"] for r in results),
+                    "tok_s": statistics.median(r["tokens"] / r["seconds"] for r in results),
+                    "rss": max(r["peak_rss_mb"] or 0 for r in results),
+                    "load": statistics.median(r["load_seconds"] for r in results),
+                    "first": statistics.median(r["first_sentence_seconds"] for r in results),
+                }
+            rows.append((threads, setting, summary))
+            print_rows([rows[-1]], engines)
+    print()
+    print("| threads | setting | engine | sent/s | tok/s | peak RSS MB | load s | first sentence s | anuvad ratio |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    print_rows(rows, engines)
+
+
+def print_rows(rows, engines):
+    for threads, setting, summary in rows:
+        ours = summary.get("anuvad")
+        for engine in engines:
+            s = summary[engine]
+            ratio = "" if engine == "anuvad" or ours is None else f"{ours['sent_s'] / s['sent_s']:.2f}x"
+            print(f"| {threads} | {setting} | {engine} | {s['sent_s']:.2f} | {s['tok_s']:.0f} | {s['rss']:.0f} | "
+                  f"{s['load']:.2f} | {s['first']:.3f} | {ratio} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

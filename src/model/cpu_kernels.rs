@@ -1,0 +1,139 @@
+//! Hand-written CPU kernels for the two places where candle's general operations cost more than the
+//! arithmetic: attention (one tiny matrix product per head and row otherwise) and the transpose of the
+//! vocabulary projection. Both run on f32 tensors in CPU memory; callers fall back to candle's
+//! operations everywhere else.
+
+use candle_core::{DType, Storage, Tensor};
+use rayon::prelude::*;
+
+/// Runs `f` on the f32 data of a contiguous CPU tensor, without copying it. `None` when the tensor is
+/// elsewhere, of another type, or not contiguous.
+fn with_f32_slice<R>(tensor: &Tensor, f: impl FnOnce(&[f32]) -> R) -> Option<R> {
+    if tensor.dtype() != DType::F32 {
+        return None;
+    }
+    let (storage, layout) = tensor.storage_and_layout();
+    let (start, end) = layout.contiguous_offsets()?;
+    match &*storage {
+        Storage::Cpu(cpu) => cpu.as_slice::<f32>().ok().map(|data| f(&data[start..end])),
+        _ => None,
+    }
+}
+
+/// Softmax attention for `queries` `[batch, heads, len, dim]` (already scaled) over `keys`/`values`
+/// `[batch, heads, kv_len, dim]`, with an optional additive `mask` `[batch, 1, 1, kv_len]`; returns the
+/// context `[batch, heads, len, dim]`. `None` when the inputs do not fit this kernel.
+///
+/// One task per (batch row, head): scores, softmax and the weighted sum of values stay in cache, where
+/// candle would run two small matrix products per head, each with its own thread hand-off.
+pub(crate) fn attention(
+    queries: &Tensor,
+    keys: &Tensor,
+    values: &Tensor,
+    mask: Option<&Tensor>,
+) -> Option<candle_core::Result<Tensor>> {
+    let (batch, heads, len, dim) = queries.dims4().ok()?;
+    let kv_len = keys.dim(2).ok()?;
+    if keys.dims() != [batch, heads, kv_len, dim] || values.dims() != keys.dims() {
+        return None;
+    }
+    if mask.is_some_and(|mask| mask.dims() != [batch, 1, 1, kv_len]) {
+        return None;
+    }
+    let mask = match mask {
+        Some(mask) => Some(with_f32_slice(mask, <[f32]>::to_vec)?),
+        None => None,
+    };
+    let context = with_f32_slice(queries, |queries| {
+        with_f32_slice(keys, |keys| {
+            with_f32_slice(values, |values| {
+                let mut context = vec![0f32; batch * heads * len * dim];
+                context.par_chunks_mut(len * dim).enumerate().for_each(|(task, out)| {
+                    let mask = mask.as_deref().map(|mask| &mask[(task / heads) * kv_len..][..kv_len]);
+                    let keys = &keys[task * kv_len * dim..][..kv_len * dim];
+                    let values = &values[task * kv_len * dim..][..kv_len * dim];
+                    let mut weights = vec![0f32; kv_len];
+                    for (query, out) in
+                        queries[task * len * dim..][..len * dim].chunks(dim).zip(out.chunks_mut(dim))
+                    {
+                        attend_one(query, keys, values, mask, &mut weights, out);
+                    }
+                });
+                context
+            })
+        })
+    })???;
+    Some(Tensor::from_vec(context, (batch, heads, len, dim), queries.device()))
+}
+
+/// One query row: `out = softmax(keys . query + mask) @ values`.
+fn attend_one(
+    query: &[f32],
+    keys: &[f32],
+    values: &[f32],
+    mask: Option<&[f32]>,
+    weights: &mut [f32],
+    out: &mut [f32],
+) {
+    let dim = query.len();
+    for (position, weight) in weights.iter_mut().enumerate() {
+        *weight = dot(query, &keys[position * dim..][..dim]) + mask.map_or(0.0, |mask| mask[position]);
+    }
+    let max = weights.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut sum = 0f32;
+    for weight in weights.iter_mut() {
+        *weight = (*weight - max).exp();
+        sum += *weight;
+    }
+    out.fill(0.0);
+    for (position, &weight) in weights.iter().enumerate() {
+        let weight = weight / sum;
+        for (out, &value) in out.iter_mut().zip(&values[position * dim..][..dim]) {
+            *out += weight * value;
+        }
+    }
+}
+
+/// Dot product in eight lanes, so the compiler vectorizes it.
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut lanes = [0f32; 8];
+    let (a_chunks, b_chunks) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = a_chunks.remainder().iter().zip(b_chunks.remainder()).map(|(x, y)| x * y).sum();
+    for (a, b) in a_chunks.zip(b_chunks) {
+        for lane in 0..8 {
+            lanes[lane] += a[lane] * b[lane];
+        }
+    }
+    lanes.iter().sum::<f32>() + tail
+}
+
+/// `by_vocab^T + bias` for f32 `[vocab, rows]` scores: the `[rows, vocab]` logits. `None` when the
+/// input is not a contiguous f32 CPU tensor.
+///
+/// Goes tile by tile (a tile of the vocabulary stays in cache while each row copies its column out of
+/// it), a group of rows per thread; candle's strided copy takes several times longer.
+pub(crate) fn transpose_add_bias(by_vocab: &Tensor, bias: &Tensor) -> Option<candle_core::Result<Tensor>> {
+    const TILE: usize = 256;
+    let (vocab, rows) = by_vocab.dims2().ok()?;
+    let bias = with_f32_slice(bias, <[f32]>::to_vec)?;
+    if bias.len() != vocab {
+        return None;
+    }
+    let logits = with_f32_slice(by_vocab, |by_vocab| {
+        let mut logits = vec![0f32; rows * vocab];
+        let rows_per_group = rows.div_ceil(rayon::current_num_threads()).max(1);
+        logits.par_chunks_mut(rows_per_group * vocab).enumerate().for_each(|(group, out)| {
+            for tile_start in (0..vocab).step_by(TILE) {
+                let tile = tile_start..(tile_start + TILE).min(vocab);
+                for (offset, out_row) in out.chunks_mut(vocab).enumerate() {
+                    let row = group * rows_per_group + offset;
+                    for word in tile.clone() {
+                        out_row[word] = by_vocab[word * rows + row] + bias[word];
+                    }
+                }
+            }
+        });
+        logits
+    })?;
+    Some(Tensor::from_vec(logits, (rows, vocab), by_vocab.device()))
+}
