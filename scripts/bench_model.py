@@ -3,7 +3,13 @@
 (d_model 512, 6+6 layers, 8 heads, ffn 2048, vocab 61127), in the hub layout, plus a CTranslate2 copy
 (float32 and int8) and the workload (Hindi FLORES sentences, one per line).
 
-    python scripts/bench_model.py OUT_DIR
+    python scripts/bench_model.py OUT_DIR                  # opus-mt-hi-en shape
+    python scripts/bench_model.py OUT_DIR --nllb-600m      # facebook/nllb-200-distilled-600M shape
+
+The NLLB-shaped one (d_model 1024, 12+12 layers, 16 heads, ffn 4096, vocab 256206; 2.5 GB) goes to
+OUT_DIR/nllb-600m-shape (model.safetensors), OUT_DIR/nllb-600m-shape-bin (the same weights as
+pytorch_model.bin only) and OUT_DIR/ct2-nllb-{float32,int8}; its tokenizer is the tiny NLLB fixture's with
+the vocabulary padded to 256206 ids (language codes moved to the end, as in the real one).
 
 The tokenizer files are the tiny fixture model's, with the vocabulary padded to 61127 entries by pieces
 that never occur, so token counts are realistic. Nothing here is committed; rerunning rebuilds it.
@@ -72,5 +78,78 @@ def main(out):
     print(f"wrote {model_dir}, {out}/ct2-float32, {out}/ct2-int8, {out}/sentences.txt")
 
 
+def build_nllb(out):
+    from transformers import M2M100Config, M2M100ForConditionalGeneration
+
+    out = Path(out)
+    vocab_size = 256206
+    model_dir = out / "nllb-600m-shape"
+    for d in (model_dir, out / "nllb-600m-shape-bin"):
+        if d.exists():
+            shutil.rmtree(d)
+    model_dir.mkdir(parents=True)
+    tiny = ROOT / "models" / "tiny-nllb"
+    tokenizer = json.loads((tiny / "tokenizer.json").read_text(encoding="utf-8"))
+    base = len(tokenizer["model"]["vocab"])
+    top = max(token["id"] for token in tokenizer["added_tokens"])
+    shift = vocab_size - 1 - top
+
+    def moved(i):
+        return i + shift if i >= base else i
+
+    for filler in range(shift):
+        tokenizer["model"]["vocab"][f"\u2581unused{filler}"] = base + filler
+    for token in tokenizer["added_tokens"]:
+        token["id"] = moved(token["id"])
+    for processor in [tokenizer.get("post_processor") or {}] + list((tokenizer.get("post_processor") or {}).get("processors", [])):
+        for special in processor.get("special_tokens", {}).values():
+            special["ids"] = [moved(i) for i in special["ids"]]
+    (model_dir / "tokenizer.json").write_text(json.dumps(tokenizer, ensure_ascii=False), encoding="utf-8")
+    tokenizer_config = json.loads((tiny / "tokenizer_config.json").read_text(encoding="utf-8"))
+    if "added_tokens_decoder" in tokenizer_config:
+        tokenizer_config["added_tokens_decoder"] = {
+            str(moved(int(k))): v for k, v in tokenizer_config["added_tokens_decoder"].items()
+        }
+    (model_dir / "tokenizer_config.json").write_text(json.dumps(tokenizer_config, ensure_ascii=False), encoding="utf-8")
+    shutil.copy(tiny / "sentencepiece.bpe.model", model_dir / "sentencepiece.bpe.model")
+
+    config = M2M100Config(
+        vocab_size=vocab_size, d_model=1024, encoder_layers=12, decoder_layers=12, encoder_attention_heads=16,
+        decoder_attention_heads=16, encoder_ffn_dim=4096, decoder_ffn_dim=4096, activation_function="relu",
+        max_position_embeddings=1024, scale_embedding=True, pad_token_id=1, bos_token_id=0, eos_token_id=2,
+        decoder_start_token_id=2, tie_word_embeddings=True, architectures=["M2M100ForConditionalGeneration"],
+    )
+    torch.manual_seed(0)
+    model = M2M100ForConditionalGeneration(config)
+    model.generation_config = GenerationConfig(
+        bos_token_id=0, decoder_start_token_id=2, eos_token_id=2, max_length=200, pad_token_id=1,
+    )
+    model.save_pretrained(model_dir)
+    bin_dir = out / "nllb-600m-shape-bin"
+    bin_dir.mkdir()
+    # As the hub's older uploads: PyTorch's zip pickle (transformers 5 no longer writes it itself).
+    torch.save(model.state_dict(), bin_dir / "pytorch_model.bin")
+    for name in ("config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json",
+                 "sentencepiece.bpe.model"):
+        shutil.copy(model_dir / name, bin_dir / name)
+    del model
+
+    import ctranslate2
+
+    for quantization in ("float32", "int8"):
+        target = out / f"ct2-nllb-{quantization}"
+        if target.exists():
+            shutil.rmtree(target)
+        ctranslate2.converters.TransformersConverter(str(model_dir)).convert(
+            str(target), quantization=quantization, force=True
+        )
+    print(f"wrote {model_dir}, {bin_dir}, {out}/ct2-nllb-float32, {out}/ct2-nllb-int8")
+
+
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else ROOT / "bench-work")
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    target = args[0] if args else ROOT / "bench-work"
+    if "--nllb-600m" in sys.argv:
+        build_nllb(target)
+    else:
+        main(target)

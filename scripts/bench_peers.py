@@ -3,6 +3,7 @@
 number of generated tokens, on this machine, in one process tree.
 
     python scripts/bench_peers.py [--work bench-work] [--sentences 64] [--reps 3] [--threads 1,2]
+    python scripts/bench_peers.py --shape nllb-600m --settings greedy-32,beam4-32 --threads 2
 
 It (re)builds the seeded random model with the exact shape of Helsinki-NLP/opus-mt-hi-en and its
 CTranslate2 conversions (scripts/bench_model.py) when they are missing, builds anuvad's timing example
@@ -26,6 +27,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ENGINES = ("anuvad", "ct2-float32", "ct2-int8", "transformers")
+# Per model shape: the hub-layout directory, the CTranslate2 directory prefix, target language prefix.
+SHAPES = {
+    "opus": ("opus-mt-hi-en-shape", "ct2-", None),
+    "nllb-600m": ("nllb-600m-shape", "ct2-nllb-", "eng_Latn"),
+}
 
 
 def peak_rss_mb():
@@ -46,34 +52,39 @@ def worker(args):
     work = Path(args.work)
     sentences = read_sentences(work, args.limit)
     threads = args.threads_one
-    from transformers import MarianTokenizer
+    model_name, ct2_prefix, target_language = SHAPES[args.shape]
+    model_dir = work / model_name
+    from transformers import AutoTokenizer
 
-    tokenizer = MarianTokenizer.from_pretrained(str(work / "opus-mt-hi-en-shape"))
+    tokenizer = AutoTokenizer.from_pretrained(str(model_dir), **({"src_lang": "hin_Deva"} if target_language else {}))
     if args.worker.startswith("ct2-"):
         import ctranslate2
 
         source = [tokenizer.convert_ids_to_tokens(tokenizer(s)["input_ids"]) for s in sentences]
         started = time.perf_counter()
         translator = ctranslate2.Translator(
-            str(work / args.worker), device="cpu", inter_threads=1, intra_threads=threads
+            str(work / (ct2_prefix + args.worker.removeprefix("ct2-"))), device="cpu", inter_threads=1,
+            intra_threads=threads,
         )
         load = time.perf_counter() - started
 
         def run(batch):
+            prefix = [[target_language]] * len(batch) if target_language else None
             results = translator.translate_batch(
-                batch, beam_size=args.beams, max_batch_size=args.batch, min_decoding_length=args.new_tokens,
-                max_decoding_length=args.new_tokens, return_end_token=True,
+                batch, target_prefix=prefix, beam_size=args.beams, max_batch_size=args.batch,
+                min_decoding_length=args.new_tokens, max_decoding_length=args.new_tokens, return_end_token=True,
             )
             return sum(len(r.hypotheses[0]) for r in results)
     else:
         import torch
-        from transformers import MarianMTModel
+        from transformers import AutoModelForSeq2SeqLM
 
         torch.set_num_threads(threads)
         started = time.perf_counter()
-        model = MarianMTModel.from_pretrained(str(work / "opus-mt-hi-en-shape")).eval()
+        model = AutoModelForSeq2SeqLM.from_pretrained(str(model_dir)).eval()
         load = time.perf_counter() - started
         source = sentences
+        extra = {"forced_bos_token_id": tokenizer.convert_tokens_to_ids(target_language)} if target_language else {}
 
         def run(batch):
             produced = 0
@@ -82,7 +93,7 @@ def worker(args):
                 with torch.inference_mode():
                     out = model.generate(
                         **encoded, num_beams=args.beams, min_new_tokens=args.new_tokens,
-                        max_new_tokens=args.new_tokens, do_sample=False,
+                        max_new_tokens=args.new_tokens, do_sample=False, **extra,
                     )
                 produced += out.shape[0] * (out.shape[1] - 1)
             return produced
@@ -99,18 +110,18 @@ def worker(args):
     }))
 
 
-def run_engine(engine, work, beams, batch, limit, threads, new_tokens):
+def run_engine(engine, work, shape, beams, batch, limit, threads, new_tokens):
     env = dict(os.environ, RAYON_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
     if engine == "anuvad":
         command = [
-            str(ROOT / "target" / "release" / "examples" / "bench_translate"), str(work / "opus-mt-hi-en-shape"),
+            str(ROOT / "target" / "release" / "examples" / "bench_translate"), str(work / SHAPES[shape][0]),
             str(work / "sentences.txt"), str(beams), str(batch), str(new_tokens), str(limit),
         ]
     else:
         command = [
             sys.executable, __file__, "--worker", engine, "--work", str(work), "--beams", str(beams),
             "--batch", str(batch), "--limit", str(limit), "--threads-one", str(threads),
-            "--new-tokens", str(new_tokens),
+            "--new-tokens", str(new_tokens), "--shape", shape,
         ]
     out = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
     result = json.loads(out.strip().splitlines()[-1])
@@ -129,6 +140,7 @@ def main():
     parser.add_argument("--threads", default="1,2")
     parser.add_argument("--engines", default=",".join(ENGINES))
     parser.add_argument("--settings", default="greedy-32,beam4-32,greedy-1,beam4-1")
+    parser.add_argument("--shape", default="opus", choices=sorted(SHAPES))
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--beams", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--batch", type=int, help=argparse.SUPPRESS)
@@ -139,13 +151,14 @@ def main():
         return worker(args)
 
     work = Path(args.work)
-    if not (work / "ct2-int8").exists():
-        subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_model.py"), str(work)], check=True)
+    if not (work / (SHAPES[args.shape][1] + "int8")).exists():
+        flags = ["--nllb-600m"] if args.shape == "nllb-600m" else []
+        subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_model.py"), str(work)] + flags, check=True)
     subprocess.run(["cargo", "build", "--release", "--example", "bench_translate"], cwd=ROOT, check=True)
     engines = args.engines.split(",")
     cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
                 if l.startswith("model name")), "unknown CPU")
-    print(f"# {cpu}, {os.cpu_count()} cores; {args.sentences} sentences (batch 1: {max(1, args.sentences // 4)}), "
+    print(f"# {args.shape} shape; {cpu}, {os.cpu_count()} cores; {args.sentences} sentences (batch 1: {max(1, args.sentences // 4)}), "
           f"{args.new_tokens} new tokens each; medians of {args.reps}")
     rows = []
     for threads in [int(t) for t in args.threads.split(",")]:
@@ -159,7 +172,9 @@ def main():
                 # Alternate the engines' order each repetition so drift in the machine hits all alike.
                 order = engines if rep % 2 == 0 else list(reversed(engines))
                 for engine in order:
-                    runs[engine].append(run_engine(engine, work, beams, batch, limit, threads, args.new_tokens))
+                    runs[engine].append(
+                        run_engine(engine, work, args.shape, beams, batch, limit, threads, args.new_tokens)
+                    )
             summary = {}
             for engine, results in runs.items():
                 summary[engine] = {

@@ -55,7 +55,11 @@ pub(crate) struct Linear {
 impl Linear {
     fn new(in_dim: usize, out_dim: usize, vb: VarBuilder) -> candle_core::Result<Self> {
         let weight = vb.get((out_dim, in_dim), "weight")?;
-        Ok(Linear { weight_t: weight.t()?.contiguous()?, bias: Some(vb.get(out_dim, "bias")?) })
+        let weight_t = match cpu_kernels::transpose(&weight) {
+            Some(transposed) => transposed?,
+            None => weight.t()?.contiguous()?,
+        };
+        Ok(Linear { weight_t, bias: Some(vb.get(out_dim, "bias")?) })
     }
 
     pub(crate) fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
