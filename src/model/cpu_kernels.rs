@@ -107,6 +107,88 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     lanes.iter().sum::<f32>() + tail
 }
 
+/// `x @ weight^T + bias` for f32 CPU tensors `x` `[rows, dim]`, `weight` `[vocab, dim]`, `bias`
+/// `[vocab]`: the `[rows, vocab]` logits. `None` for other tensors.
+///
+/// The vocabulary is cut into slices of `SLICE` words, one task each: the task multiplies its slice of
+/// the weight by `x^T` (the matrix library's fast orientation: long side first) into a small buffer
+/// that stays in cache, then writes it transposed, with the bias, into its columns of the logits. One
+/// pass over the weight and none over a full-size intermediate.
+pub(crate) fn project_to_vocab(
+    x: &Tensor,
+    weight: &Tensor,
+    bias: &Tensor,
+) -> Option<candle_core::Result<Tensor>> {
+    const SLICE: usize = 512;
+    let (rows, dim) = x.dims2().ok()?;
+    let (vocab, weight_dim) = weight.dims2().ok()?;
+    if weight_dim != dim || bias.dims() != [vocab] {
+        return None;
+    }
+    let bias = with_f32_slice(bias, <[f32]>::to_vec)?;
+    let x = with_f32_slice(x, <[f32]>::to_vec)?;
+    let logits = with_f32_slice(weight, |weight| {
+        let mut logits = vec![0f32; rows * vocab];
+        let out = SharedOut(logits.as_mut_ptr());
+        (0..vocab.div_ceil(SLICE)).into_par_iter().for_each(|slice| {
+            let first = slice * SLICE;
+            let words = SLICE.min(vocab - first);
+            let mut buffer = vec![0f32; words * rows];
+            // SAFETY: the pointers and strides describe `weight[first..first + words]` ([words, dim],
+            // row-major), `x` read as `x^T` ([dim, rows]) and `buffer` ([words, rows], row-major),
+            // all in bounds; nothing else writes `buffer`.
+            unsafe {
+                gemm::gemm(
+                    words,
+                    rows,
+                    dim,
+                    buffer.as_mut_ptr(),
+                    1,
+                    rows as isize,
+                    false,
+                    weight[first * dim..].as_ptr(),
+                    1,
+                    dim as isize,
+                    x.as_ptr(),
+                    dim as isize,
+                    1,
+                    0.0,
+                    1.0,
+                    false,
+                    false,
+                    false,
+                    gemm::Parallelism::None,
+                );
+            }
+            for row in 0..rows {
+                for word in 0..words {
+                    // SAFETY: `row * vocab + first + word` < rows * vocab, and the columns
+                    // `first..first + words` belong to this task alone.
+                    unsafe {
+                        *out.ptr().add(row * vocab + first + word) =
+                            buffer[word * rows + row] + bias[first + word];
+                    }
+                }
+            }
+        });
+        logits
+    })?;
+    Some(Tensor::from_vec(logits, (rows, vocab), weight.device()))
+}
+
+/// The logits buffer, written by several tasks at disjoint indices.
+#[derive(Clone, Copy)]
+struct SharedOut(*mut f32);
+
+impl SharedOut {
+    fn ptr(self) -> *mut f32 {
+        self.0
+    }
+}
+// SAFETY: tasks write disjoint elements (see `project_to_vocab`), and the buffer outlives them.
+unsafe impl Send for SharedOut {}
+unsafe impl Sync for SharedOut {}
+
 /// `by_vocab^T + bias` for f32 `[vocab, rows]` scores: the `[rows, vocab]` logits. `None` when the
 /// input is not a contiguous f32 CPU tensor.
 ///
@@ -204,6 +286,20 @@ mod tests {
         assert!(super::attention(&q, &k, &k, Some(&odd_mask)).is_none());
         let half = q.to_dtype(candle_core::DType::BF16).unwrap();
         assert!(super::attention(&half, &k, &k, None).is_none());
+    }
+
+    #[test]
+    fn vocabulary_projection_matches_candle() {
+        let device = Device::Cpu;
+        for (rows, dim, vocab) in [(1, 16, 7), (5, 24, 1300), (32, 8, 512)] {
+            let x = Tensor::randn(0f32, 1.0, (rows, dim), &device).unwrap();
+            let weight = Tensor::randn(0f32, 1.0, (vocab, dim), &device).unwrap();
+            let bias = Tensor::randn(0f32, 1.0, vocab, &device).unwrap();
+            let ours = super::project_to_vocab(&x, &weight, &bias).unwrap().unwrap();
+            let theirs = x.matmul(&weight.t().unwrap()).unwrap().broadcast_add(&bias).unwrap();
+            assert_eq!(ours.dims(), &[rows, vocab]);
+            assert!(max_difference(&ours, &theirs) < 1e-4);
+        }
     }
 
     #[test]
