@@ -112,7 +112,7 @@ fn main() {
     let score = |i: usize| Score::of(sets[i].1.iter().copied());
     let (f, c, h) = (score(0), score(1), score(2));
     println!(
-        "| **anuvad::segment** | {:.3} / {:.3} / {:.3} / {:.1}% | {:.3} / {:.3} / {:.3} / {:.1}% (35 cases) | {:.3} |",
+        "| **anuvad::segment** | {:.3} / {:.3} / {:.3} / {:.1}% | {:.3} / {:.3} / {:.3} / {:.1}% (35 cases) | {:.4} |",
         f.precision(),
         f.recall(),
         f.f1(),

@@ -75,4 +75,4 @@ cd "$ROOT"
 nvcc --version | tail -2
 cargo build --release --features cuda --target-dir target/cuda --bin anuvad --example bench_translate --example parity_check
 "$ROOT/scripts/gpu_bundle.sh"
-echo "built: target/cuda/release/anuvad and examples, stripped copies in gpu-bundle/ (kernels for sm_$CAP)"
+echo "built: target/cuda/release/anuvad and examples (kernels for sm_$CAP), packed into gpu-bundle.tar.xz"

@@ -231,7 +231,13 @@ impl TranslatorBuilder {
         if options.max_length < 2 {
             return Err(Error::InvalidInput("the maximum length must leave room for one token".into()));
         }
-        Ok(Translator { model_name: files.name(), loaded, options, batch_size: self.batch_size })
+        Ok(Translator {
+            model_name: files.name(),
+            loaded,
+            options,
+            batch_size: self.batch_size,
+            precision: self.precision,
+        })
     }
 }
 
@@ -243,6 +249,7 @@ pub struct Translator {
     options: GenerationOptions,
     batch_size: usize,
     model_name: String,
+    precision: Precision,
 }
 
 impl std::fmt::Debug for Translator {
@@ -298,14 +305,15 @@ impl Translator {
     pub fn settings_fingerprint(&self) -> String {
         let o = &self.options;
         format!(
-            "model={} beams={} max_length={} min_new_tokens={} length_penalty={} early_stopping={:?} forced_bos={:?}",
+            "model={} beams={} max_length={} min_new_tokens={} length_penalty={} early_stopping={:?} forced_bos={:?} precision={:?}",
             self.model_name,
             o.num_beams,
             o.max_length,
             o.min_new_tokens,
             o.length_penalty,
             o.early_stopping,
-            o.forced_bos_token_id
+            o.forced_bos_token_id,
+            self.precision
         )
     }
 

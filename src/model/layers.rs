@@ -49,7 +49,7 @@ impl Activation {
 /// faster on it than on the checkpoint's `[out, in]` layout read through a transposed view.
 pub(crate) struct Linear {
     weight_t: Tensor,
-    bias: Option<Tensor>,
+    bias: Tensor,
 }
 
 impl Linear {
@@ -59,17 +59,13 @@ impl Linear {
             Some(transposed) => transposed?,
             None => weight.t()?.contiguous()?,
         };
-        Ok(Linear { weight_t, bias: Some(vb.get(out_dim, "bias")?) })
+        Ok(Linear { weight_t, bias: vb.get(out_dim, "bias")? })
     }
 
     pub(crate) fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         let dims = x.dims();
         let (rows, in_dim) = (dims[..dims.len() - 1].iter().product::<usize>(), dims[dims.len() - 1]);
-        let flat = x.reshape((rows, in_dim))?.matmul(&self.weight_t)?;
-        let flat = match &self.bias {
-            Some(bias) => flat.broadcast_add(bias)?,
-            None => flat,
-        };
+        let flat = x.reshape((rows, in_dim))?.matmul(&self.weight_t)?.broadcast_add(&self.bias)?;
         let mut out_dims = dims.to_vec();
         *out_dims.last_mut().unwrap_or(&mut 0) = self.weight_t.dim(1)?;
         flat.reshape(out_dims)
