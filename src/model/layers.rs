@@ -2,7 +2,7 @@
 //! blocks, activations and sinusoidal positions.
 
 use candle_core::{DType, Device, Tensor};
-use candle_nn::VarBuilder;
+use candle_nn::{LayerNorm, Module, VarBuilder};
 
 use super::{cpu_kernels, DecoderState};
 use crate::error::Result;
@@ -158,6 +158,116 @@ impl FeedForward {
 
     pub(crate) fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         self.fc2.forward(&self.activation.forward(&self.fc1.forward(x)?)?)
+    }
+}
+
+/// Where a layer normalizes around each residual block: after the sum (Marian, BART: post-norm) or on
+/// the block's input (M2M100, NLLB: pre-norm).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum NormPlacement {
+    Post,
+    Pre,
+}
+
+impl NormPlacement {
+    /// `norm(x + block(x))` or `x + block(norm(x))`.
+    fn residual(
+        self,
+        norm: &LayerNorm,
+        x: &Tensor,
+        block: impl FnOnce(&Tensor) -> candle_core::Result<Tensor>,
+    ) -> candle_core::Result<Tensor> {
+        match self {
+            NormPlacement::Post => norm.forward(&(x + block(x)?)?),
+            NormPlacement::Pre => x + block(&norm.forward(x)?)?,
+        }
+    }
+}
+
+/// An encoder layer of the BART family: self-attention and feed-forward, each with a layer norm.
+pub(crate) struct EncoderLayer {
+    self_attn: Attention,
+    self_attn_layer_norm: LayerNorm,
+    ffn: FeedForward,
+    final_layer_norm: LayerNorm,
+}
+
+impl EncoderLayer {
+    pub(crate) fn new(
+        d_model: usize,
+        heads: usize,
+        ffn_dim: usize,
+        activation: Activation,
+        vb: VarBuilder,
+    ) -> candle_core::Result<Self> {
+        Ok(EncoderLayer {
+            self_attn: Attention::new(d_model, heads, vb.pp("self_attn"))?,
+            self_attn_layer_norm: layer_norm(d_model, vb.pp("self_attn_layer_norm"))?,
+            ffn: FeedForward::new(d_model, ffn_dim, activation, &vb)?,
+            final_layer_norm: layer_norm(d_model, vb.pp("final_layer_norm"))?,
+        })
+    }
+
+    pub(crate) fn forward(
+        &self,
+        x: &Tensor,
+        mask: &Tensor,
+        placement: NormPlacement,
+    ) -> candle_core::Result<Tensor> {
+        let x = placement.residual(&self.self_attn_layer_norm, x, |h| {
+            let (keys, values) = self.self_attn.keys_values(h)?;
+            self.self_attn.attend(h, &keys, &values, Some(mask))
+        })?;
+        placement.residual(&self.final_layer_norm, &x, |h| self.ffn.forward(h))
+    }
+}
+
+/// A decoder layer of the BART family: cached self-attention, cross-attention to the encoder output and
+/// feed-forward, each with a layer norm.
+pub(crate) struct DecoderLayer {
+    self_attn: Attention,
+    self_attn_layer_norm: LayerNorm,
+    pub(crate) encoder_attn: Attention,
+    encoder_attn_layer_norm: LayerNorm,
+    ffn: FeedForward,
+    final_layer_norm: LayerNorm,
+}
+
+impl DecoderLayer {
+    pub(crate) fn new(
+        d_model: usize,
+        heads: usize,
+        ffn_dim: usize,
+        activation: Activation,
+        vb: VarBuilder,
+    ) -> candle_core::Result<Self> {
+        Ok(DecoderLayer {
+            self_attn: Attention::new(d_model, heads, vb.pp("self_attn"))?,
+            self_attn_layer_norm: layer_norm(d_model, vb.pp("self_attn_layer_norm"))?,
+            encoder_attn: Attention::new(d_model, heads, vb.pp("encoder_attn"))?,
+            encoder_attn_layer_norm: layer_norm(d_model, vb.pp("encoder_attn_layer_norm"))?,
+            ffn: FeedForward::new(d_model, ffn_dim, activation, &vb)?,
+            final_layer_norm: layer_norm(d_model, vb.pp("final_layer_norm"))?,
+        })
+    }
+
+    /// One decoding step for `x` (`[rows, 1, d_model]`).
+    pub(crate) fn step(
+        &self,
+        x: &Tensor,
+        cache: &mut LayerCache,
+        cross_mask: &Tensor,
+        placement: NormPlacement,
+    ) -> candle_core::Result<Tensor> {
+        let x = placement.residual(&self.self_attn_layer_norm, x, |h| {
+            let (keys, values) = self.self_attn.keys_values(h)?;
+            let (keys, values) = cache.append(keys, values)?;
+            self.self_attn.attend(h, &keys, &values, None)
+        })?;
+        let x = placement.residual(&self.encoder_attn_layer_norm, &x, |h| {
+            self.encoder_attn.attend(h, &cache.cross_keys, &cache.cross_values, Some(cross_mask))
+        })?;
+        placement.residual(&self.final_layer_norm, &x, |h| self.ffn.forward(h))
     }
 }
 

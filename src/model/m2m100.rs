@@ -7,75 +7,10 @@ use std::path::Path;
 use candle_core::{Device, Module, Tensor};
 use candle_nn::{Embedding, LayerNorm, VarBuilder};
 
-use super::layers::{self, Activation, Attention, FeedForward, LayerCache};
+use super::layers::{self, Activation, Attention, DecoderLayer, EncoderLayer, NormPlacement};
 use super::{DecoderState, Seq2SeqModel};
 use crate::config::M2M100Config;
 use crate::error::{Error, Result};
-
-struct EncoderLayer {
-    self_attn: Attention,
-    self_attn_layer_norm: LayerNorm,
-    ffn: FeedForward,
-    final_layer_norm: LayerNorm,
-}
-
-impl EncoderLayer {
-    fn new(cfg: &M2M100Config, activation: Activation, vb: VarBuilder) -> candle_core::Result<Self> {
-        let d = cfg.d_model;
-        Ok(EncoderLayer {
-            self_attn: Attention::new(d, cfg.encoder_attention_heads, vb.pp("self_attn"))?,
-            self_attn_layer_norm: layers::layer_norm(d, vb.pp("self_attn_layer_norm"))?,
-            ffn: FeedForward::new(d, cfg.encoder_ffn_dim, activation, &vb)?,
-            final_layer_norm: layers::layer_norm(d, vb.pp("final_layer_norm"))?,
-        })
-    }
-
-    fn forward(&self, x: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
-        let normed = self.self_attn_layer_norm.forward(x)?;
-        let (keys, values) = self.self_attn.keys_values(&normed)?;
-        let x = (x + self.self_attn.attend(&normed, &keys, &values, Some(mask))?)?;
-        &x + self.ffn.forward(&self.final_layer_norm.forward(&x)?)?
-    }
-}
-
-struct DecoderLayer {
-    self_attn: Attention,
-    self_attn_layer_norm: LayerNorm,
-    encoder_attn: Attention,
-    encoder_attn_layer_norm: LayerNorm,
-    ffn: FeedForward,
-    final_layer_norm: LayerNorm,
-}
-
-impl DecoderLayer {
-    fn new(cfg: &M2M100Config, activation: Activation, vb: VarBuilder) -> candle_core::Result<Self> {
-        let d = cfg.d_model;
-        Ok(DecoderLayer {
-            self_attn: Attention::new(d, cfg.decoder_attention_heads, vb.pp("self_attn"))?,
-            self_attn_layer_norm: layers::layer_norm(d, vb.pp("self_attn_layer_norm"))?,
-            encoder_attn: Attention::new(d, cfg.decoder_attention_heads, vb.pp("encoder_attn"))?,
-            encoder_attn_layer_norm: layers::layer_norm(d, vb.pp("encoder_attn_layer_norm"))?,
-            ffn: FeedForward::new(d, cfg.decoder_ffn_dim, activation, &vb)?,
-            final_layer_norm: layers::layer_norm(d, vb.pp("final_layer_norm"))?,
-        })
-    }
-
-    fn step(&self, x: &Tensor, cache: &mut LayerCache, cross_mask: &Tensor) -> candle_core::Result<Tensor> {
-        let normed = self.self_attn_layer_norm.forward(x)?;
-        let (keys, values) = self.self_attn.keys_values(&normed)?;
-        let (keys, values) = cache.append(keys, values)?;
-        let x = (x + self.self_attn.attend(&normed, &keys, &values, None)?)?;
-        let normed = self.encoder_attn_layer_norm.forward(&x)?;
-        let x = (&x
-            + self.encoder_attn.attend(
-                &normed,
-                &cache.cross_keys,
-                &cache.cross_values,
-                Some(cross_mask),
-            )?)?;
-        &x + self.ffn.forward(&self.final_layer_norm.forward(&x)?)?
-    }
-}
 
 /// A loaded M2M100-family model.
 pub(crate) struct M2M100 {
@@ -112,11 +47,27 @@ impl M2M100 {
             vb.root().get((cfg.vocab_size, d), "lm_head.weight").map_err(bad)?
         };
         let encoder_layers = (0..cfg.encoder_layers)
-            .map(|i| EncoderLayer::new(cfg, activation, vb.pp("encoder.layers").pp(i)))
+            .map(|i| {
+                EncoderLayer::new(
+                    d,
+                    cfg.encoder_attention_heads,
+                    cfg.encoder_ffn_dim,
+                    activation,
+                    vb.pp("encoder.layers").pp(i),
+                )
+            })
             .collect::<candle_core::Result<Vec<_>>>()
             .map_err(bad)?;
         let decoder_layers = (0..cfg.decoder_layers)
-            .map(|i| DecoderLayer::new(cfg, activation, vb.pp("decoder.layers").pp(i)))
+            .map(|i| {
+                DecoderLayer::new(
+                    d,
+                    cfg.decoder_attention_heads,
+                    cfg.decoder_ffn_dim,
+                    activation,
+                    vb.pp("decoder.layers").pp(i),
+                )
+            })
             .collect::<candle_core::Result<Vec<_>>>()
             .map_err(bad)?;
         let rows = cfg.max_position_embeddings + cfg.pad_token_id as usize + 2;
@@ -192,7 +143,7 @@ impl Seq2SeqModel for M2M100 {
         let mut x = ((self.embed.forward(input_ids)? * self.embed_scale)? + positions)?;
         let mask = layers::additive_mask(attention_mask)?.to_dtype(x.dtype())?;
         for layer in &self.encoder_layers {
-            x = layer.forward(&x, &mask)?;
+            x = layer.forward(&x, &mask, NormPlacement::Pre)?;
         }
         Ok(self.encoder_layer_norm.forward(&x)?)
     }
@@ -222,7 +173,7 @@ impl Seq2SeqModel for M2M100 {
         let embedded = (self.embed.forward(tokens)? * self.embed_scale)?;
         let mut x = (embedded + positions)?.reshape((rows, 1, ()))?;
         for (layer, cache) in self.decoder_layers.iter().zip(state.layers.iter_mut()) {
-            x = layer.step(&x, cache, &state.cross_mask)?;
+            x = layer.step(&x, cache, &state.cross_mask, NormPlacement::Pre)?;
         }
         state.step += 1;
         let hidden = self.decoder_layer_norm.forward(&x)?.squeeze(1)?;

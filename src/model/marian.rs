@@ -8,73 +8,12 @@
 use std::path::Path;
 
 use candle_core::{Device, Module, Tensor};
-use candle_nn::{Embedding, LayerNorm, VarBuilder};
+use candle_nn::{Embedding, VarBuilder};
 
-use super::layers::{self, Activation, Attention, FeedForward, LayerCache};
+use super::layers::{self, Activation, Attention, DecoderLayer, EncoderLayer, NormPlacement};
 use super::{DecoderState, Seq2SeqModel};
 use crate::config::MarianConfig;
 use crate::error::{Error, Result};
-
-struct EncoderLayer {
-    self_attn: Attention,
-    self_attn_layer_norm: LayerNorm,
-    ffn: FeedForward,
-    final_layer_norm: LayerNorm,
-}
-
-impl EncoderLayer {
-    fn new(cfg: &MarianConfig, activation: Activation, vb: VarBuilder) -> candle_core::Result<Self> {
-        let d = cfg.d_model;
-        Ok(EncoderLayer {
-            self_attn: Attention::new(d, cfg.encoder_attention_heads, vb.pp("self_attn"))?,
-            self_attn_layer_norm: layers::layer_norm(d, vb.pp("self_attn_layer_norm"))?,
-            ffn: FeedForward::new(d, cfg.encoder_ffn_dim, activation, &vb)?,
-            final_layer_norm: layers::layer_norm(d, vb.pp("final_layer_norm"))?,
-        })
-    }
-
-    fn forward(&self, x: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
-        let (keys, values) = self.self_attn.keys_values(x)?;
-        let attended = self.self_attn.attend(x, &keys, &values, Some(mask))?;
-        let x = self.self_attn_layer_norm.forward(&(x + attended)?)?;
-        self.final_layer_norm.forward(&(&x + self.ffn.forward(&x)?)?)
-    }
-}
-
-struct DecoderLayer {
-    self_attn: Attention,
-    self_attn_layer_norm: LayerNorm,
-    encoder_attn: Attention,
-    encoder_attn_layer_norm: LayerNorm,
-    ffn: FeedForward,
-    final_layer_norm: LayerNorm,
-}
-
-impl DecoderLayer {
-    fn new(cfg: &MarianConfig, activation: Activation, vb: VarBuilder) -> candle_core::Result<Self> {
-        let d = cfg.d_model;
-        Ok(DecoderLayer {
-            self_attn: Attention::new(d, cfg.decoder_attention_heads, vb.pp("self_attn"))?,
-            self_attn_layer_norm: layers::layer_norm(d, vb.pp("self_attn_layer_norm"))?,
-            encoder_attn: Attention::new(d, cfg.decoder_attention_heads, vb.pp("encoder_attn"))?,
-            encoder_attn_layer_norm: layers::layer_norm(d, vb.pp("encoder_attn_layer_norm"))?,
-            ffn: FeedForward::new(d, cfg.decoder_ffn_dim, activation, &vb)?,
-            final_layer_norm: layers::layer_norm(d, vb.pp("final_layer_norm"))?,
-        })
-    }
-
-    /// One decoding step for `x` (`[rows, 1, d_model]`).
-    fn step(&self, x: &Tensor, cache: &mut LayerCache, cross_mask: &Tensor) -> candle_core::Result<Tensor> {
-        let (keys, values) = self.self_attn.keys_values(x)?;
-        let (keys, values) = cache.append(keys, values)?;
-        let attended = self.self_attn.attend(x, &keys, &values, None)?;
-        let x = self.self_attn_layer_norm.forward(&(x + attended)?)?;
-        let crossed =
-            self.encoder_attn.attend(&x, &cache.cross_keys, &cache.cross_values, Some(cross_mask))?;
-        let x = self.encoder_attn_layer_norm.forward(&(&x + crossed)?)?;
-        self.final_layer_norm.forward(&(&x + self.ffn.forward(&x)?)?)
-    }
-}
 
 /// A loaded Marian model.
 pub(crate) struct Marian {
@@ -133,11 +72,27 @@ impl Marian {
             Tensor::zeros(output_vocab, vb.dtype(), vb.device())?
         };
         let encoder_layers = (0..cfg.encoder_layers)
-            .map(|i| EncoderLayer::new(cfg, activation, vb.pp("encoder.layers").pp(i)))
+            .map(|i| {
+                EncoderLayer::new(
+                    d,
+                    cfg.encoder_attention_heads,
+                    cfg.encoder_ffn_dim,
+                    activation,
+                    vb.pp("encoder.layers").pp(i),
+                )
+            })
             .collect::<candle_core::Result<Vec<_>>>()
             .map_err(bad)?;
         let decoder_layers = (0..cfg.decoder_layers)
-            .map(|i| DecoderLayer::new(cfg, activation, vb.pp("decoder.layers").pp(i)))
+            .map(|i| {
+                DecoderLayer::new(
+                    d,
+                    cfg.decoder_attention_heads,
+                    cfg.decoder_ffn_dim,
+                    activation,
+                    vb.pp("decoder.layers").pp(i),
+                )
+            })
             .collect::<candle_core::Result<Vec<_>>>()
             .map_err(bad)?;
         let positions = layers::sinusoidal_positions(cfg.max_position_embeddings, d, vb.device())?
@@ -164,7 +119,7 @@ impl Seq2SeqModel for Marian {
         let mut x = embedded.broadcast_add(&self.positions.narrow(0, 0, len)?)?;
         let mask = layers::additive_mask(attention_mask)?.to_dtype(x.dtype())?;
         for layer in &self.encoder_layers {
-            x = layer.forward(&x, &mask)?;
+            x = layer.forward(&x, &mask, NormPlacement::Post)?;
         }
         Ok(x)
     }
@@ -191,7 +146,7 @@ impl Seq2SeqModel for Marian {
         let position = self.positions.narrow(0, state.step, 1)?;
         let mut x = embedded.broadcast_add(&position)?.reshape((rows, 1, ()))?;
         for (layer, cache) in self.decoder_layers.iter().zip(state.layers.iter_mut()) {
-            x = layer.step(&x, cache, &state.cross_mask)?;
+            x = layer.step(&x, cache, &state.cross_mask, NormPlacement::Post)?;
         }
         state.step += 1;
         let hidden = x.squeeze(1)?;
