@@ -1,5 +1,6 @@
 //! Word lists behind the segmentation rules: abbreviations, initials, clause-final verb forms,
-//! reporting verbs and sentence openers.
+//! reporting verbs, sentence openers, and the words that show Hindi clause structure (ergative agents,
+//! relative and conditional openers, words that continue a clause after its verb).
 //!
 //! The lists are curated by hand for Hindi news text. Where an entry comes from a public list, the list
 //! is named next to it:
@@ -105,6 +106,65 @@ const HINDI_SENTENCE_CONNECTIVES: &[&str] = &[
     "परिणामस्वरूप", "फलस्वरूप", "इसके बावजूद", "बहरहाल", "सबसे पहले",
 ];
 
+/// Tense auxiliaries (होना in the present and past): a clause ending in one of them is finite.
+const HINDI_TENSE_AUXILIARIES: &[&str] = &["है", "हैं", "था", "थे", "थी", "थीं", "हूँ", "हूं"];
+
+/// Perfective forms of the light verbs करना, देना and लेना (the verbs of most Hindi transitive predicates:
+/// `घोषणा की`, `जवाब दिया`, `फैसला लिया`). With an ergative agent (`ने`) they are a finite verb.
+#[rustfmt::skip]
+const TRANSITIVE_PERFECTIVES: &[&str] = &[
+    "किया", "किए", "किये", "की", "कीं", "दिया", "दिए", "दिये", "दी", "दीं", "लिया", "लिए", "लिये", "ली", "लीं",
+];
+
+/// The [`TRANSITIVE_PERFECTIVES`] that are nothing but a verb: not की (also the genitive), लिए/लिये (also
+/// "for"), ली (also a name), nor the oblique forms in -ए, which are also adverbial participles (`किए बिना`,
+/// `सिर नीचा किए`).
+const FINITE_ONLY_TRANSITIVE_PERFECTIVES: &[&str] = &["किया", "कीं", "दिया", "दी", "दीं", "लिया", "लीं"];
+
+/// The ergative marker `ने` and the pronouns fused with it (with the spellings that drop the nasal sign).
+#[rustfmt::skip]
+const ERGATIVE_AGENTS: &[&str] = &[
+    "ने", "उसने", "उन्होंने", "उन्होने", "इसने", "इन्होंने", "इन्होने", "मैंने", "मैने", "हमने", "तुमने", "आपने",
+    "सबने", "किसने",
+];
+
+/// Beginnings of words that open a relative, conditional or concessive clause (जो, जिसने, जब, जहाँ, जैसे,
+/// जितना, अगर, यदि, चूंकि, भले, हालांकि): its correlative (वह, तब, वहाँ, तो, पर ...) may follow the clause's
+/// verb without punctuation, inside the same sentence.
+#[rustfmt::skip]
+const CORRELATIVE_OPENER_PREFIXES: &[&str] = &[
+    "जो", "जिस", "जिन", "जब", "जहाँ", "जहां", "जैस", "जित", "ज्यों", "अगर", "यदि", "चूंकि", "चूँकि", "भले",
+    "हालांकि", "हालाँकि",
+];
+
+/// Words that can follow a finite verb inside its sentence: conjunctions and subordinators, postpositions,
+/// particles and negation (with the spellings नही, मे that drop the nasal sign).
+#[rustfmt::skip]
+const CLAUSE_CONTINUATIONS: &[&str] = &[
+    "व", "एवं", "कि", "तो", "पर", "या", "वरना", "जबकि", "यानी", "यानि", "अर्थात", "अतः", "तब", "फिर", "यदि",
+    "अगर", "बशर्ते", "मानो", "के", "की", "का", "को", "में", "मे", "से", "ने", "तक", "भी", "ही", "नहीं", "नही",
+    "न", "ना", "सा", "सी", "द्वारा", "बाद", "पहले", "साथ", "बिना", "बगैर", "बजाय", "वाला", "वाली", "वाले",
+];
+
+/// Beginnings of words that can continue a clause after its verb: the forms of the auxiliaries and light
+/// verbs that extend a verb chain (होना, जाना, रहना, सकना, चुकना, चाहिए, देना, लेना, पड़ना with ड़ in both
+/// its encodings, पाना, and करना of the habitual `किया करते थे`), and the longer conjunctions. Prefixes, so
+/// that every inflection counts, and so does a conjunction run together with the next word (`औरभीगे`); a
+/// word that merely looks like one (`देश`, `करीब`) costs a missed boundary, never a false one.
+#[rustfmt::skip]
+const CLAUSE_CONTINUATION_PREFIXES: &[&str] = &[
+    "है", "हो", "हु", "था", "थे", "थी", "जा", "गय", "गई", "गए", "रह", "सक", "चुक", "चाह", "दे", "दि", "दी",
+    "ले", "लि", "ली", "पड़", "पड़", "पा", "कर", "और", "तथा", "लेकिन", "परंतु", "परन्तु", "किंतु", "किन्तु",
+    "मगर", "बल्कि", "क्योंकि", "ताकि", "अथवा", "इसलिए", "इसलिये", "जो", "जि", "जब", "जहा", "जैस", "जित",
+];
+
+/// Possessive pronouns that are not genitives in का/की/के (मेरा, अपनी, हमारे ...).
+#[rustfmt::skip]
+const POSSESSIVE_PRONOUNS: &[&str] = &[
+    "मेरा", "मेरी", "मेरे", "तेरा", "तेरी", "तेरे", "हमारा", "हमारी", "हमारे", "तुम्हारा", "तुम्हारी", "तुम्हारे",
+    "अपना", "अपनी", "अपने",
+];
+
 /// Reporting verbs (Hindi and English). A short clause ending in one of them right after a closing quote
 /// continues the quoted sentence: `“क्या आप तैयार हैं?” उसने पूछा।`.
 #[rustfmt::skip]
@@ -121,6 +181,17 @@ const REPORTING_VERBS: &[&str] = &[
 /// Nouns that form a reporting verb with a light verb (सवाल किया, जवाब दिया, टिप्पणी की, दावा किया).
 const SPEECH_NOUNS: &[&str] =
     &["सवाल", "प्रश्न", "जवाब", "उत्तर", "टिप्पणी", "दावा", "ऐलान", "घोषणा", "आग्रह", "अनुरोध", "अपील", "ट्वीट"];
+
+/// Nouns and adjectives of saying, deciding, knowing and promising that form a verb with करना, देना or
+/// लेना (दावा किया, तय किया, जानकारी दी, फैसला लिया) and take a complement clause, whose कि is sometimes left
+/// out (`उन्होंने दावा किया सरकार ...`). Besides [`SPEECH_NOUNS`].
+#[rustfmt::skip]
+const COMPLEMENT_NOUNS: &[&str] = &[
+    "वादा", "फैसला", "फ़ैसला", "निर्णय", "तय", "निश्चय", "संकल्प", "स्पष्ट", "साफ", "साफ़", "महसूस", "स्वीकार",
+    "इनकार", "इंकार", "सुनिश्चित", "उल्लेख", "जिक्र", "ज़िक्र", "खुलासा", "संकेत", "इशारा", "सुझाव", "आदेश",
+    "निर्देश", "अनुमान", "उम्मीद", "आशा", "विश्वास", "भरोसा", "चेतावनी", "तर्क", "आरोप", "पुष्टि", "बयान",
+    "प्रस्ताव", "आश्वासन", "सलाह", "जानकारी", "सूचना", "खबर", "ख़बर", "दिखावा", "ऐतराज़", "आपत्ति", "अनुरोध",
+];
 
 /// Light verbs completing a [`SPEECH_NOUNS`] entry.
 const LIGHT_VERBS: &[&str] = &["किया", "किए", "की", "कीं", "दिया", "दिए", "दी"];
@@ -177,6 +248,11 @@ pub(crate) fn is_reporting_phrase(noun: &str, verb: &str) -> bool {
     SPEECH_NOUNS.contains(&noun) && LIGHT_VERBS.contains(&verb)
 }
 
+/// Does `noun` (before करना, देना or लेना) make a verb that takes a complement clause (दावा, तय, जानकारी ...)?
+pub(crate) fn takes_clause_complement(noun: &str) -> bool {
+    COMPLEMENT_NOUNS.contains(&noun) || SPEECH_NOUNS.contains(&noun)
+}
+
 /// Is `word` a Hindi coordinating conjunction?
 pub(crate) fn is_hindi_coordinator(word: &str) -> bool {
     HINDI_COORDINATORS.contains(&word)
@@ -188,11 +264,55 @@ pub(crate) fn is_reporting_auxiliary(word: &str) -> bool {
 }
 
 /// Does `word` look like a clause-final Hindi verb form: a listed auxiliary or finite form, or a future
-/// tense form (-एगा/-ेगी/-ेंगे/-ूँगा/-ोगे ...: गा/गी/गे after a vowel sign, nasal sign or independent vowel)?
+/// tense form?
 pub(crate) fn is_hindi_clause_final(word: &str) -> bool {
-    if HINDI_CLAUSE_FINAL.contains(&word) {
-        return true;
-    }
+    HINDI_CLAUSE_FINAL.contains(&word) || is_hindi_future(word)
+}
+
+/// Is `word` a tense auxiliary (है, था ...)?
+pub(crate) fn is_hindi_tense_auxiliary(word: &str) -> bool {
+    HINDI_TENSE_AUXILIARIES.contains(&word)
+}
+
+/// Is `word` a perfective form of करना, देना or लेना?
+pub(crate) fn is_transitive_perfective(word: &str) -> bool {
+    TRANSITIVE_PERFECTIVES.contains(&word)
+}
+
+/// Is `word` a perfective form of करना, देना or लेना that is never a postposition, name or adverbial
+/// participle?
+pub(crate) fn is_finite_only_transitive_perfective(word: &str) -> bool {
+    FINITE_ONLY_TRANSITIVE_PERFECTIVES.contains(&word)
+}
+
+/// Is `word` an ergative agent (`ने`, उसने ...)?
+pub(crate) fn is_ergative_agent(word: &str) -> bool {
+    ERGATIVE_AGENTS.contains(&word)
+}
+
+/// Does `word` open a clause whose correlative may follow without punctuation (जो, जब, अगर ...)?
+pub(crate) fn opens_correlative_clause(word: &str) -> bool {
+    CORRELATIVE_OPENER_PREFIXES.iter().any(|prefix| word.starts_with(prefix))
+}
+
+/// Can `word` continue a clause right after its verb (an auxiliary, conjunction, postposition or particle)?
+pub(crate) fn may_continue_clause(word: &str) -> bool {
+    CLAUSE_CONTINUATIONS.contains(&word)
+        || is_hindi_coordinator(word)
+        || CLAUSE_CONTINUATION_PREFIXES.iter().any(|prefix| word.starts_with(prefix))
+}
+
+/// Does `word` make a following participle attributive: a genitive (उनका, सरकार की, मेरे) or `द्वारा`
+/// (`उनका दिया बयान`, `सरकार द्वारा किया वादा`)?
+pub(crate) fn marks_participle_agent(word: &str) -> bool {
+    ["का", "की", "के"].iter().any(|genitive| word.ends_with(genitive))
+        || POSSESSIVE_PRONOUNS.contains(&word)
+        || word == "द्वारा"
+}
+
+/// Is `word` a future tense form (-एगा/-ेगी/-ेंगे/-ूँगा/-ोगे ...: गा/गी/गे after a vowel sign, nasal sign or
+/// independent vowel)?
+pub(crate) fn is_hindi_future(word: &str) -> bool {
     let Some(stem) =
         word.strip_suffix("गा").or_else(|| word.strip_suffix("गी")).or_else(|| word.strip_suffix("गे"))
     else {
@@ -239,6 +359,23 @@ mod tests {
         for word in ["जिंदगी", "गा", "लोग", "आगे"] {
             assert!(!is_hindi_clause_final(word), "{word}");
         }
+    }
+
+    #[test]
+    fn clause_structure_words() {
+        for word in ["है", "गया", "जाएगा", "करते", "और", "औरभीगे", "कि", "में", "भी", "जिससे"]
+        {
+            assert!(may_continue_clause(word), "{word}");
+        }
+        for word in ["पिछले", "अगले", "सरकार", "कई"] {
+            assert!(!may_continue_clause(word), "{word}");
+        }
+        for word in ["उनका", "उनकी", "अपने", "द्वारा"] {
+            assert!(marks_participle_agent(word), "{word}");
+        }
+        assert!(!marks_participle_agent("प्रदर्शन"));
+        assert!(opens_correlative_clause("जिन्होंने") && opens_correlative_clause("अगर"));
+        assert!(is_ergative_agent("उन्होंने") && !is_ergative_agent("करने"));
     }
 
     #[test]

@@ -5,11 +5,12 @@
 //!   any closing quotes or brackets (they stay with the sentence): [`Rules::ends_sentence`];
 //! - inside a token, right after a danda (or `?`, `!`, `|` used as a danda) that is directly followed by the
 //!   next sentence's first letter or opening quote: `है।यह` ([`internal_cuts`]);
-//! - without punctuation, between a clause-final Hindi verb and a sentence connective with its comma:
-//!   `... होता है हालांकि, सर्दियों ...` ([`Rules::unpunctuated_boundary`]).
+//! - without punctuation, after a clause-final Hindi verb (Hindi is verb-final): before a sentence
+//!   connective with its comma (`... होता है हालांकि, सर्दियों ...`), or between two complete clauses
+//!   (`... लोगों ने प्रदर्शन किया पिछले महीने ... हुए थे, ...`) ([`Rules::unpunctuated_boundary`]).
 //!
 //! Everything here works on bounded neighbourhoods of a token (the token, its neighbours, at most
-//! [`CLAUSE_LOOKAHEAD`] following tokens), so a paragraph is processed in linear time.
+//! [`CLAUSE_LOOKAHEAD`] or [`CLAUSE_WINDOW`] tokens around it), so a paragraph is processed in linear time.
 
 use std::ops::Range;
 
@@ -17,6 +18,10 @@ use super::lexicon as lx;
 
 /// How many tokens after a closing quote are searched for a reporting clause (`“...?” उसने पूछा।`).
 const CLAUSE_LOOKAHEAD: usize = 12;
+
+/// How many tokens the clause checks of an unpunctuated boundary search: back to the sentence start, and
+/// ahead to the next punctuation. A sentence or clause longer than that gets no boundary.
+const CLAUSE_WINDOW: usize = 40;
 
 /// The longest bracketed group (in tokens) that attaches to the sentence before it.
 const BRACKET_GROUP_TOKENS: usize = 6;
@@ -213,7 +218,7 @@ impl<'t> Rules<'t> {
     pub(super) fn ends_sentence(&self, k: usize, first: usize, list: &mut bool) -> bool {
         let (body, tail) = split_tail(self.token(k));
         let Some((last_terminal, _)) = tail.char_indices().rev().find(|&(_, c)| is_terminal(c)) else {
-            return self.unpunctuated_boundary(k);
+            return self.unpunctuated_boundary(k, first);
         };
         // `“क्या आप तैयार हैं?” उसने पूछा।`: a reporting clause after the closing quote continues.
         let quote_after = tail.get(last_terminal..).is_some_and(|rest| rest.chars().any(is_closing_quote));
@@ -402,9 +407,16 @@ impl<'t> Rules<'t> {
         false
     }
 
-    /// No punctuation after token `k`: does a new sentence start anyway? Only between a clause-final Hindi
-    /// verb and a sentence connective carrying its comma (`... में होता है हालांकि, सर्दियों ...`).
-    fn unpunctuated_boundary(&self, k: usize) -> bool {
+    /// No punctuation after token `k` (`first` is the sentence's first token): does a new sentence start
+    /// anyway? Only right after a clause-final Hindi verb: before a sentence connective carrying its comma
+    /// (`... में होता है हालांकि, सर्दियों ...`), or where two complete clauses meet
+    /// ([`Rules::complete_clauses_meet`]).
+    fn unpunctuated_boundary(&self, k: usize, first: usize) -> bool {
+        self.connective_follows(k) || self.complete_clauses_meet(k, first)
+    }
+
+    /// Is token `k` a clause-final verb followed by a sentence connective with its comma?
+    fn connective_follows(&self, k: usize) -> bool {
         let mut next = [""; 3];
         for (slot, j) in next.iter_mut().zip(k + 1..self.tokens.len()) {
             *slot = self.token(j);
@@ -418,6 +430,97 @@ impl<'t> Rules<'t> {
             && lx::is_hindi_clause_final(token)
             && lx::sentence_connective_len(&next).is_some()
     }
+
+    /// `लोगों ने ... विरोध प्रदर्शन किया पिछले महीने ... प्रदर्शन हुए थे, ...`: token `k` is a perfective
+    /// light verb (किया, दिया, लिया ...) and ends a finite clause, and a second complete clause follows. The
+    /// checks, each against a known way of misreading the verb:
+    /// - its clause has an ergative agent (`ने`), as a finite perfective transitive verb must; a participle
+    ///   used as an adjective never has one (`चेक किया चिह्न`), nor after a genitive (`उनका दिया बयान`);
+    /// - the next word cannot continue the clause (not an auxiliary, conjunction, postposition or particle:
+    ///   `किया गया`, `किया और`, `किया कि`);
+    /// - the sentence so far opens no relative or conditional clause, whose correlative may follow the verb
+    ///   (`जो उसने किया वह ...`), and the verb is not one of saying, deciding or knowing, whose complement
+    ///   clause may follow without its कि (`उन्होंने दावा किया सरकार ...`);
+    /// - the words after it, up to the next punctuation, are a clause of their own
+    ///   ([`Rules::clause_follows`]), not a subject or object placed after the verb (`सरकार ने लिया बड़ा
+    ///   फैसला`).
+    fn complete_clauses_meet(&self, k: usize, first: usize) -> bool {
+        let token = self.token(k);
+        if !lx::is_finite_only_transitive_perfective(token) {
+            return false;
+        }
+        let next = self.token(k + 1);
+        if next.is_empty() || !next.chars().all(is_devanagari_letter) || lx::may_continue_clause(next) {
+            return false;
+        }
+        // The whole sentence so far must be in view (the relative-clause check needs it).
+        if first > k || k - first > CLAUSE_WINDOW {
+            return false;
+        }
+        let before = self.tokens.get(first..k).unwrap_or(&[]);
+        let words =
+            || before.iter().rev().map(|range| clause_word(self.text.get(range.clone()).unwrap_or("")));
+        let object = words().next().unwrap_or("");
+        if lx::marks_participle_agent(object)
+            || lx::takes_clause_complement(object)
+            || words().any(lx::opens_correlative_clause)
+        {
+            return false;
+        }
+        // The agent within the verb's clause: back to a comma or a conjunction.
+        let mut agent = false;
+        for (range, word) in before.iter().rev().zip(words()) {
+            if lx::is_ergative_agent(word) {
+                agent = true;
+                break;
+            }
+            let ends_clause = self.text.get(range.clone()).is_some_and(|t| t.ends_with([',', ';', ':']));
+            if ends_clause || lx::is_hindi_coordinator(word) {
+                break;
+            }
+        }
+        agent && self.clause_follows(k + 1)
+    }
+
+    /// Do the tokens from `start` to the next punctuation (or the paragraph's end) form a complete clause? They
+    /// must end in a finite verb: a tense auxiliary or a future form before any punctuation, or, where the
+    /// sentence ends there, any clause-final verb form. A transitive perfective among them needs its own
+    /// ergative agent (without one, the agent before `start` is shared: one clause). A quotation or
+    /// bracket opening or closing on the way, or a dash, ends the search with no.
+    fn clause_follows(&self, start: usize) -> bool {
+        let mut agent = false;
+        let mut previous = "";
+        for j in (start..self.tokens.len()).take(CLAUSE_WINDOW) {
+            let token = self.token(j);
+            let (body, tail) = split_tail(token);
+            if token.starts_with(is_opener) || !tail.chars().all(is_terminal) || body.ends_with(['-', '—'])
+            {
+                return false;
+            }
+            let word = clause_word(token);
+            agent |= lx::is_ergative_agent(word);
+            if lx::is_finite_only_transitive_perfective(word) && !agent {
+                // `उन्होंने स्नान किया भोजन किया और ...`: it shares the agent before `start`.
+                return false;
+            }
+            let sentence_end = !tail.is_empty() || j + 1 == self.tokens.len();
+            if !sentence_end && !body.ends_with([',', ';', ':']) {
+                previous = word;
+                continue;
+            }
+            let finite = lx::is_hindi_tense_auxiliary(word)
+                || lx::is_hindi_future(word)
+                || (sentence_end && (lx::is_hindi_clause_final(word) || lx::is_transitive_perfective(word)));
+            let verb = if lx::is_hindi_tense_auxiliary(word) { previous } else { word };
+            return finite && (agent || !lx::is_transitive_perfective(verb));
+        }
+        false
+    }
+}
+
+/// The word of a token, without opening quotes or brackets, terminal marks, closers and clause punctuation.
+fn clause_word(token: &str) -> &str {
+    word_of(token).trim_end_matches([',', ';', ':'])
 }
 
 /// Does the clause (its words, in order) end in a reporting verb, possibly followed by up to two auxiliaries?

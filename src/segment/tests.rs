@@ -242,6 +242,53 @@ fn unpunctuated_clause_end_before_a_connective() {
 }
 
 #[test]
+fn unpunctuated_boundary_between_two_complete_clauses() {
+    // A finite transitive verb with its agent (ने), then a clause with its own finite verb.
+    assert_eq!(
+        sentences("किसानों ने दिल्ली में विरोध प्रदर्शन किया पिछले साल भी ऐसे प्रदर्शन हुए थे, पर सरकार चुप रही।"),
+        ["किसानों ने दिल्ली में विरोध प्रदर्शन किया", "पिछले साल भी ऐसे प्रदर्शन हुए थे, पर सरकार चुप रही।"]
+    );
+    assert_eq!(
+        sentences("मंत्री ने नई योजना का उद्घाटन किया अगले महीने से किसानों को लाभ मिलेगा।"),
+        ["मंत्री ने नई योजना का उद्घाटन किया", "अगले महीने से किसानों को लाभ मिलेगा।"]
+    );
+    // The second clause's transitive verb has an agent of its own.
+    assert_eq!(
+        sentences("पुलिस ने तीन लोगों को गिरफ्तार किया अदालत ने उन्हें जमानत दे दी।"),
+        ["पुलिस ने तीन लोगों को गिरफ्तार किया", "अदालत ने उन्हें जमानत दे दी।"]
+    );
+}
+
+#[test]
+fn no_unpunctuated_boundary_inside_one_sentence() {
+    for text in [
+        // Participles used as adjectives: no agent with ने, or a genitive before them.
+        "पिछले साल किया वादा अब तक पूरा नहीं हुआ है।",
+        "चेक किया बॉक्स बताता है कि विकल्प चालू है।",
+        "मैंने दादी की दी किताब पढ़ी है।",
+        "उन्होंने सरकार द्वारा किया वादा याद दिलाया था।",
+        // Auxiliaries, light verbs and conjunctions continue the clause.
+        "कंपनी ने नया फोन लॉन्च किया था लेकिन बिक्री कम रही।",
+        "उन्होंने यह काम किया ही नहीं था।",
+        "उन्होंने भोजन किया और सो गए।",
+        "उन्होंने साफ किया कि वे चुनाव नहीं लड़ेंगे।",
+        "सरकार ने कर्ज माफ किया जिससे किसानों को राहत मिली है।",
+        // The verb or noun before it was placed after the verb: no clause follows.
+        "सरकार ने लिया बड़ा फैसला, किसानों का कर्ज माफ होगा।",
+        "मुख्यमंत्री ने किया नए पुल का उद्घाटन।",
+        // A relative or conditional clause: its correlative follows.
+        "जो काम उन्होंने किया वह सराहनीय था।",
+        "अगर कंपनी ने कर्मचारियों को बाहर किया हम हड़ताल करेंगे।",
+        // The following clause shares the agent, or is the complement of a verb of saying.
+        "उन्होंने पहले स्नान किया भोजन किया और सो गए।",
+        "उन्होंने दावा किया सरकार झूठ बोल रही है।",
+        "पुलिस ने जानकारी दी आरोपी फरार है।",
+    ] {
+        assert_eq!(sentences(text), [text]);
+    }
+}
+
+#[test]
 fn mixed_hindi_and_english() {
     assert_eq!(
         sentences("कप्तान ने कहा, \"We played as a team.\" टीम सेमीफाइनल में है।"),
