@@ -175,8 +175,8 @@ impl MarianConfig {
             Some("normalize_embedding = true is not supported")
         } else if self.static_position_embeddings == Some(false) {
             Some("learned position embeddings (static_position_embeddings = false) are not supported")
-        } else if self.d_model % self.encoder_attention_heads != 0
-            || self.d_model % self.decoder_attention_heads != 0
+        } else if !self.d_model.is_multiple_of(self.encoder_attention_heads)
+            || !self.d_model.is_multiple_of(self.decoder_attention_heads)
         {
             Some("d_model is not divisible by the number of attention heads")
         } else if self.d_model == 0 || self.vocab_size == 0 || self.max_position_embeddings == 0 {
@@ -225,11 +225,11 @@ pub(crate) struct M2M100Config {
 impl M2M100Config {
     /// Rejects settings the implementation would get wrong.
     pub(crate) fn validate(&self, path: &Path) -> Result<()> {
-        if self.d_model == 0 || self.d_model % 2 != 0 {
+        if self.d_model == 0 || !self.d_model.is_multiple_of(2) {
             return Err(Error::bad_file(path, "d_model must be positive and even"));
         }
-        if self.d_model % self.encoder_attention_heads != 0
-            || self.d_model % self.decoder_attention_heads != 0
+        if !self.d_model.is_multiple_of(self.encoder_attention_heads)
+            || !self.d_model.is_multiple_of(self.decoder_attention_heads)
         {
             return Err(Error::bad_file(path, "d_model is not divisible by the number of attention heads"));
         }

@@ -6,6 +6,8 @@
 use candle_core::{DType, Storage, Tensor};
 use rayon::prelude::*;
 
+use super::packed_gemm::{Format, PackedWeight};
+
 /// Runs `f` on the f32 data of a contiguous CPU tensor, without copying it. `None` when the tensor is
 /// elsewhere, of another type, or not contiguous.
 fn with_f32_slice<R>(tensor: &Tensor, f: impl FnOnce(&[f32]) -> R) -> Option<R> {
@@ -18,6 +20,40 @@ fn with_f32_slice<R>(tensor: &Tensor, f: impl FnOnce(&[f32]) -> R) -> Option<R> 
         Storage::Cpu(cpu) => cpu.as_slice::<f32>().ok().map(|data| f(&data[start..end])),
         _ => None,
     }
+}
+
+/// The data of a contiguous f32 CPU tensor, copied out.
+pub(crate) fn f32_vec(tensor: &Tensor) -> Option<Vec<f32>> {
+    with_f32_slice(tensor, <[f32]>::to_vec)
+}
+
+/// `weight` (`[out, in]`, f32 on the CPU) packed in `format` for `packed_matmul`, when this CPU runs
+/// the packed kernels of that format.
+pub(crate) fn pack_weight(weight: &Tensor, format: Format) -> Option<PackedWeight> {
+    if !format.supported() {
+        return None;
+    }
+    let (out_dim, in_dim) = weight.dims2().ok()?;
+    with_f32_slice(weight, |data| PackedWeight::from_out_in(data, out_dim, in_dim, format))?
+}
+
+/// `x @ W + bias` for `x` `[rows, in]` with a packed `W`: `[rows, out]`. `None` when `x` is not f32 on
+/// the CPU or has the wrong width.
+pub(crate) fn packed_matmul(
+    x: &Tensor,
+    weight: &PackedWeight,
+    bias: &[f32],
+) -> Option<candle_core::Result<Tensor>> {
+    let (rows, in_dim) = x.dims2().ok()?;
+    if in_dim != weight.in_dim() || x.dtype() != DType::F32 || !x.device().is_cpu() {
+        return None;
+    }
+    let x = match x.contiguous() {
+        Ok(x) => x,
+        Err(error) => return Some(Err(error)),
+    };
+    let product = with_f32_slice(&x, |x| weight.matmul(x, rows, Some(bias)))?;
+    Some(Tensor::from_vec(product, (rows, weight.out_dim()), x.device()))
 }
 
 /// Softmax attention for `queries` `[batch, heads, len, dim]` (already scaled) over `keys`/`values`

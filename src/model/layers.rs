@@ -4,6 +4,7 @@
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{LayerNorm, Module, VarBuilder};
 
+use super::packed_gemm::{Format, PackedWeight};
 use super::{cpu_kernels, DecoderState};
 use crate::error::Result;
 
@@ -43,31 +44,61 @@ impl Activation {
 
 /// A linear layer applied as one matrix product over all leading dimensions (`[.., in] -> [.., out]`).
 ///
-/// `candle_nn::Linear` on a 3-d input broadcasts the weight and runs one small product per batch row;
-/// flattening first gives the matrix library one large product instead. The weight is kept transposed
-/// (`[in, out]`, contiguous): with the few rows of a decoding step, the CPU matrix library runs 2-5x
-/// faster on it than on the checkpoint's `[out, in]` layout read through a transposed view.
+/// On CPUs with AVX-512, f32 weights are packed once for our own kernel (`packed_gemm`): a decoding
+/// step's few rows run 1.5-3x faster than through candle, which repacks the weight on every call.
+/// Elsewhere the weight is kept transposed (`[in, out]`, contiguous) for candle: with few rows its CPU
+/// matrix library runs 2-5x faster on that than on the checkpoint's `[out, in]` read through a
+/// transposed view. Either way all leading dimensions are flattened into one product
+/// (`candle_nn::Linear` would run one small product per batch row).
 pub(crate) struct Linear {
-    weight_t: Tensor,
+    weight: LinearWeight,
     bias: Tensor,
 }
 
+enum LinearWeight {
+    Packed { packed: PackedWeight, bias: Vec<f32> },
+    Transposed(Tensor),
+}
+
 impl Linear {
-    fn new(in_dim: usize, out_dim: usize, vb: VarBuilder) -> candle_core::Result<Self> {
+    /// `packing`: the format to pack the weight in for our CPU kernel, if any (see `loader::packing`).
+    fn new(
+        in_dim: usize,
+        out_dim: usize,
+        vb: VarBuilder,
+        packing: Option<Format>,
+    ) -> candle_core::Result<Self> {
         let weight = vb.get((out_dim, in_dim), "weight")?;
-        let weight_t = match cpu_kernels::transpose(&weight) {
-            Some(transposed) => transposed?,
-            None => weight.t()?.contiguous()?,
+        let bias = vb.get(out_dim, "bias")?;
+        let packed = packing
+            .and_then(|format| cpu_kernels::pack_weight(&weight, format))
+            .zip(cpu_kernels::f32_vec(&bias));
+        let weight = match packed {
+            Some((packed, bias)) => LinearWeight::Packed { packed, bias },
+            None => LinearWeight::Transposed(match cpu_kernels::transpose(&weight) {
+                Some(transposed) => transposed?,
+                None => weight.t()?.contiguous()?,
+            }),
         };
-        Ok(Linear { weight_t, bias: vb.get(out_dim, "bias")? })
+        Ok(Linear { weight, bias })
     }
 
     pub(crate) fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         let dims = x.dims();
         let (rows, in_dim) = (dims[..dims.len() - 1].iter().product::<usize>(), dims[dims.len() - 1]);
-        let flat = x.reshape((rows, in_dim))?.matmul(&self.weight_t)?.broadcast_add(&self.bias)?;
+        let (flat, out_dim) = match &self.weight {
+            LinearWeight::Packed { packed, bias } => {
+                match cpu_kernels::packed_matmul(&x.reshape((rows, in_dim))?, packed, bias) {
+                    Some(product) => (product?, packed.out_dim()),
+                    None => candle_core::bail!("packed linear layer got a non-f32 or non-CPU input"),
+                }
+            }
+            LinearWeight::Transposed(weight_t) => {
+                (x.reshape((rows, in_dim))?.matmul(weight_t)?.broadcast_add(&self.bias)?, weight_t.dim(1)?)
+            }
+        };
         let mut out_dims = dims.to_vec();
-        *out_dims.last_mut().unwrap_or(&mut 0) = self.weight_t.dim(1)?;
+        *out_dims.last_mut().unwrap_or(&mut 0) = out_dim;
         flat.reshape(out_dims)
     }
 }
@@ -85,13 +116,18 @@ pub(crate) struct Attention {
 }
 
 impl Attention {
-    pub(crate) fn new(d_model: usize, heads: usize, vb: VarBuilder) -> candle_core::Result<Self> {
+    pub(crate) fn new(
+        d_model: usize,
+        heads: usize,
+        vb: VarBuilder,
+        packing: Option<Format>,
+    ) -> candle_core::Result<Self> {
         let head_dim = d_model / heads;
         Ok(Attention {
-            q_proj: Linear::new(d_model, d_model, vb.pp("q_proj"))?,
-            k_proj: Linear::new(d_model, d_model, vb.pp("k_proj"))?,
-            v_proj: Linear::new(d_model, d_model, vb.pp("v_proj"))?,
-            out_proj: Linear::new(d_model, d_model, vb.pp("out_proj"))?,
+            q_proj: Linear::new(d_model, d_model, vb.pp("q_proj"), packing)?,
+            k_proj: Linear::new(d_model, d_model, vb.pp("k_proj"), packing)?,
+            v_proj: Linear::new(d_model, d_model, vb.pp("v_proj"), packing)?,
+            out_proj: Linear::new(d_model, d_model, vb.pp("out_proj"), packing)?,
             heads,
             head_dim,
             scaling: (head_dim as f64).powf(-0.5),
@@ -148,10 +184,11 @@ impl FeedForward {
         ffn_dim: usize,
         activation: Activation,
         vb: &VarBuilder,
+        packing: Option<Format>,
     ) -> candle_core::Result<Self> {
         Ok(FeedForward {
-            fc1: Linear::new(d_model, ffn_dim, vb.pp("fc1"))?,
-            fc2: Linear::new(ffn_dim, d_model, vb.pp("fc2"))?,
+            fc1: Linear::new(d_model, ffn_dim, vb.pp("fc1"), packing)?,
+            fc2: Linear::new(ffn_dim, d_model, vb.pp("fc2"), packing)?,
             activation,
         })
     }
@@ -199,11 +236,12 @@ impl EncoderLayer {
         ffn_dim: usize,
         activation: Activation,
         vb: VarBuilder,
+        packing: Option<Format>,
     ) -> candle_core::Result<Self> {
         Ok(EncoderLayer {
-            self_attn: Attention::new(d_model, heads, vb.pp("self_attn"))?,
+            self_attn: Attention::new(d_model, heads, vb.pp("self_attn"), packing)?,
             self_attn_layer_norm: layer_norm(d_model, vb.pp("self_attn_layer_norm"))?,
-            ffn: FeedForward::new(d_model, ffn_dim, activation, &vb)?,
+            ffn: FeedForward::new(d_model, ffn_dim, activation, &vb, packing)?,
             final_layer_norm: layer_norm(d_model, vb.pp("final_layer_norm"))?,
         })
     }
@@ -240,13 +278,14 @@ impl DecoderLayer {
         ffn_dim: usize,
         activation: Activation,
         vb: VarBuilder,
+        packing: Option<Format>,
     ) -> candle_core::Result<Self> {
         Ok(DecoderLayer {
-            self_attn: Attention::new(d_model, heads, vb.pp("self_attn"))?,
+            self_attn: Attention::new(d_model, heads, vb.pp("self_attn"), packing)?,
             self_attn_layer_norm: layer_norm(d_model, vb.pp("self_attn_layer_norm"))?,
-            encoder_attn: Attention::new(d_model, heads, vb.pp("encoder_attn"))?,
+            encoder_attn: Attention::new(d_model, heads, vb.pp("encoder_attn"), packing)?,
             encoder_attn_layer_norm: layer_norm(d_model, vb.pp("encoder_attn_layer_norm"))?,
-            ffn: FeedForward::new(d_model, ffn_dim, activation, &vb)?,
+            ffn: FeedForward::new(d_model, ffn_dim, activation, &vb, packing)?,
             final_layer_norm: layer_norm(d_model, vb.pp("final_layer_norm"))?,
         })
     }
@@ -383,20 +422,42 @@ pub(crate) fn layer_norm(size: usize, vb: VarBuilder) -> candle_core::Result<can
     candle_nn::layer_norm(size, 1e-5, vb)
 }
 
-/// `x @ weight^T + bias` for a `[rows, d]` input and a `[vocab, d]` weight, as f32 logits.
-///
-/// Computed as `(weight @ x^T)^T`: with the vocabulary as the long side of the product the CPU matrix
-/// library streams the large weight once and splits it between threads, 2x faster at 32 rows than
-/// `x @ weight^T` for the 61k-word Marian vocabulary. On the CPU in f32 a kernel does it slice by slice
-/// of the vocabulary (see `cpu_kernels::project_to_vocab`).
-pub(crate) fn project_to_vocab(x: &Tensor, weight: &Tensor, bias: &Tensor) -> candle_core::Result<Tensor> {
-    if let Some(logits) = cpu_kernels::project_to_vocab(x, weight, bias) {
-        return logits;
+/// The output projection `x @ weight^T + bias`: `[rows, d]` decoder states to `[rows, vocab]` f32
+/// logits, for a `[vocab, d]` weight (usually the tied embedding matrix).
+pub(crate) struct VocabProjection {
+    weight: Tensor,
+    bias: Tensor,
+    /// The weight packed for our CPU kernel, with the bias as f32 (f32 CPU weights on AVX-512 CPUs).
+    packed: Option<(PackedWeight, Vec<f32>)>,
+}
+
+impl VocabProjection {
+    pub(crate) fn new(weight: Tensor, bias: Tensor, packing: Option<Format>) -> Self {
+        let packed = packing
+            .and_then(|format| cpu_kernels::pack_weight(&weight, format))
+            .zip(cpu_kernels::f32_vec(&bias));
+        VocabProjection { weight, bias, packed }
     }
-    let by_vocab = weight.matmul(&x.t()?)?.to_dtype(DType::F32)?;
-    let bias = bias.to_dtype(DType::F32)?;
-    match cpu_kernels::transpose_add_bias(&by_vocab, &bias) {
-        Some(logits) => logits,
-        None => by_vocab.t()?.broadcast_add(&bias),
+
+    /// Elsewhere than the packed kernel the product is computed as `(weight @ x^T)^T`: with the
+    /// vocabulary as the long side the matrix library streams the large weight once and splits it
+    /// between threads, 2x faster at 32 rows than `x @ weight^T` for the 61k-word Marian vocabulary; on
+    /// the CPU in f32 without AVX-512 a kernel does that slice by slice of the vocabulary (see
+    /// `cpu_kernels::project_to_vocab`).
+    pub(crate) fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        if let Some((packed, bias)) = &self.packed {
+            if let Some(logits) = cpu_kernels::packed_matmul(x, packed, bias) {
+                return logits;
+            }
+        }
+        if let Some(logits) = cpu_kernels::project_to_vocab(x, &self.weight, &self.bias) {
+            return logits;
+        }
+        let by_vocab = self.weight.matmul(&x.t()?)?.to_dtype(DType::F32)?;
+        let bias = self.bias.to_dtype(DType::F32)?;
+        match cpu_kernels::transpose_add_bias(&by_vocab, &bias) {
+            Some(logits) => logits,
+            None => by_vocab.t()?.broadcast_add(&bias),
+        }
     }
 }

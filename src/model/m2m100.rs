@@ -7,7 +7,10 @@ use std::path::Path;
 use candle_core::{Device, Module, Tensor};
 use candle_nn::{Embedding, LayerNorm, VarBuilder};
 
-use super::layers::{self, Activation, Attention, DecoderLayer, EncoderLayer, NormPlacement};
+use super::layers::{
+    self, Activation, Attention, DecoderLayer, EncoderLayer, NormPlacement, VocabProjection,
+};
+use super::packed_gemm::Format;
 use super::{DecoderState, Seq2SeqModel};
 use crate::config::M2M100Config;
 use crate::error::{Error, Result};
@@ -22,14 +25,18 @@ pub(crate) struct M2M100 {
     encoder_layer_norm: LayerNorm,
     decoder_layers: Vec<DecoderLayer>,
     decoder_layer_norm: LayerNorm,
-    lm_head: Tensor,
-    no_bias: Tensor,
+    lm_head: VocabProjection,
     max_positions: usize,
     device: Device,
 }
 
 impl M2M100 {
-    pub(crate) fn load(cfg: &M2M100Config, vb: VarBuilder, weights_path: &Path) -> Result<Self> {
+    pub(crate) fn load(
+        cfg: &M2M100Config,
+        vb: VarBuilder,
+        weights_path: &Path,
+        packing: Option<Format>,
+    ) -> Result<Self> {
         let bad = |e: candle_core::Error| Error::bad_file(weights_path, e);
         let activation = Activation::from_name(&cfg.activation_function).ok_or_else(|| {
             Error::InvalidInput(format!("unsupported activation_function `{}`", cfg.activation_function))
@@ -54,6 +61,7 @@ impl M2M100 {
                     cfg.encoder_ffn_dim,
                     activation,
                     vb.pp("encoder.layers").pp(i),
+                    packing,
                 )
             })
             .collect::<candle_core::Result<Vec<_>>>()
@@ -66,6 +74,7 @@ impl M2M100 {
                     cfg.decoder_ffn_dim,
                     activation,
                     vb.pp("decoder.layers").pp(i),
+                    packing,
                 )
             })
             .collect::<candle_core::Result<Vec<_>>>()
@@ -82,8 +91,11 @@ impl M2M100 {
             encoder_layer_norm: layers::layer_norm(d, vb.pp("encoder.layer_norm")).map_err(bad)?,
             decoder_layers,
             decoder_layer_norm: layers::layer_norm(d, vb.pp("decoder.layer_norm")).map_err(bad)?,
-            no_bias: Tensor::zeros(cfg.vocab_size, vb.dtype(), vb.device())?,
-            lm_head,
+            lm_head: VocabProjection::new(
+                lm_head,
+                Tensor::zeros(cfg.vocab_size, vb.dtype(), vb.device())?,
+                packing,
+            ),
             max_positions: cfg.max_position_embeddings,
             device: vb.device().clone(),
         })
@@ -177,7 +189,7 @@ impl Seq2SeqModel for M2M100 {
         }
         state.step += 1;
         let hidden = self.decoder_layer_norm.forward(&x)?.squeeze(1)?;
-        Ok(layers::project_to_vocab(&hidden, &self.lm_head, &self.no_bias)?)
+        Ok(self.lm_head.forward(&hidden)?)
     }
 
     fn max_positions(&self) -> usize {

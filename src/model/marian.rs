@@ -10,7 +10,10 @@ use std::path::Path;
 use candle_core::{Device, Module, Tensor};
 use candle_nn::{Embedding, VarBuilder};
 
-use super::layers::{self, Activation, Attention, DecoderLayer, EncoderLayer, NormPlacement};
+use super::layers::{
+    self, Activation, Attention, DecoderLayer, EncoderLayer, NormPlacement, VocabProjection,
+};
+use super::packed_gemm::Format;
 use super::{DecoderState, Seq2SeqModel};
 use crate::config::MarianConfig;
 use crate::error::{Error, Result};
@@ -23,15 +26,19 @@ pub(crate) struct Marian {
     positions: Tensor,
     encoder_layers: Vec<EncoderLayer>,
     decoder_layers: Vec<DecoderLayer>,
-    lm_head: Tensor,
-    final_logits_bias: Tensor,
+    lm_head: VocabProjection,
     max_positions: usize,
     device: Device,
 }
 
 impl Marian {
     /// Builds the model from `config.json` (already parsed) and a weights file.
-    pub(crate) fn load(cfg: &MarianConfig, vb: VarBuilder, weights_path: &Path) -> Result<Self> {
+    pub(crate) fn load(
+        cfg: &MarianConfig,
+        vb: VarBuilder,
+        weights_path: &Path,
+        packing: Option<Format>,
+    ) -> Result<Self> {
         let bad = |e: candle_core::Error| Error::bad_file(weights_path, e);
         let activation = Activation::from_name(&cfg.activation_function).ok_or_else(|| {
             Error::InvalidInput(format!("unsupported activation_function `{}`", cfg.activation_function))
@@ -79,6 +86,7 @@ impl Marian {
                     cfg.encoder_ffn_dim,
                     activation,
                     vb.pp("encoder.layers").pp(i),
+                    packing,
                 )
             })
             .collect::<candle_core::Result<Vec<_>>>()
@@ -91,6 +99,7 @@ impl Marian {
                     cfg.decoder_ffn_dim,
                     activation,
                     vb.pp("decoder.layers").pp(i),
+                    packing,
                 )
             })
             .collect::<candle_core::Result<Vec<_>>>()
@@ -104,8 +113,7 @@ impl Marian {
             positions,
             encoder_layers,
             decoder_layers,
-            lm_head,
-            final_logits_bias,
+            lm_head: VocabProjection::new(lm_head, final_logits_bias, packing),
             max_positions: cfg.max_position_embeddings,
             device: vb.device().clone(),
         })
@@ -150,7 +158,7 @@ impl Seq2SeqModel for Marian {
         }
         state.step += 1;
         let hidden = x.squeeze(1)?;
-        Ok(layers::project_to_vocab(&hidden, &self.lm_head, &self.final_logits_bias)?)
+        Ok(self.lm_head.forward(&hidden)?)
     }
 
     fn max_positions(&self) -> usize {

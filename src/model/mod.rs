@@ -5,6 +5,7 @@ pub(crate) mod layers;
 mod legacy_pth;
 pub(crate) mod m2m100;
 pub(crate) mod marian;
+pub(crate) mod packed_gemm;
 pub(crate) mod weights;
 
 use candle_core::{Device, Tensor};
