@@ -205,7 +205,7 @@ fn log_sum_exp(scores: &[f32]) -> f32 {
     if max == f32::NEG_INFINITY {
         return max;
     }
-    let sum: f32 = scores.iter().map(|&s| (s - max).exp()).sum();
+    let sum = crate::model::fast_math::sum_exp_shifted(scores, max);
     max + sum.ln()
 }
 

@@ -37,7 +37,7 @@ impl Activation {
             Activation::Gelu => x.gelu_erf(),
             Activation::GeluTanh => x.gelu(),
             Activation::Relu => x.relu(),
-            Activation::Silu => x.silu(),
+            Activation::Silu => cpu_kernels::silu(x).unwrap_or_else(|| x.silu()),
         }
     }
 }
