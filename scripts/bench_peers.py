@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ENGINES = ("anuvad", "ct2-float32", "ct2-int8", "transformers")
+ENGINES = ("anuvad", "anuvad-bf16", "ct2-float32", "ct2-int8", "transformers")
 # Per model shape: the hub-layout directory, the CTranslate2 directory prefix, target language prefix.
 SHAPES = {
     "opus": ("opus-mt-hi-en-shape", "ct2-", None),
@@ -112,7 +112,10 @@ def worker(args):
 
 def run_engine(engine, work, shape, beams, batch, limit, threads, new_tokens):
     env = dict(os.environ, RAYON_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
-    if engine == "anuvad":
+    if engine == "anuvad-bf16":
+        # anuvad with `--dtype bf16`: bf16-packed weights, f32 arithmetic (outputs can differ from f32).
+        env["ANUVAD_DTYPE"] = "bf16"
+    if engine.startswith("anuvad"):
         command = [
             str(ROOT / "target" / "release" / "examples" / "bench_translate"), str(work / SHAPES[shape][0]),
             str(work / "sentences.txt"), str(beams), str(batch), str(new_tokens), str(limit),
@@ -187,19 +190,25 @@ def main():
             rows.append((threads, setting, summary))
             print_rows([rows[-1]], engines)
     print()
-    print("| threads | setting | engine | sent/s | tok/s | peak RSS MB | load s | first sentence s | anuvad ratio |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| threads | setting | engine | sent/s | tok/s | peak RSS MB | load s | first sentence s "
+          "| anuvad f32 ratio | anuvad bf16 ratio |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     print_rows(rows, engines)
 
 
 def print_rows(rows, engines):
     for threads, setting, summary in rows:
-        ours = summary.get("anuvad")
+        def ratio(ours, s):
+            return "" if ours is None or ours is s else f"{ours['sent_s'] / s['sent_s']:.2f}x"
+
         for engine in engines:
             s = summary[engine]
-            ratio = "" if engine == "anuvad" or ours is None else f"{ours['sent_s'] / s['sent_s']:.2f}x"
+            if engine.startswith("anuvad"):
+                f32_ratio = bf16_ratio = ""
+            else:
+                f32_ratio, bf16_ratio = ratio(summary.get("anuvad"), s), ratio(summary.get("anuvad-bf16"), s)
             print(f"| {threads} | {setting} | {engine} | {s['sent_s']:.2f} | {s['tok_s']:.0f} | {s['rss']:.0f} | "
-                  f"{s['load']:.2f} | {s['first']:.3f} | {ratio} |", flush=True)
+                  f"{s['load']:.2f} | {s['first']:.3f} | {f32_ratio} | {bf16_ratio} |", flush=True)
 
 
 if __name__ == "__main__":

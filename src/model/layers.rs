@@ -2,7 +2,9 @@
 //! blocks, activations and sinusoidal positions.
 
 use candle_core::{DType, Device, Tensor};
-use candle_nn::{LayerNorm, Module, VarBuilder};
+use std::sync::Arc;
+
+use candle_nn::{Embedding, LayerNorm, Module, VarBuilder};
 
 use super::packed_gemm::{Format, PackedWeight};
 use super::{cpu_kernels, DecoderState};
@@ -424,11 +426,11 @@ pub(crate) fn layer_norm(size: usize, vb: VarBuilder) -> candle_core::Result<can
 
 /// The output projection `x @ weight^T + bias`: `[rows, d]` decoder states to `[rows, vocab]` f32
 /// logits, for a `[vocab, d]` weight (usually the tied embedding matrix).
-pub(crate) struct VocabProjection {
-    weight: Tensor,
-    bias: Tensor,
-    /// The weight packed for our CPU kernel, with the bias as f32 (f32 CPU weights on AVX-512 CPUs).
-    packed: Option<(PackedWeight, Vec<f32>)>,
+pub(crate) enum VocabProjection {
+    /// Packed for our CPU kernel (f32 CPU weights on AVX-512 CPUs), with the bias as f32.
+    Packed { packed: Arc<PackedWeight>, bias: Vec<f32> },
+    /// candle tensors.
+    Tensor { weight: Tensor, bias: Tensor },
 }
 
 impl VocabProjection {
@@ -436,7 +438,24 @@ impl VocabProjection {
         let packed = packing
             .and_then(|format| cpu_kernels::pack_weight(&weight, format))
             .zip(cpu_kernels::f32_vec(&bias));
-        VocabProjection { weight, bias, packed }
+        match packed {
+            Some((packed, bias)) => VocabProjection::Packed { packed: Arc::new(packed), bias },
+            None => VocabProjection::Tensor { weight, bias },
+        }
+    }
+
+    /// The embedding table behind this projection when the model ties the two (`tie_word_embeddings`):
+    /// rows read back from the packed f32 weight, so the large matrix is stored once, or the tensor.
+    pub(crate) fn tied_embedding(&self) -> Option<TokenEmbedding> {
+        match self {
+            VocabProjection::Packed { packed, .. } if packed.format() == Format::F32 => {
+                Some(TokenEmbedding::Packed(packed.clone()))
+            }
+            VocabProjection::Packed { .. } => None,
+            VocabProjection::Tensor { weight, .. } => {
+                Some(TokenEmbedding::Table(Embedding::new(weight.clone(), weight.dim(1).ok()?)))
+            }
+        }
     }
 
     /// Elsewhere than the packed kernel the product is computed as `(weight @ x^T)^T`: with the
@@ -445,19 +464,51 @@ impl VocabProjection {
     /// the CPU in f32 without AVX-512 a kernel does that slice by slice of the vocabulary (see
     /// `cpu_kernels::project_to_vocab`).
     pub(crate) fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        if let Some((packed, bias)) = &self.packed {
-            if let Some(logits) = cpu_kernels::packed_matmul(x, packed, bias) {
-                return logits;
+        let (weight, bias) = match self {
+            VocabProjection::Packed { packed, bias } => {
+                return match cpu_kernels::packed_matmul(x, packed, bias) {
+                    Some(logits) => logits,
+                    None => candle_core::bail!("packed vocabulary projection got a non-f32 or non-CPU input"),
+                };
             }
-        }
-        if let Some(logits) = cpu_kernels::project_to_vocab(x, &self.weight, &self.bias) {
+            VocabProjection::Tensor { weight, bias } => (weight, bias),
+        };
+        if let Some(logits) = cpu_kernels::project_to_vocab(x, weight, bias) {
             return logits;
         }
-        let by_vocab = self.weight.matmul(&x.t()?)?.to_dtype(DType::F32)?;
-        let bias = self.bias.to_dtype(DType::F32)?;
+        let by_vocab = weight.matmul(&x.t()?)?.to_dtype(DType::F32)?;
+        let bias = bias.to_dtype(DType::F32)?;
         match cpu_kernels::transpose_add_bias(&by_vocab, &bias) {
             Some(logits) => logits,
             None => by_vocab.t()?.broadcast_add(&bias),
         }
+    }
+}
+
+/// A token embedding table: candle's, or rows read out of the packed output projection it is tied to.
+#[derive(Clone)]
+pub(crate) enum TokenEmbedding {
+    Table(Embedding),
+    Packed(Arc<PackedWeight>),
+}
+
+impl TokenEmbedding {
+    /// The embeddings of `ids` (`u32`, any shape): that shape plus `[d]`.
+    pub(crate) fn forward(&self, ids: &Tensor) -> candle_core::Result<Tensor> {
+        let packed = match self {
+            TokenEmbedding::Table(table) => return table.forward(ids),
+            TokenEmbedding::Packed(packed) => packed,
+        };
+        let d = packed.in_dim();
+        let flat = ids.flatten_all()?.to_vec1::<u32>()?;
+        let mut rows = vec![0f32; flat.len() * d];
+        for (&id, row) in flat.iter().zip(rows.chunks_mut(d)) {
+            if !packed.out_row(id as usize, row) {
+                candle_core::bail!("token id {id} outside the embedding table ({} rows)", packed.out_dim());
+            }
+        }
+        let mut dims = ids.dims().to_vec();
+        dims.push(d);
+        Tensor::from_vec(rows, dims, ids.device())
     }
 }

@@ -8,7 +8,7 @@ use candle_core::{Device, Module, Tensor};
 use candle_nn::{Embedding, LayerNorm, VarBuilder};
 
 use super::layers::{
-    self, Activation, Attention, DecoderLayer, EncoderLayer, NormPlacement, VocabProjection,
+    self, Activation, Attention, DecoderLayer, EncoderLayer, NormPlacement, TokenEmbedding, VocabProjection,
 };
 use super::packed_gemm::Format;
 use super::{DecoderState, Seq2SeqModel};
@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 
 /// A loaded M2M100-family model.
 pub(crate) struct M2M100 {
-    embed: Embedding,
+    embed: TokenEmbedding,
     embed_scale: f64,
     positions: Tensor,
     pad: u32,
@@ -47,11 +47,22 @@ impl M2M100 {
         let name = names.iter().find(|name| vb.contains_tensor(name)).ok_or_else(|| {
             Error::bad_file(weights_path, format!("no tensor named {}", names.join(" or ")))
         })?;
-        let shared = vb.get((cfg.vocab_size, d), name).map_err(bad)?;
-        let lm_head = if cfg.tie_word_embeddings {
-            shared.clone()
-        } else {
-            vb.root().get((cfg.vocab_size, d), "lm_head.weight").map_err(bad)?
+        // The embedding and the output projection first, and their tensors dropped before the layers
+        // load (see `Marian::load`).
+        let (embed, lm_head) = {
+            let shared = vb.get((cfg.vocab_size, d), name).map_err(bad)?;
+            let lm_head = if cfg.tie_word_embeddings {
+                shared.clone()
+            } else {
+                vb.root().get((cfg.vocab_size, d), "lm_head.weight").map_err(bad)?
+            };
+            let no_bias = Tensor::zeros(cfg.vocab_size, vb.dtype(), vb.device())?;
+            let lm_head = VocabProjection::new(lm_head, no_bias, packing);
+            let embed = match lm_head.tied_embedding().filter(|_| cfg.tie_word_embeddings) {
+                Some(tied) => tied,
+                None => TokenEmbedding::Table(Embedding::new(shared, d)),
+            };
+            (embed, lm_head)
         };
         let encoder_layers = (0..cfg.encoder_layers)
             .map(|i| {
@@ -83,7 +94,7 @@ impl M2M100 {
         let positions =
             sinusoidal_positions(rows, d, cfg.pad_token_id as usize, vb.device())?.to_dtype(vb.dtype())?;
         Ok(M2M100 {
-            embed: Embedding::new(shared, d),
+            embed,
             embed_scale: if cfg.scale_embedding { (d as f64).sqrt() } else { 1.0 },
             positions,
             pad: cfg.pad_token_id,
@@ -91,11 +102,7 @@ impl M2M100 {
             encoder_layer_norm: layers::layer_norm(d, vb.pp("encoder.layer_norm")).map_err(bad)?,
             decoder_layers,
             decoder_layer_norm: layers::layer_norm(d, vb.pp("decoder.layer_norm")).map_err(bad)?,
-            lm_head: VocabProjection::new(
-                lm_head,
-                Tensor::zeros(cfg.vocab_size, vb.dtype(), vb.device())?,
-                packing,
-            ),
+            lm_head,
             max_positions: cfg.max_position_embeddings,
             device: vb.device().clone(),
         })

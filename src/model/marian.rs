@@ -7,11 +7,11 @@
 
 use std::path::Path;
 
-use candle_core::{Device, Module, Tensor};
+use candle_core::{Device, Tensor};
 use candle_nn::{Embedding, VarBuilder};
 
 use super::layers::{
-    self, Activation, Attention, DecoderLayer, EncoderLayer, NormPlacement, VocabProjection,
+    self, Activation, Attention, DecoderLayer, EncoderLayer, NormPlacement, TokenEmbedding, VocabProjection,
 };
 use super::packed_gemm::Format;
 use super::{DecoderState, Seq2SeqModel};
@@ -20,8 +20,8 @@ use crate::error::{Error, Result};
 
 /// A loaded Marian model.
 pub(crate) struct Marian {
-    encoder_embed: Embedding,
-    decoder_embed: Embedding,
+    encoder_embed: TokenEmbedding,
+    decoder_embed: TokenEmbedding,
     embed_scale: f64,
     positions: Tensor,
     encoder_layers: Vec<EncoderLayer>,
@@ -55,28 +55,45 @@ impl Marian {
             }
             Err(Error::bad_file(weights_path, format!("no tensor named {}", names.join(" or "))))
         };
-        let (encoder_weight, decoder_weight) = if cfg.share_encoder_decoder_embeddings {
-            let shared = get_first(
-                &["shared.weight", "encoder.embed_tokens.weight", "decoder.embed_tokens.weight"],
-                cfg.vocab_size,
-            )?;
-            (shared.clone(), shared)
-        } else {
-            (
-                get_first(&["encoder.embed_tokens.weight"], cfg.vocab_size)?,
-                get_first(&["decoder.embed_tokens.weight"], decoder_vocab)?,
-            )
-        };
-        let output_vocab = if cfg.share_encoder_decoder_embeddings { cfg.vocab_size } else { decoder_vocab };
-        let lm_head = if cfg.tie_word_embeddings {
-            decoder_weight.clone()
-        } else {
-            vb.root().get((output_vocab, d), "lm_head.weight").map_err(bad)?
-        };
-        let final_logits_bias = if vb.root().contains_tensor("final_logits_bias") {
-            vb.root().get((1, output_vocab), "final_logits_bias").map_err(bad)?.reshape(output_vocab)?
-        } else {
-            Tensor::zeros(output_vocab, vb.dtype(), vb.device())?
+        // The embeddings and the output projection first, and their tensors dropped before the
+        // layers load: with a packed, tied projection the embedding matrix is stored once, and the
+        // load's peak memory holds at most two copies of it, not two on top of the whole model.
+        let (encoder_embed, decoder_embed, lm_head) = {
+            let (encoder_weight, decoder_weight) = if cfg.share_encoder_decoder_embeddings {
+                let shared = get_first(
+                    &["shared.weight", "encoder.embed_tokens.weight", "decoder.embed_tokens.weight"],
+                    cfg.vocab_size,
+                )?;
+                (shared.clone(), shared)
+            } else {
+                (
+                    get_first(&["encoder.embed_tokens.weight"], cfg.vocab_size)?,
+                    get_first(&["decoder.embed_tokens.weight"], decoder_vocab)?,
+                )
+            };
+            let output_vocab =
+                if cfg.share_encoder_decoder_embeddings { cfg.vocab_size } else { decoder_vocab };
+            let lm_head = if cfg.tie_word_embeddings {
+                decoder_weight.clone()
+            } else {
+                vb.root().get((output_vocab, d), "lm_head.weight").map_err(bad)?
+            };
+            let final_logits_bias = if vb.root().contains_tensor("final_logits_bias") {
+                vb.root().get((1, output_vocab), "final_logits_bias").map_err(bad)?.reshape(output_vocab)?
+            } else {
+                Tensor::zeros(output_vocab, vb.dtype(), vb.device())?
+            };
+            let lm_head = VocabProjection::new(lm_head, final_logits_bias, packing);
+            let decoder_embed = match lm_head.tied_embedding().filter(|_| cfg.tie_word_embeddings) {
+                Some(tied) => tied,
+                None => TokenEmbedding::Table(Embedding::new(decoder_weight, d)),
+            };
+            let encoder_embed = if cfg.share_encoder_decoder_embeddings {
+                decoder_embed.clone()
+            } else {
+                TokenEmbedding::Table(Embedding::new(encoder_weight, d))
+            };
+            (encoder_embed, decoder_embed, lm_head)
         };
         let encoder_layers = (0..cfg.encoder_layers)
             .map(|i| {
@@ -107,13 +124,13 @@ impl Marian {
         let positions = layers::sinusoidal_positions(cfg.max_position_embeddings, d, vb.device())?
             .to_dtype(vb.dtype())?;
         Ok(Marian {
-            encoder_embed: Embedding::new(encoder_weight, d),
-            decoder_embed: Embedding::new(decoder_weight, d),
+            encoder_embed,
+            decoder_embed,
             embed_scale: if cfg.scale_embedding { (d as f64).sqrt() } else { 1.0 },
             positions,
             encoder_layers,
             decoder_layers,
-            lm_head: VocabProjection::new(lm_head, final_logits_bias, packing),
+            lm_head,
             max_positions: cfg.max_position_embeddings,
             device: vb.device().clone(),
         })

@@ -139,6 +139,25 @@ impl PackedWeight {
         self.out_dim
     }
 
+    pub(crate) fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Row `column` of the original `[out_dim, in_dim]` f32 matrix, read back out of the panels into
+    /// `into` (`in_dim` long): embedding lookups in a matrix that is also the output projection, so it
+    /// is stored once. `false` (and `into` untouched) when `column` is out of range or the format is
+    /// not f32.
+    pub(crate) fn out_row(&self, column: usize, into: &mut [f32]) -> bool {
+        if column >= self.out_dim || self.format != Format::F32 || into.len() != self.in_dim {
+            return false;
+        }
+        let panel = &self.panels[(column / PANEL) * self.in_dim * PANEL..][..self.in_dim * PANEL];
+        for (k, value) in into.iter_mut().enumerate() {
+            *value = f32::from_bits(panel[k * PANEL + column % PANEL]);
+        }
+        true
+    }
+
     /// `a @ W (+ bias)` for `a` `[rows, in_dim]` row-major: the `[rows, out_dim]` result. Panics if the
     /// slices do not have those sizes or the CPU lacks the format's instructions (callers check both:
     /// see `Format::supported`).
@@ -480,6 +499,21 @@ mod tests {
         assert_eq!(bf16_bits(-2.5), 0xc020);
         assert_eq!(bf16_bits(f32::INFINITY), 0x7f80);
         assert!(f32::from_bits(bf16_bits(f32::NAN) << 16).is_nan());
+    }
+
+    #[test]
+    fn out_row_reads_back_the_f32_matrix() {
+        let (out_dim, in_dim) = (45, 19);
+        let weight = values(out_dim * in_dim, 11);
+        let packed = PackedWeight::from_out_in(&weight, out_dim, in_dim, Format::F32).unwrap();
+        let mut row = vec![0f32; in_dim];
+        for column in 0..out_dim {
+            assert!(packed.out_row(column, &mut row));
+            assert_eq!(row, weight[column * in_dim..][..in_dim]);
+        }
+        assert!(!packed.out_row(out_dim, &mut row));
+        let bf16 = PackedWeight::from_out_in(&weight, out_dim, in_dim, Format::Bf16).unwrap();
+        assert!(!bf16.out_row(0, &mut row));
     }
 
     #[test]
