@@ -33,10 +33,13 @@ pub enum Precision {
     /// 32-bit floats: the format the checkpoints are published in; output matches `transformers`.
     #[default]
     F32,
-    /// bfloat16: half the memory; fast on GPUs, slow in candle's CPU kernels. Output can differ
-    /// from f32 (how often: see README).
+    /// bfloat16. On GPUs the model computes in bf16. On CPUs with AVX-512 the matrix products' weights
+    /// are stored as bf16 and the arithmetic stays f32 (half the weight memory traffic: fastest at
+    /// small batches); on other CPUs candle's bf16 kernels, which are slower than f32. Output can
+    /// differ from f32 (how often: see README).
     Bf16,
-    /// IEEE half precision: as `Bf16`, with more mantissa and less range.
+    /// IEEE half precision: more mantissa and less range than bf16; candle's kernels on every device
+    /// (slow on CPUs).
     F16,
 }
 

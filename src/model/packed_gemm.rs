@@ -41,13 +41,12 @@ pub(crate) enum Format {
 }
 
 impl Format {
-    /// Whether this CPU runs the packed kernels of this format; the callers keep candle's path
-    /// otherwise.
+    /// Whether this CPU runs the packed kernels of this format (both need AVX-512F); the callers keep
+    /// candle's path otherwise.
     pub(crate) fn supported(self) -> bool {
-        let _ = self;
         #[cfg(target_arch = "x86_64")]
-        {
-            std::arch::is_x86_feature_detected!("avx512f")
+        match self {
+            Format::F32 | Format::Bf16 => std::arch::is_x86_feature_detected!("avx512f"),
         }
         #[cfg(not(target_arch = "x86_64"))]
         {
