@@ -1,7 +1,8 @@
-//! Hand-written CPU kernels for the two places where candle's general operations cost more than the
-//! arithmetic: attention (one tiny matrix product per head and row otherwise) and the transpose of the
-//! vocabulary projection. Both run on f32 tensors in CPU memory; callers fall back to candle's
-//! operations everywhere else.
+//! Hand-written CPU kernels where candle's general operations cost more than the arithmetic: the
+//! packed-weight matrix products (`packed_gemm`) behind tensors, attention (one tiny matrix product per
+//! head and row otherwise), SiLU, and, on CPUs without AVX-512, the vocabulary projection and its
+//! transpose. All run on f32 tensors in CPU memory and return `None` for anything else; callers then
+//! fall back to candle's operations.
 
 use candle_core::{DType, Storage, Tensor};
 use rayon::prelude::*;
