@@ -441,18 +441,17 @@ impl VocabProjection {
         }
     }
 
-    /// The embedding table behind this projection when the model ties the two (`tie_word_embeddings`):
-    /// rows read back from the packed f32 weight, so the large matrix is stored once, or the tensor.
-    pub(crate) fn tied_embedding(&self) -> Option<TokenEmbedding> {
-        match self {
-            VocabProjection::Packed { packed, .. } if packed.format() == Format::F32 => {
-                Some(TokenEmbedding::Packed(packed.clone()))
-            }
-            VocabProjection::Packed { .. } => None,
-            VocabProjection::Tensor { weight, .. } => {
-                Some(TokenEmbedding::Table(Embedding::new(weight.clone(), weight.dim(1).ok()?)))
+    /// The embedding table for `weight`, the decoder's input embedding: when the model ties it to this
+    /// projection (`tied`) and the projection is packed in f32, rows read back out of the packed matrix,
+    /// so the large matrix is stored once; otherwise `weight` itself.
+    pub(crate) fn input_embedding(&self, tied: bool, weight: Tensor) -> candle_core::Result<TokenEmbedding> {
+        if let (true, VocabProjection::Packed { packed, .. }) = (tied, self) {
+            if packed.format() == Format::F32 {
+                return Ok(TokenEmbedding::Packed(packed.clone()));
             }
         }
+        let d = weight.dim(1)?;
+        Ok(TokenEmbedding::Table(Embedding::new(weight, d)))
     }
 
     /// Elsewhere than the packed kernel the product is computed as `(weight @ x^T)^T`: with the

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use candle_core::{Device, Module, Tensor};
-use candle_nn::{Embedding, LayerNorm, VarBuilder};
+use candle_nn::{LayerNorm, VarBuilder};
 
 use super::layers::{
     self, Activation, Attention, DecoderLayer, EncoderLayer, NormPlacement, TokenEmbedding, VocabProjection,
@@ -58,10 +58,7 @@ impl M2M100 {
             };
             let no_bias = Tensor::zeros(cfg.vocab_size, vb.dtype(), vb.device())?;
             let lm_head = VocabProjection::new(lm_head, no_bias, packing);
-            let embed = match lm_head.tied_embedding().filter(|_| cfg.tie_word_embeddings) {
-                Some(tied) => tied,
-                None => TokenEmbedding::Table(Embedding::new(shared, d)),
-            };
+            let embed = lm_head.input_embedding(cfg.tie_word_embeddings, shared)?;
             (embed, lm_head)
         };
         let encoder_layers = (0..cfg.encoder_layers)

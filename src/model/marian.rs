@@ -84,10 +84,7 @@ impl Marian {
                 Tensor::zeros(output_vocab, vb.dtype(), vb.device())?
             };
             let lm_head = VocabProjection::new(lm_head, final_logits_bias, packing);
-            let decoder_embed = match lm_head.tied_embedding().filter(|_| cfg.tie_word_embeddings) {
-                Some(tied) => tied,
-                None => TokenEmbedding::Table(Embedding::new(decoder_weight, d)),
-            };
+            let decoder_embed = lm_head.input_embedding(cfg.tie_word_embeddings, decoder_weight)?;
             let encoder_embed = if cfg.share_encoder_decoder_embeddings {
                 decoder_embed.clone()
             } else {
