@@ -11,6 +11,11 @@ use std::time::Instant;
 
 use anuvad::{Device, Precision, Translator};
 
+/// The allocator of the `anuvad` binary (see the `mimalloc` feature), so this times what it runs.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [model, sentences, beams, batch, new_tokens, rest @ ..] = args.as_slice() else {
