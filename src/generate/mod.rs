@@ -172,7 +172,11 @@ fn length_groups(lengths: &[usize]) -> Vec<Vec<usize>> {
 }
 
 /// Right-pads `inputs` into `[batch, max_len]` ids and a 0/1 mask, as `MarianTokenizer` pads.
-fn pad_batch<I: AsRef<[u32]>>(inputs: &[I], pad: u32, device: &candle_core::Device) -> Result<(Tensor, Tensor)> {
+fn pad_batch<I: AsRef<[u32]>>(
+    inputs: &[I],
+    pad: u32,
+    device: &candle_core::Device,
+) -> Result<(Tensor, Tensor)> {
     let width = inputs.iter().map(|input| input.as_ref().len()).max().unwrap_or(0);
     let mut ids = Vec::with_capacity(inputs.len() * width);
     let mut mask = Vec::with_capacity(inputs.len() * width);

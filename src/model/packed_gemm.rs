@@ -172,16 +172,20 @@ impl PackedWeight {
         }
         // The rows' inputs, regrouped so the kernel reads them sequentially: row block by row block,
         // input by input, the block's rows side by side.
+        // In parallel when there are many rows (the encoder's thousands: a serial pass over them held
+        // up every thread).
         let mut a_packed = vec![0f32; a.len()];
-        for (block, packed) in a_packed.chunks_mut(ROWS * self.in_dim).enumerate() {
-            let block_rows = packed.len() / self.in_dim;
-            for r in 0..block_rows {
-                let source = &a[(block * ROWS + r) * self.in_dim..][..self.in_dim];
-                for (k, &value) in source.iter().enumerate() {
-                    packed[k * block_rows + r] = value;
+        a_packed.par_chunks_mut(ROWS * self.in_dim).enumerate().with_min_len(16).for_each(
+            |(block, packed)| {
+                let block_rows = packed.len() / self.in_dim;
+                for r in 0..block_rows {
+                    let source = &a[(block * ROWS + r) * self.in_dim..][..self.in_dim];
+                    for (k, &value) in source.iter().enumerate() {
+                        packed[k * block_rows + r] = value;
+                    }
                 }
-            }
-        }
+            },
+        );
         let panel_count = self.out_dim.div_ceil(PANEL);
         // Enough tasks for the pool to balance, few enough that each streams a good stretch of weight.
         let tasks = (rayon::current_num_threads() * 4).min(panel_count);
