@@ -108,7 +108,6 @@ pub(super) fn search(
         if active.is_empty() || cur_len >= max_length {
             break;
         }
-        let rows = Tensor::new(rows.as_slice(), model.device())?;
         if any_done {
             state.select_rows(&rows)?;
         } else {

@@ -238,7 +238,7 @@ fn greedy(
                 (0..active.len() as u32).filter(|&row| !finished[active[row as usize]]).collect();
             active.retain(|&i| !finished[i]);
             if !active.is_empty() {
-                state.select_rows(&Tensor::new(keep.as_slice(), model.device())?)?;
+                state.select_rows(&keep)?;
             }
         }
     }

@@ -68,8 +68,10 @@ pub(crate) fn silu(x: &Tensor) -> Option<candle_core::Result<Tensor>> {
 }
 
 /// Softmax attention for `queries` `[batch, heads, len, dim]` (already scaled) over `keys`/`values`
-/// `[batch, heads, kv_len, dim]`, with an optional additive `mask` `[batch, 1, 1, kv_len]`; returns the
-/// context `[batch, heads, len, dim]`. `None` when the inputs do not fit this kernel.
+/// `[kv_batch, heads, kv_len, dim]`, with an optional additive `mask` `[kv_batch, 1, 1, kv_len]`;
+/// returns the context `[batch, heads, len, dim]`. `kv_batch` divides `batch`: query rows
+/// `i * batch / kv_batch ..` share keys/values `i` (beams of one input: stored once, read from cache
+/// by all of them). `None` when the inputs do not fit this kernel.
 ///
 /// One task per (batch row, head): scores, softmax and the weighted sum of values stay in cache, where
 /// candle would run two small matrix products per head, each with its own thread hand-off.
@@ -80,13 +82,17 @@ pub(crate) fn attention(
     mask: Option<&Tensor>,
 ) -> Option<candle_core::Result<Tensor>> {
     let (batch, heads, len, dim) = queries.dims4().ok()?;
-    let kv_len = keys.dim(2).ok()?;
-    if keys.dims() != [batch, heads, kv_len, dim] || values.dims() != keys.dims() {
+    let (kv_batch, kv_len) = (keys.dim(0).ok()?, keys.dim(2).ok()?);
+    if kv_batch == 0 || batch % kv_batch != 0 {
         return None;
     }
-    if mask.is_some_and(|mask| mask.dims() != [batch, 1, 1, kv_len]) {
+    if keys.dims() != [kv_batch, heads, kv_len, dim] || values.dims() != keys.dims() {
         return None;
     }
+    if mask.is_some_and(|mask| mask.dims() != [kv_batch, 1, 1, kv_len]) {
+        return None;
+    }
+    let copies = batch / kv_batch;
     let mask = match mask {
         Some(mask) => Some(with_f32_slice(mask, <[f32]>::to_vec)?),
         None => None,
@@ -94,7 +100,7 @@ pub(crate) fn attention(
     let context = with_f32_slice(queries, |queries| {
         with_f32_slice(keys, |keys| {
             with_f32_slice(values, |values| {
-                if len >= MANY_QUERIES {
+                if len >= MANY_QUERIES && copies == 1 {
                     return attention_by_products(
                         queries,
                         keys,
@@ -113,9 +119,12 @@ pub(crate) fn attention(
                 context.par_chunks_mut(len * dim).enumerate().with_min_len(pairs_per_job).for_each_init(
                     || vec![0f32; kv_len],
                     |weights, (task, out)| {
-                        let mask = mask.as_deref().map(|mask| &mask[(task / heads) * kv_len..][..kv_len]);
-                        let keys = &keys[task * kv_len * dim..][..kv_len * dim];
-                        let values = &values[task * kv_len * dim..][..kv_len * dim];
+                        let (row, head) = (task / heads, task % heads);
+                        let kv_row = row / copies;
+                        let mask = mask.as_deref().map(|mask| &mask[kv_row * kv_len..][..kv_len]);
+                        let kv_task = kv_row * heads + head;
+                        let keys = &keys[kv_task * kv_len * dim..][..kv_len * dim];
+                        let values = &values[kv_task * kv_len * dim..][..kv_len * dim];
                         for (query, out) in
                             queries[task * len * dim..][..len * dim].chunks(dim).zip(out.chunks_mut(dim))
                         {
@@ -471,6 +480,28 @@ mod tests {
                 assert!(max_difference(&ours, &theirs) < 1e-5);
             }
         }
+    }
+
+    #[test]
+    fn attention_shares_keys_among_groups_of_rows() {
+        let device = Device::Cpu;
+        let (inputs, copies, heads, kv_len, dim) = (3, 4, 2, 9, 16);
+        let queries = Tensor::randn(0f32, 1.0, (inputs * copies, heads, 1, dim), &device).unwrap();
+        let keys = Tensor::randn(0f32, 1.0, (inputs, heads, kv_len, dim), &device).unwrap();
+        let values = Tensor::randn(0f32, 1.0, (inputs, heads, kv_len, dim), &device).unwrap();
+        let rows: Vec<u32> = (0..inputs * kv_len).map(|i| (i % kv_len < 2 + i / kv_len) as u32).collect();
+        let mask =
+            crate::model::layers::additive_mask(&Tensor::from_vec(rows, (inputs, kv_len), &device).unwrap())
+                .unwrap();
+        let ours = super::attention(&queries, &keys, &values, Some(&mask)).unwrap().unwrap();
+        // The same with every input's keys, values and mask repeated for each of its rows.
+        let repeat: Vec<u32> = (0..(inputs * copies) as u32).map(|row| row / copies as u32).collect();
+        let repeat = Tensor::new(repeat.as_slice(), &device).unwrap();
+        let expanded = |t: &Tensor| t.index_select(&repeat, 0).unwrap();
+        let scores =
+            queries.matmul(&expanded(&keys).t().unwrap()).unwrap().broadcast_add(&expanded(&mask)).unwrap();
+        let theirs = candle_nn::ops::softmax_last_dim(&scores).unwrap().matmul(&expanded(&values)).unwrap();
+        assert!(max_difference(&ours, &theirs) < 1e-5);
     }
 
     #[test]

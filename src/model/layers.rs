@@ -144,8 +144,9 @@ impl Attention {
         Ok((self.split_heads(&self.k_proj.forward(x)?)?, self.split_heads(&self.v_proj.forward(x)?)?))
     }
 
-    /// Attends from `x` (`[batch, len, d_model]`) to `keys`/`values` (`[batch, heads, kv_len, head_dim]`),
-    /// with an optional additive mask broadcastable to `[batch, heads, len, kv_len]`.
+    /// Attends from `x` (`[batch, len, d_model]`) to `keys`/`values` (`[kv_batch, heads, kv_len,
+    /// head_dim]`), with an optional additive mask `[kv_batch, 1, 1, kv_len]`. `kv_batch` divides
+    /// `batch`: rows `i * batch / kv_batch ..` share keys/values `i` (the beams of one input).
     pub(crate) fn attend(
         &self,
         x: &Tensor,
@@ -158,16 +159,38 @@ impl Attention {
         let context = match cpu_kernels::attention(&queries, keys, values, mask) {
             Some(context) => context?,
             None => {
+                let (keys, values, mask) = expand_to_rows(keys, values, mask, batch)?;
                 let mut scores = queries.matmul(&keys.t()?)?;
                 if let Some(mask) = mask {
-                    scores = scores.broadcast_add(mask)?;
+                    scores = scores.broadcast_add(&mask)?;
                 }
-                candle_nn::ops::softmax_last_dim(&scores)?.matmul(values)?
+                candle_nn::ops::softmax_last_dim(&scores)?.matmul(&values)?
             }
         };
         let context = context.transpose(1, 2)?.reshape((batch, len, d_model))?;
         self.out_proj.forward(&context)
     }
+}
+
+/// Keys, values and mask shared by groups of rows (`[kv_batch, ..]`) repeated for each of `rows`.
+fn expand_to_rows(
+    keys: &Tensor,
+    values: &Tensor,
+    mask: Option<&Tensor>,
+    rows: usize,
+) -> candle_core::Result<(Tensor, Tensor, Option<Tensor>)> {
+    let kv_batch = keys.dim(0)?;
+    if kv_batch == rows {
+        return Ok((keys.clone(), values.clone(), mask.cloned()));
+    }
+    let copies = rows / kv_batch.max(1);
+    let index: Vec<u32> = (0..rows as u32).map(|row| row / copies as u32).collect();
+    let index = Tensor::new(index.as_slice(), keys.device())?;
+    Ok((
+        keys.index_select(&index, 0)?,
+        values.index_select(&index, 0)?,
+        mask.map(|mask| mask.index_select(&index, 0)).transpose()?,
+    ))
 }
 
 /// The position-wise feed-forward block `fc2(act(fc1(x)))`.
@@ -319,10 +342,11 @@ pub(crate) struct LayerCache {
 }
 
 impl LayerCache {
-    pub(crate) fn select_rows(&mut self, rows: &Tensor) -> Result<()> {
+    /// Keeps the decoder rows `rows` and the inputs `inputs` (those rows' inputs, in order).
+    pub(crate) fn select(&mut self, rows: &Tensor, inputs: &Tensor) -> Result<()> {
         self.reorder_self_attention(rows)?;
-        self.cross_keys = self.cross_keys.index_select(rows, 0)?;
-        self.cross_values = self.cross_values.index_select(rows, 0)?;
+        self.cross_keys = self.cross_keys.index_select(inputs, 0)?;
+        self.cross_values = self.cross_values.index_select(inputs, 0)?;
         Ok(())
     }
 
@@ -352,36 +376,24 @@ impl LayerCache {
     }
 }
 
-/// Sets up decoding for `encoder_output` rows, each repeated `copies` times (beams): the cross-attention
-/// keys and values of every decoder layer (`cross`, in layer order) computed once, empty self-attention
-/// caches.
+/// Sets up decoding for `encoder_output` rows, each decoded as `copies` rows (beams): the
+/// cross-attention keys and values of every decoder layer (`cross`, in layer order) computed once and
+/// stored once per input, empty self-attention caches.
 pub(crate) fn start_decoding(
     cross: &[&Attention],
     encoder_output: &Tensor,
     attention_mask: &Tensor,
     copies: usize,
 ) -> Result<DecoderState> {
-    let rows = encoder_output.dim(0)?;
-    let expand = Tensor::from_vec(
-        (0..rows as u32).flat_map(|row| std::iter::repeat_n(row, copies)).collect::<Vec<_>>(),
-        rows * copies,
-        encoder_output.device(),
-    )?;
-    let mask = additive_mask(attention_mask)?.to_dtype(encoder_output.dtype())?;
+    let cross_mask = additive_mask(attention_mask)?.to_dtype(encoder_output.dtype())?;
     let layers = cross
         .iter()
         .map(|attention| {
-            let (keys, values) = attention.keys_values(encoder_output)?;
-            let (keys, values) = if copies == 1 {
-                (keys, values)
-            } else {
-                (keys.index_select(&expand, 0)?, values.index_select(&expand, 0)?)
-            };
-            Ok(LayerCache { self_keys: None, self_values: None, cross_keys: keys, cross_values: values })
+            let (cross_keys, cross_values) = attention.keys_values(encoder_output)?;
+            Ok(LayerCache { self_keys: None, self_values: None, cross_keys, cross_values })
         })
         .collect::<Result<Vec<_>>>()?;
-    let cross_mask = if copies == 1 { mask } else { mask.index_select(&expand, 0)? };
-    Ok(DecoderState { layers, cross_mask, step: 0 })
+    Ok(DecoderState { layers, cross_mask, copies: copies.max(1), step: 0 })
 }
 
 /// Sinusoidal position table `[positions, dim]`, sin features in the first half and cos in the second

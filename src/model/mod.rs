@@ -43,27 +43,37 @@ pub(crate) trait Seq2SeqModel: Send + Sync {
 /// without recomputing anything.
 pub(crate) struct DecoderState {
     pub(crate) layers: Vec<layers::LayerCache>,
-    /// Additive cross-attention mask `[rows, 1, 1, source_len]`: 0 for tokens, -inf for padding.
+    /// Additive cross-attention mask `[inputs, 1, 1, source_len]`: 0 for tokens, -inf for padding.
     pub(crate) cross_mask: Tensor,
+    /// Decoder rows per input (beams): rows `i * copies ..` all attend to input `i`'s encoder output,
+    /// whose cross-attention keys and values are stored once.
+    pub(crate) copies: usize,
     /// Tokens fed so far (the position of the next one).
     pub(crate) step: usize,
 }
 
 impl DecoderState {
-    /// Keeps the rows `rows` (`u32` indices into the current rows), in that order.
-    pub(crate) fn select_rows(&mut self, rows: &Tensor) -> Result<()> {
+    /// Keeps the rows `rows` (indices into the current rows), in that order: whole inputs, each input's
+    /// `copies` rows together (any order among them).
+    pub(crate) fn select_rows(&mut self, rows: &[u32]) -> Result<()> {
+        let device = self.cross_mask.device().clone();
+        let copies = self.copies as u32;
+        let inputs: Vec<u32> = rows.chunks(self.copies).map(|beams| beams[0] / copies).collect();
+        let inputs = Tensor::new(inputs.as_slice(), &device)?;
+        let rows = Tensor::new(rows, &device)?;
         for layer in &mut self.layers {
-            layer.select_rows(rows)?;
+            layer.select(&rows, &inputs)?;
         }
-        self.cross_mask = self.cross_mask.index_select(rows, 0)?;
+        self.cross_mask = self.cross_mask.index_select(&inputs, 0)?;
         Ok(())
     }
 
-    /// Reorders only the self-attention caches (beam reordering within one input, whose cross-attention
-    /// keys and values are the same for every beam).
-    pub(crate) fn reorder_self_attention(&mut self, rows: &Tensor) -> Result<()> {
+    /// Reorders only the self-attention caches (beams moving within their input, whose cross-attention
+    /// keys and values stay where they are).
+    pub(crate) fn reorder_self_attention(&mut self, rows: &[u32]) -> Result<()> {
+        let rows = Tensor::new(rows, self.cross_mask.device())?;
         for layer in &mut self.layers {
-            layer.reorder_self_attention(rows)?;
+            layer.reorder_self_attention(&rows)?;
         }
         Ok(())
     }
