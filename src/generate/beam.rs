@@ -10,7 +10,10 @@
 use candle_core::Tensor;
 use rayon::prelude::*;
 
-use super::{effective_max_length, log_softmax, processors, EarlyStopping, GenerationOptions, Hypothesis};
+use super::{
+    effective_max_length, log_softmax, processors, with_host_scores, EarlyStopping, GenerationOptions,
+    Hypothesis,
+};
 use crate::error::Result;
 use crate::model::Seq2SeqModel;
 
@@ -76,23 +79,27 @@ pub(super) fn search(
             .collect();
         let logits = model.decode_step(&mut state, &Tensor::new(last.as_slice(), model.device())?)?;
         let vocab = logits.dim(1)?;
-        let mut scores = logits.flatten_all()?.to_vec1::<f32>()?;
         let mut rows = Vec::with_capacity(active.len() * num_beams);
         let mut still_active = Vec::with_capacity(active.len());
         let mut any_done = false;
-        // Inputs are independent: score each one's continuations on its own thread.
-        let all_candidates: Vec<Vec<Candidate>> = scores
-            .par_chunks_mut(num_beams * vocab)
-            .zip(active.par_iter())
-            .map(|(block, &index)| {
-                let running = &inputs[index].running;
-                for (beam, row) in running.iter().zip(block.chunks_mut(vocab)) {
-                    log_softmax(row);
-                    processors::process(row, &beam.tokens, options);
-                }
-                top_continuations(block, vocab, running, keep)
-            })
-            .collect();
+        // Inputs are independent: score each one's continuations on its own thread, in a copy of its
+        // rows that stays in cache.
+        let all_candidates: Vec<Vec<Candidate>> = with_host_scores(&logits, |scores| {
+            scores
+                .par_chunks(num_beams * vocab)
+                .zip(active.par_iter())
+                .map_init(Vec::new, |block, (rows, &index)| {
+                    block.clear();
+                    block.extend_from_slice(rows);
+                    let running = &inputs[index].running;
+                    for (beam, row) in running.iter().zip(block.chunks_mut(vocab)) {
+                        log_softmax(row);
+                        processors::process(row, &beam.tokens, options);
+                    }
+                    top_continuations(block, vocab, running, keep)
+                })
+                .collect()
+        })?;
         for (slot, (&index, candidates)) in active.iter().zip(all_candidates).enumerate() {
             let input = &mut inputs[index];
             let sources = step_input(input, &candidates, cur_len, max_length, options);

@@ -215,17 +215,21 @@ fn greedy(
         let tokens = Tensor::new(last.as_slice(), model.device())?;
         let logits = model.decode_step(&mut state, &tokens)?;
         let vocab = logits.dim(1)?;
-        let mut scores = logits.flatten_all()?.to_vec1::<f32>()?;
-        // Rows are independent: pick each row's token on its own thread.
-        let picked: Vec<(usize, f32)> = scores
-            .par_chunks_mut(vocab)
-            .zip(active.par_iter())
-            .map(|(row_scores, &item)| {
-                processors::process(row_scores, &histories[item], options);
-                let token = argmax(row_scores);
-                (token, row_scores[token] - log_sum_exp(row_scores))
-            })
-            .collect();
+        // Rows are independent: pick each row's token on its own thread, in a copy of the row that
+        // stays in cache.
+        let picked: Vec<(usize, f32)> = with_host_scores(&logits, |scores| {
+            scores
+                .par_chunks(vocab)
+                .zip(active.par_iter())
+                .map_init(Vec::new, |row_scores, (row, &item)| {
+                    row_scores.clear();
+                    row_scores.extend_from_slice(row);
+                    processors::process(row_scores, &histories[item], options);
+                    let token = argmax(row_scores);
+                    (token, row_scores[token] - log_sum_exp(row_scores))
+                })
+                .collect()
+        })?;
         for (&item, (token, log_prob)) in active.iter().zip(picked) {
             log_prob_sums[item] += f64::from(log_prob);
             histories[item].push(token as u32);
@@ -254,6 +258,20 @@ fn greedy(
 }
 
 /// Index of the first maximum (`torch.argmax`).
+/// Runs `f` on the values of `logits` (`[rows, vocab]`, row-major): borrowed where they are f32 in CPU
+/// memory (a step's logits are 8-31 MB; copying them out cost a pass over memory and fresh pages
+/// every step), copied to the host otherwise.
+fn with_host_scores<R>(logits: &Tensor, f: impl FnOnce(&[f32]) -> R) -> Result<R> {
+    let mut f = Some(f);
+    if let Some(result) =
+        crate::model::cpu_kernels::with_f32_slice(logits, |scores| (f.take().unwrap())(scores))
+    {
+        return Ok(result);
+    }
+    let scores = logits.to_dtype(candle_core::DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
+    Ok((f.take().unwrap())(&scores))
+}
+
 fn argmax(scores: &[f32]) -> usize {
     let mut best = 0;
     for (i, &score) in scores.iter().enumerate() {

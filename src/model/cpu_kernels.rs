@@ -12,7 +12,7 @@ use super::packed_gemm::{Format, PackedWeight};
 
 /// Runs `f` on the f32 data of a contiguous CPU tensor, without copying it. `None` when the tensor is
 /// elsewhere, of another type, or not contiguous.
-fn with_f32_slice<R>(tensor: &Tensor, f: impl FnOnce(&[f32]) -> R) -> Option<R> {
+pub(crate) fn with_f32_slice<R>(tensor: &Tensor, f: impl FnOnce(&[f32]) -> R) -> Option<R> {
     if tensor.dtype() != DType::F32 {
         return None;
     }

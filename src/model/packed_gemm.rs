@@ -166,10 +166,12 @@ impl PackedWeight {
             assert_eq!(bias.len(), self.out_dim, "bias size");
         }
         assert!(self.format.supported(), "packed matmul needs AVX-512 ({:?})", self.format);
-        let mut out = vec![0f32; rows * self.out_dim];
         if rows == 0 {
-            return out;
+            return Vec::new();
         }
+        // Not zeroed first: the kernel writes every element (the first block of inputs of each tile
+        // stores without reading), and zeroing a step's 8-31 MB of logits cost a pass over memory.
+        let mut out: Vec<f32> = Vec::with_capacity(rows * self.out_dim);
         // The rows' inputs, regrouped so the kernel reads them sequentially: row block by row block,
         // input by input, the block's rows side by side.
         // In parallel when there are many rows (the encoder's thousands: a serial pass over them held
@@ -203,6 +205,9 @@ impl PackedWeight {
             #[cfg(not(target_arch = "x86_64"))]
             let _ = (panels, out_ptr, &a_packed);
         });
+        // SAFETY: every one of the `rows * out_dim` elements was written above (each task covers its
+        // panels' columns of every row; the tasks cover all panels).
+        unsafe { out.set_len(rows * self.out_dim) };
         out
     }
 
@@ -321,9 +326,9 @@ macro_rules! tile_kernel {
                 // input `k` of this one; the remainder, if the next block is deeper, after the loop.
                 let fetch = |k: usize| {
                     let line = next.add(k * self.lanes) as *const i8;
-                    _mm_prefetch::<_MM_HINT_T0>(line);
+                    _mm_prefetch::<_MM_HINT_T1>(line);
                     if self.lanes * 4 > 64 {
-                        _mm_prefetch::<_MM_HINT_T0>(line.add(64));
+                        _mm_prefetch::<_MM_HINT_T1>(line.add(64));
                     }
                 };
                 for k in 0..self.depth.min(next_depth) {
