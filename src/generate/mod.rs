@@ -273,18 +273,14 @@ fn with_host_scores<R>(logits: &Tensor, f: impl FnOnce(&[f32]) -> R) -> Result<R
 }
 
 fn argmax(scores: &[f32]) -> usize {
-    let mut best = 0;
-    for (i, &score) in scores.iter().enumerate() {
-        if score > scores[best] {
-            best = i;
-        }
-    }
-    best
+    // The first position of the largest score, found in two vectorized passes.
+    let max = crate::model::fast_math::max(scores);
+    scores.iter().position(|&score| score == max).unwrap_or(0)
 }
 
 /// `log(sum(exp(scores)))`, -inf entries contributing nothing.
 fn log_sum_exp(scores: &[f32]) -> f32 {
-    let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let max = crate::model::fast_math::max(scores);
     if max == f32::NEG_INFINITY {
         return max;
     }

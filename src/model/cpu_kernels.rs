@@ -196,7 +196,7 @@ fn attention_by_products(
                 if let Some(mask) = mask {
                     row.iter_mut().zip(mask).for_each(|(score, mask)| *score += mask);
                 }
-                let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                let max = fast_math::max(row);
                 let sum = fast_math::exp_shifted_in_place(row, max);
                 row.iter_mut().for_each(|weight| *weight /= sum);
             }
@@ -273,7 +273,7 @@ fn attend_one(
     for (position, weight) in weights.iter_mut().enumerate() {
         *weight = dot(query, &keys[position * dim..][..dim]) + mask.map_or(0.0, |mask| mask[position]);
     }
-    let max = weights.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let max = fast_math::max(weights);
     let sum = fast_math::exp_shifted_in_place(weights, max);
     out.fill(0.0);
     for (position, &weight) in weights.iter().enumerate() {

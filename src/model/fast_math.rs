@@ -16,6 +16,20 @@ pub(crate) fn sum_exp_shifted(values: &[f32], max: f32) -> f32 {
     values.iter().map(|&value| (value - max).exp()).sum()
 }
 
+/// The largest of `values` (-inf when empty; NaNs ignored), in sixteen lanes: `fold(f32::max)` goes one
+/// element at a time, each waiting for the last (a step's 61k-word rows, hundreds of times).
+pub(crate) fn max(values: &[f32]) -> f32 {
+    let mut lanes = [f32::NEG_INFINITY; 16];
+    let chunks = values.chunks_exact(16);
+    let tail = chunks.remainder().iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    for chunk in chunks {
+        for (lane, &value) in lanes.iter_mut().zip(chunk) {
+            *lane = if value > *lane { value } else { *lane };
+        }
+    }
+    lanes.iter().copied().fold(tail, f32::max)
+}
+
 /// `values[i] = exp(values[i] - max)`, returning their sum.
 pub(crate) fn exp_shifted_in_place(values: &mut [f32], max: f32) -> f32 {
     #[cfg(target_arch = "x86_64")]
@@ -136,6 +150,16 @@ mod avx512 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn max_matches_a_fold_and_ignores_nan() {
+        for len in [0, 1, 15, 16, 17, 40, 1000] {
+            let values: Vec<f32> = (0..len).map(|i| ((i * 7919) % 1013) as f32 - 500.0).collect();
+            assert_eq!(max(&values), values.iter().copied().fold(f32::NEG_INFINITY, f32::max), "{len}");
+        }
+        assert_eq!(max(&[f32::NAN, 1.0, f32::NAN, -3.0]), 1.0);
+        assert_eq!(max(&[f32::NEG_INFINITY; 20]), f32::NEG_INFINITY);
+    }
 
     /// Distance in units in the last place between two finite f32 of the same sign (or zero).
     fn ulps(a: f32, b: f32) -> u32 {
