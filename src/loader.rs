@@ -43,15 +43,19 @@ pub(crate) struct LoadedModel {
 /// or in candle's, and the dtype to load the model in.
 ///
 /// On CPUs with AVX-512 f32 weights are packed for our kernel. bf16 there keeps the model in f32
-/// (layer norms, softmax, residual sums, inputs and sums of the products) and packs only the weights of
-/// the matrix products as bf16, widened to f32 in registers: half the weight memory traffic, where
-/// candle's CPU bf16 products are several times slower than f32.
+/// (layer norms, softmax, residual sums, sums of the products) and packs only the weights of the
+/// matrix products as bf16: for AMX tiles where the CPU has them (inputs rounded to bf16 too; unless
+/// `ANUVAD_NO_AMX` is set), else widened to f32 in registers. Either way half the weight memory
+/// traffic, where candle's CPU bf16 products are several times slower than f32.
 pub(crate) fn packing(device: &Device, dtype: DType) -> (Option<Format>, DType) {
     if !device.is_cpu() {
         return (None, dtype);
     }
     match dtype {
         DType::F32 if Format::F32.supported() => (Some(Format::F32), DType::F32),
+        DType::BF16 if Format::AmxBf16.supported() && std::env::var_os("ANUVAD_NO_AMX").is_none() => {
+            (Some(Format::AmxBf16), DType::F32)
+        }
         DType::BF16 if Format::Bf16.supported() => (Some(Format::Bf16), DType::F32),
         _ => (None, dtype),
     }

@@ -1,5 +1,6 @@
 //! Encoder-decoder architectures on candle, and the interface the generation loop drives them through.
 
+mod amx;
 pub(crate) mod cpu_kernels;
 pub(crate) mod fast_math;
 pub(crate) mod layers;

@@ -38,6 +38,8 @@ pub(crate) enum Format {
     F32,
     /// bfloat16, two columns' weights (`c` and `c + 16` of a panel) per 32-bit lane.
     Bf16,
+    /// bfloat16 in AMX weight tiles (`super::amx`): inputs rounded to bf16 too.
+    AmxBf16,
 }
 
 impl Format {
@@ -47,6 +49,7 @@ impl Format {
         #[cfg(target_arch = "x86_64")]
         match self {
             Format::F32 | Format::Bf16 => std::arch::is_x86_feature_detected!("avx512f"),
+            Format::AmxBf16 => super::amx::available(),
         }
         #[cfg(not(target_arch = "x86_64"))]
         {
@@ -58,13 +61,13 @@ impl Format {
     fn lanes_per_input(self) -> usize {
         match self {
             Format::F32 => PANEL,
-            Format::Bf16 => PANEL / 2,
+            Format::Bf16 | Format::AmxBf16 => PANEL / 2,
         }
     }
 }
 
 /// `value` rounded to the nearest bfloat16 (ties to even), as the low 16 bits.
-fn bf16_bits(value: f32) -> u32 {
+pub(crate) fn bf16_bits(value: f32) -> u32 {
     let bits = value.to_bits();
     if value.is_nan() {
         return (bits >> 16) | 0x40;
@@ -110,6 +113,10 @@ impl PackedWeight {
         if weight.len() != out_dim.checked_mul(in_dim)? || in_dim == 0 || out_dim == 0 {
             return None;
         }
+        if format == Format::AmxBf16 {
+            let panels = super::amx::pack(weight, out_dim, in_dim);
+            return Some(PackedWeight { format, in_dim, out_dim, panels });
+        }
         let lanes = format.lanes_per_input();
         let mut panels = vec![0u32; out_dim.div_ceil(PANEL) * in_dim * lanes];
         panels.par_chunks_mut(in_dim * lanes).enumerate().for_each(|(panel, packed)| {
@@ -122,7 +129,7 @@ impl PackedWeight {
                         // Columns 0-15 in the high halves (an f32 once the low half is masked off),
                         // 16-31 in the low halves (an f32 once shifted up).
                         Format::Bf16 if column < 16 => packed[k * lanes + column] |= bf16_bits(value) << 16,
-                        Format::Bf16 => packed[k * lanes + column - 16] |= bf16_bits(value),
+                        Format::Bf16 | Format::AmxBf16 => packed[k * lanes + column - 16] |= bf16_bits(value),
                     }
                 }
             }
@@ -168,6 +175,12 @@ impl PackedWeight {
         assert!(self.format.supported(), "packed matmul needs AVX-512 ({:?})", self.format);
         if rows == 0 {
             return Vec::new();
+        }
+        #[cfg(target_arch = "x86_64")]
+        if self.format == Format::AmxBf16 {
+            // SAFETY: `supported` (asserted above) means AMX is available; the panels come from
+            // `amx::pack` with these sizes, and the sizes of `a` and `bias` are asserted above.
+            return unsafe { super::amx::matmul(&self.panels, self.in_dim, self.out_dim, a, rows, bias) };
         }
         // Not zeroed first: the kernel writes every element (the first block of inputs of each tile
         // stores without reading), and zeroing a step's 8-31 MB of logits cost a pass over memory.
@@ -268,7 +281,8 @@ impl PackedWeight {
                         };
                         match self.format {
                             Format::F32 => dispatch_rows!(tile, run_f32, block),
-                            Format::Bf16 => dispatch_rows!(tile, run_bf16, block),
+                            // (AMX products never get here: `matmul` hands them to `amx`.)
+                            Format::Bf16 | Format::AmxBf16 => dispatch_rows!(tile, run_bf16, block),
                         }
                         row += block;
                     }
@@ -432,14 +446,19 @@ mod tests {
     ) -> Vec<f64> {
         let stored = |value: f32| match format {
             Format::F32 => value as f64,
-            Format::Bf16 => f32::from_bits(bf16_bits(value) << 16) as f64,
+            Format::Bf16 | Format::AmxBf16 => f32::from_bits(bf16_bits(value) << 16) as f64,
+        };
+        // AMX rounds the inputs to bf16 as well.
+        let input = |value: f32| match format {
+            Format::AmxBf16 => f32::from_bits(bf16_bits(value) << 16) as f64,
+            _ => value as f64,
         };
         let in_dim = a.len() / rows.max(1);
         let mut out = vec![0f64; rows * out_dim];
         for r in 0..rows {
             for c in 0..out_dim {
                 let dot: f64 =
-                    (0..in_dim).map(|k| a[r * in_dim + k] as f64 * stored(weight[c * in_dim + k])).sum();
+                    (0..in_dim).map(|k| input(a[r * in_dim + k]) * stored(weight[c * in_dim + k])).sum();
                 out[r * out_dim + c] = dot + bias.map_or(0.0, |b| b[c] as f64);
             }
         }
@@ -460,7 +479,7 @@ mod tests {
 
     #[test]
     fn matches_reference_on_ragged_sizes() {
-        for format in [Format::F32, Format::Bf16] {
+        for format in [Format::F32, Format::Bf16, Format::AmxBf16] {
             if !format.supported() {
                 eprintln!("skipped {format:?}: this CPU lacks its AVX-512 instructions");
                 continue;
@@ -476,6 +495,9 @@ mod tests {
                 (32, 512, 100),
                 (40, 600, 31),
                 (100, 513, 40),
+                // AMX blocks of 32 rows: remainders of at most 16 and of more.
+                (20, 64, 50),
+                (50, 96, 70),
                 (0, 8, 8),
             ] {
                 let a = values(rows * in_dim, 1 + rows as u32);
