@@ -14,6 +14,8 @@ use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
+use super::packed_gemm::SharedOut;
+
 /// Weights per tile row: a pair of inputs for each of 16 output columns.
 const TILE_COLUMNS: usize = 16;
 /// Inputs per tile (16 rows of input pairs).
@@ -243,17 +245,3 @@ pub(crate) unsafe fn matmul(
     out.set_len(rows * out_dim);
     out
 }
-
-/// The output buffer, written by several tasks at disjoint columns.
-#[derive(Clone, Copy)]
-struct SharedOut(*mut f32);
-
-impl SharedOut {
-    /// (A method, so closures capture the `Sync` wrapper rather than the bare pointer.)
-    fn ptr(self) -> *mut f32 {
-        self.0
-    }
-}
-// SAFETY: tasks write disjoint elements (see `matmul`), and the buffer outlives them.
-unsafe impl Send for SharedOut {}
-unsafe impl Sync for SharedOut {}

@@ -8,7 +8,7 @@ use candle_core::{DType, Storage, Tensor};
 use rayon::prelude::*;
 
 use super::fast_math;
-use super::packed_gemm::{Format, PackedWeight};
+use super::packed_gemm::{Format, PackedWeight, SharedOut};
 
 /// Runs `f` on the f32 data of a contiguous CPU tensor, without copying it. `None` when the tensor is
 /// elsewhere, of another type, or not contiguous.
@@ -139,6 +139,46 @@ pub(crate) fn attention(
     Some(Tensor::from_vec(context, (batch, heads, len, dim), queries.device()))
 }
 
+/// `dst = lhs @ rhs` with the `gemm` crate, in the calling thread (the callers run one per rayon task):
+/// `dst` `[m, n]` and `lhs` `[m, k]` row-major, `rhs` `[k, n]` with element `(i, j)` at
+/// `i * rhs_row_stride + j * rhs_column_stride`.
+///
+/// # Safety
+/// The pointers must be valid for those extents, and `dst` not overlap the others.
+#[allow(clippy::too_many_arguments)]
+unsafe fn matmul_in_thread(
+    m: usize,
+    n: usize,
+    k: usize,
+    dst: *mut f32,
+    lhs: *const f32,
+    rhs: *const f32,
+    rhs_row_stride: isize,
+    rhs_column_stride: isize,
+) {
+    gemm::gemm(
+        m,
+        n,
+        k,
+        dst,
+        1,
+        n as isize,
+        false,
+        lhs,
+        1,
+        k as isize,
+        rhs,
+        rhs_column_stride,
+        rhs_row_stride,
+        0.0,
+        1.0,
+        false,
+        false,
+        false,
+        gemm::Parallelism::None,
+    );
+}
+
 /// Multiply-adds worth one rayon job in `attention` (about 20 µs).
 const ATTENTION_JOB_WORK: usize = 1 << 16;
 
@@ -169,26 +209,15 @@ fn attention_by_products(
             // SAFETY: the pointers and strides describe `scores` ([len, kv_len], row-major),
             // `queries` ([len, dim]) and `keys` read as `keys^T` ([dim, kv_len]), all in bounds.
             unsafe {
-                gemm::gemm(
+                matmul_in_thread(
                     len,
                     kv_len,
                     dim,
                     scores.as_mut_ptr(),
-                    1,
-                    kv_len as isize,
-                    false,
                     queries.as_ptr(),
-                    1,
-                    dim as isize,
                     keys.as_ptr(),
-                    dim as isize,
                     1,
-                    0.0,
-                    1.0,
-                    false,
-                    false,
-                    false,
-                    gemm::Parallelism::None,
+                    dim as isize,
                 );
             }
             let mask = mask.map(|mask| &mask[(task / heads) * kv_len..][..kv_len]);
@@ -203,26 +232,15 @@ fn attention_by_products(
             // SAFETY: `out` ([len, dim]), `scores` ([len, kv_len]) and `values` ([kv_len, dim]), all
             // row-major and in bounds.
             unsafe {
-                gemm::gemm(
+                matmul_in_thread(
                     len,
                     dim,
                     kv_len,
                     out.as_mut_ptr(),
-                    1,
-                    dim as isize,
-                    false,
                     scores.as_ptr(),
-                    1,
-                    kv_len as isize,
                     values.as_ptr(),
-                    1,
                     dim as isize,
-                    0.0,
-                    1.0,
-                    false,
-                    false,
-                    false,
-                    gemm::Parallelism::None,
+                    1,
                 );
             }
         },
@@ -336,26 +354,15 @@ pub(crate) fn project_to_vocab(
             // row-major), `x` read as `x^T` ([dim, rows]) and `buffer` ([words, rows], row-major),
             // all in bounds; nothing else writes `buffer`.
             unsafe {
-                gemm::gemm(
+                matmul_in_thread(
                     words,
                     rows,
                     dim,
                     buffer.as_mut_ptr(),
-                    1,
-                    rows as isize,
-                    false,
                     weight[first * dim..].as_ptr(),
-                    1,
-                    dim as isize,
                     x.as_ptr(),
-                    dim as isize,
                     1,
-                    0.0,
-                    1.0,
-                    false,
-                    false,
-                    false,
-                    gemm::Parallelism::None,
+                    dim as isize,
                 );
             }
             for row in 0..rows {
@@ -373,19 +380,6 @@ pub(crate) fn project_to_vocab(
     })?;
     Some(Tensor::from_vec(logits, (rows, vocab), weight.device()))
 }
-
-/// The logits buffer, written by several tasks at disjoint indices.
-#[derive(Clone, Copy)]
-struct SharedOut(*mut f32);
-
-impl SharedOut {
-    fn ptr(self) -> *mut f32 {
-        self.0
-    }
-}
-// SAFETY: tasks write disjoint elements (see `project_to_vocab`), and the buffer outlives them.
-unsafe impl Send for SharedOut {}
-unsafe impl Sync for SharedOut {}
 
 /// `by_vocab^T + bias` for f32 `[vocab, rows]` scores: the `[rows, vocab]` logits. `None` when the
 /// input is not a contiguous f32 CPU tensor.

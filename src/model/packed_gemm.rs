@@ -424,10 +424,19 @@ impl Tile {
     }
 }
 
-/// The output buffer, written by several tasks at disjoint columns.
+/// An output buffer written by several tasks at disjoint elements (here, `amx::matmul` and
+/// `cpu_kernels::project_to_vocab`): each user guarantees the disjointness and that the buffer outlives
+/// the tasks.
 #[derive(Clone, Copy)]
-struct SharedOut(*mut f32);
-// SAFETY: tasks write disjoint elements (see `PackedWeight::matmul`), and the buffer outlives them.
+pub(crate) struct SharedOut(pub(crate) *mut f32);
+
+impl SharedOut {
+    /// (A method, so closures capture the `Sync` wrapper rather than the bare pointer.)
+    pub(crate) fn ptr(self) -> *mut f32 {
+        self.0
+    }
+}
+// SAFETY: see above; the pointer is only written through at indices no other task writes.
 unsafe impl Send for SharedOut {}
 unsafe impl Sync for SharedOut {}
 
