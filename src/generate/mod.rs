@@ -262,14 +262,11 @@ fn greedy(
 /// memory (a step's logits are 8-31 MB; copying them out cost a pass over memory and fresh pages
 /// every step), copied to the host otherwise.
 fn with_host_scores<R>(logits: &Tensor, f: impl FnOnce(&[f32]) -> R) -> Result<R> {
-    let mut f = Some(f);
-    if let Some(result) =
-        crate::model::cpu_kernels::with_f32_slice(logits, |scores| (f.take().unwrap())(scores))
-    {
-        return Ok(result);
-    }
-    let scores = logits.to_dtype(candle_core::DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
-    Ok((f.take().unwrap())(&scores))
+    // Each step is a no-op (a shared handle) for f32 logits already contiguous in CPU memory.
+    let host =
+        logits.to_device(&candle_core::Device::Cpu)?.to_dtype(candle_core::DType::F32)?.contiguous()?;
+    crate::model::cpu_kernels::with_f32_slice(&host, f)
+        .ok_or_else(|| candle_core::Error::Msg("logits not readable as f32 in CPU memory".into()).into())
 }
 
 fn argmax(scores: &[f32]) -> usize {
