@@ -250,8 +250,8 @@ impl PackedWeight {
                 for depth_start in (0..inputs).step_by(DEPTH) {
                     let depth = DEPTH.min(inputs - depth_start);
                     let last = depth_start + depth == inputs;
-                    // The first row block also prefetches the weights of the block that follows (next
-                    // inputs, or next panel), so they arrive from memory while this one computes.
+                    // The row blocks also prefetch the weights of the block that follows (next inputs,
+                    // or next panel), so they arrive from memory while this one computes.
                     let next_weights = if !last {
                         Some((panel * inputs + depth_start + depth, DEPTH.min(inputs - depth_start - depth)))
                     } else if panel + 1 < panels.end {
@@ -259,9 +259,13 @@ impl PackedWeight {
                     } else {
                         None
                     };
+                    // Each row block fetches its share of them, spread over its inputs: all of them
+                    // in the first row block overran the memory system's queue and stalled it.
+                    let row_blocks = (group_end - group_start).div_ceil(ROWS);
                     let mut row = group_start;
                     while row < group_end {
                         let block = ROWS.min(rows - row);
+                        let block_index = (row - group_start) / ROWS;
                         let tile = Tile {
                             a: a.as_ptr().add(row * inputs + depth_start * block),
                             weights: self.panels.as_ptr().add((panel * inputs + depth_start) * lanes),
@@ -272,12 +276,14 @@ impl PackedWeight {
                             columns,
                             accumulate: depth_start > 0,
                             bias: if last { bias.map(|bias| bias.as_ptr().add(column)) } else { None },
-                            prefetch: match next_weights {
-                                Some((step, depth)) if row == group_start => {
-                                    Some((self.panels.as_ptr().add(step * lanes), depth))
-                                }
-                                _ => None,
-                            },
+                            prefetch: next_weights.and_then(|(step, next_depth)| {
+                                let share = next_depth.div_ceil(row_blocks);
+                                let first = (block_index * share).min(next_depth);
+                                let count = share.min(next_depth - first);
+                                (count > 0).then(|| {
+                                    (self.panels.as_ptr().add((step + first) * lanes), count, (depth / count).max(1))
+                                })
+                            }),
                         };
                         match self.format {
                             Format::F32 => dispatch_rows!(tile, run_f32, block),
@@ -309,8 +315,9 @@ struct Tile {
     accumulate: bool,
     /// Added after the last block.
     bias: Option<*const f32>,
-    /// Weights to fetch into cache meanwhile (`lanes` per input), and how many inputs' worth.
-    prefetch: Option<(*const u32, usize)>,
+    /// Weights to fetch into cache meanwhile (`lanes` per input), how many inputs' worth, and how many
+    /// of this tile's inputs apart.
+    prefetch: Option<(*const u32, usize, usize)>,
 }
 
 /// The body of a tile kernel, the same for every format but for the per-step multiply-add `$step`
@@ -335,9 +342,9 @@ macro_rules! tile_kernel {
                     high[r] = _mm512_maskz_loadu_ps(high_mask, out.add(16));
                 }
             }
-            if let Some((next, next_depth)) = self.prefetch {
-                // The next block's weights for input `k` (one or two cache lines) while computing
-                // input `k` of this one; the remainder, if the next block is deeper, after the loop.
+            if let Some((next, count, spacing)) = self.prefetch {
+                // One input's weights of the next block (one or two cache lines) every `spacing`
+                // inputs of this one; any left over after the loop.
                 let fetch = |k: usize| {
                     let line = next.add(k * self.lanes) as *const i8;
                     _mm_prefetch::<_MM_HINT_T1>(line);
@@ -345,14 +352,16 @@ macro_rules! tile_kernel {
                         _mm_prefetch::<_MM_HINT_T1>(line.add(64));
                     }
                 };
-                for k in 0..self.depth.min(next_depth) {
-                    fetch(k);
+                let (mut fetched, mut next_fetch) = (0, 0);
+                for k in 0..self.depth {
+                    if k == next_fetch && fetched < count {
+                        fetch(fetched);
+                        fetched += 1;
+                        next_fetch += spacing;
+                    }
                     self.$step::<R>(k, &mut low, &mut high);
                 }
-                for k in next_depth.min(self.depth)..self.depth {
-                    self.$step::<R>(k, &mut low, &mut high);
-                }
-                for k in self.depth..next_depth {
+                for k in fetched..count {
                     fetch(k);
                 }
             } else {
@@ -563,3 +572,4 @@ mod tests {
         assert!(PackedWeight::from_out_in(&weight, 3, 2, Format::Bf16).is_some());
     }
 }
+
