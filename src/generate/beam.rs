@@ -133,19 +133,31 @@ pub(super) fn search(
 
 /// The `keep` best continuations over all beams (accumulated scores), best first; ties go to the lower
 /// flat index (beam-major), as `torch.topk` orders them on CPU.
+///
+/// Once `keep` candidates are held, a stretch of the vocabulary whose largest log-probability cannot
+/// beat the worst of them is skipped whole: `max + score <= worst` implies `x + score <= worst` for
+/// every `x` in it (rounding is monotonic), so the result is the same as looking at every token.
 fn top_continuations(block: &[f32], vocab: usize, running: &[Beam], keep: usize) -> Vec<Candidate> {
+    const STRETCH: usize = 64;
+    let beats_worst = |best: &[Candidate], score: f32| {
+        best.len() < keep || score.partial_cmp(&best[keep - 1].score) == Some(std::cmp::Ordering::Greater)
+    };
     let mut best: Vec<Candidate> = Vec::with_capacity(keep + 1);
     for (beam_index, (beam, row)) in running.iter().zip(block.chunks(vocab)).enumerate() {
-        for (token, &log_prob) in row.iter().enumerate() {
-            let score = log_prob + beam.score;
-            if best.len() == keep
-                && score.partial_cmp(&best[keep - 1].score) != Some(std::cmp::Ordering::Greater)
-            {
+        for (stretch_index, stretch) in row.chunks(STRETCH).enumerate() {
+            if !beats_worst(&best, crate::model::fast_math::max(stretch) + beam.score) {
                 continue;
             }
-            let at = best.partition_point(|c| c.score >= score);
-            best.insert(at, Candidate { score, beam: beam_index, token: token as u32 });
-            best.truncate(keep);
+            for (offset, &log_prob) in stretch.iter().enumerate() {
+                let score = log_prob + beam.score;
+                if !beats_worst(&best, score) {
+                    continue;
+                }
+                let token = (stretch_index * STRETCH + offset) as u32;
+                let at = best.partition_point(|c| c.score >= score);
+                best.insert(at, Candidate { score, beam: beam_index, token });
+                best.truncate(keep);
+            }
         }
     }
     best
@@ -214,4 +226,67 @@ fn step_input(
         best_possible.partial_cmp(&worst_finished) != Some(std::cmp::Ordering::Greater)
     };
     sources
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every continuation scored, sorted best first with ties in flat-index order: what
+    /// `top_continuations` must return.
+    fn brute_force(block: &[f32], vocab: usize, running: &[Beam], keep: usize) -> Vec<(f32, usize, u32)> {
+        let mut all: Vec<(f32, usize, u32)> = block
+            .chunks(vocab)
+            .zip(running)
+            .enumerate()
+            .flat_map(|(beam, (row, running))| {
+                row.iter()
+                    .enumerate()
+                    .map(move |(token, &log_prob)| (log_prob + running.score, beam, token as u32))
+            })
+            .filter(|candidate| !candidate.0.is_nan())
+            .collect();
+        all.sort_by(|a, b| b.0.total_cmp(&a.0).then((a.1, a.2).cmp(&(b.1, b.2))));
+        all.truncate(keep);
+        all
+    }
+
+    #[test]
+    fn top_continuations_match_a_full_sort() {
+        let mut state = 12345u32;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state
+        };
+        for vocab in [1, 7, 64, 65, 300] {
+            for beams in [1, 2, 4] {
+                // Coarse values, so that ties are common; some -inf (banned tokens).
+                let block: Vec<f32> = (0..vocab * beams)
+                    .map(|_| match next() % 10 {
+                        0 => f32::NEG_INFINITY,
+                        _ => -((next() % 50) as f32) / 8.0,
+                    })
+                    .collect();
+                let running: Vec<Beam> = (0..beams)
+                    .map(|beam| Beam {
+                        tokens: vec![0],
+                        score: if beam == 0 { 0.0 } else { -((next() % 20) as f32) / 4.0 },
+                    })
+                    .collect();
+                for keep in [1, 2, 8, 9] {
+                    let got: Vec<(f32, usize, u32)> = top_continuations(&block, vocab, &running, keep)
+                        .iter()
+                        .map(|c| (c.score, c.beam, c.token))
+                        .collect();
+                    assert_eq!(
+                        got,
+                        brute_force(&block, vocab, &running, keep),
+                        "vocab {vocab} beams {beams} keep {keep}"
+                    );
+                }
+            }
+        }
+    }
 }
