@@ -298,7 +298,8 @@ unsafe fn attend_one_avx512(
         let key = keys.as_ptr().add(position * dim);
         let mut sum = _mm512_setzero_ps();
         for chunk in 0..chunks {
-            let (q, k) = (_mm512_loadu_ps(query.as_ptr().add(chunk * 16)), _mm512_loadu_ps(key.add(chunk * 16)));
+            let (q, k) =
+                (_mm512_loadu_ps(query.as_ptr().add(chunk * 16)), _mm512_loadu_ps(key.add(chunk * 16)));
             sum = _mm512_fmadd_ps(q, k, sum);
         }
         *weight = _mm512_reduce_add_ps(sum) + mask.map_or(0.0, |mask| mask[position]);
@@ -360,6 +361,46 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
         }
     }
     lanes[0] + tail
+}
+
+/// `cat([cached.index_select(rows, 0), new], 2)` for f32 CPU tensors `cached` `[old_rows, heads, len,
+/// dim]` and `new` `[rows, heads, 1, dim]` (`rows` the identity when `None`): the `[rows, heads, len + 1,
+/// dim]` self-attention cache of the next step, written once, a (row, head) per task. `None` when the
+/// tensors do not fit (candle's operations then report any error).
+pub(crate) fn gather_append(
+    cached: &Tensor,
+    rows: Option<&Tensor>,
+    new: &Tensor,
+) -> Option<candle_core::Result<Tensor>> {
+    let (old_rows, heads, len, dim) = cached.dims4().ok()?;
+    let (new_rows, new_heads, one, new_dim) = new.dims4().ok()?;
+    if (new_heads, one, new_dim) != (heads, 1, dim) {
+        return None;
+    }
+    let sources: Vec<u32> = match rows {
+        Some(rows) if rows.device().is_cpu() => rows.to_vec1::<u32>().ok()?,
+        Some(_) => return None,
+        None => (0..new_rows as u32).collect(),
+    };
+    if sources.len() != new_rows || sources.iter().any(|&row| row as usize >= old_rows) {
+        return None;
+    }
+    let block = len * dim;
+    let appended = with_f32_slice(cached, |cached| {
+        with_f32_slice(new, |new| {
+            let mut out = vec![0f32; new_rows * heads * (block + dim)];
+            out.par_chunks_mut((block + dim) * heads).zip(&sources).enumerate().with_min_len(4).for_each(
+                |(row, (out, &source))| {
+                    for (head, out) in out.chunks_mut(block + dim).enumerate() {
+                        out[..block].copy_from_slice(&cached[(source as usize * heads + head) * block..][..block]);
+                        out[block..].copy_from_slice(&new[(row * heads + head) * dim..][..dim]);
+                    }
+                },
+            );
+            out
+        })
+    })??;
+    Some(Tensor::from_vec(appended, (new_rows, heads, len + 1, dim), cached.device()))
 }
 
 /// `x @ weight^T + bias` for f32 CPU tensors `x` `[rows, dim]`, `weight` `[vocab, dim]`, `bias`
@@ -546,6 +587,28 @@ mod tests {
         assert!(super::attention(&q, &k, &k, Some(&odd_mask)).is_none());
         let half = q.to_dtype(candle_core::DType::BF16).unwrap();
         assert!(super::attention(&half, &k, &k, None).is_none());
+    }
+
+    #[test]
+    fn gather_append_matches_index_select_and_cat() {
+        let device = Device::Cpu;
+        let cached = Tensor::randn(0f32, 1.0, (3, 2, 5, 4), &device).unwrap();
+        let new = Tensor::randn(0f32, 1.0, (4, 2, 1, 4), &device).unwrap();
+        let rows = Tensor::new(&[2u32, 0, 0, 1], &device).unwrap();
+        let ours = super::gather_append(&cached, Some(&rows), &new).unwrap().unwrap();
+        let theirs = Tensor::cat(&[&cached.index_select(&rows, 0).unwrap(), &new], 2).unwrap();
+        assert_eq!(ours.dims(), theirs.dims());
+        assert_eq!(max_difference(&ours, &theirs), 0.0);
+        // No reorder: the rows as they are.
+        let same = new.narrow(0, 0, 3).unwrap();
+        let ours = super::gather_append(&cached, None, &same).unwrap().unwrap();
+        let theirs = Tensor::cat(&[&cached, &same], 2).unwrap();
+        assert_eq!(max_difference(&ours, &theirs), 0.0);
+        // Out-of-range rows and mismatched shapes are left to candle, which reports them.
+        let out_of_range = Tensor::new(&[3u32, 0, 0, 1], &device).unwrap();
+        assert!(super::gather_append(&cached, Some(&out_of_range), &new).is_none());
+        let wide = Tensor::zeros((4, 2, 1, 8), candle_core::DType::F32, &device).unwrap();
+        assert!(super::gather_append(&cached, Some(&rows), &wide).is_none());
     }
 
     #[test]

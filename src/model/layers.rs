@@ -337,6 +337,9 @@ impl DecoderLayer {
 pub(crate) struct LayerCache {
     pub(crate) self_keys: Option<Tensor>,
     pub(crate) self_values: Option<Tensor>,
+    /// Rows of the self-attention caches to keep, in order (`u32`), applied at the next `append`
+    /// together with the new keys/values: one copy of the caches per step instead of two.
+    pub(crate) pending_rows: Option<Tensor>,
     pub(crate) cross_keys: Tensor,
     pub(crate) cross_values: Tensor,
 }
@@ -350,30 +353,40 @@ impl LayerCache {
         Ok(())
     }
 
+    /// Keeps the self-attention rows `rows` (`u32`, indices into the current rows), in that order; the
+    /// copy happens at the next `append`.
     pub(crate) fn reorder_self_attention(&mut self, rows: &Tensor) -> Result<()> {
-        if let Some(keys) = &self.self_keys {
-            self.self_keys = Some(keys.index_select(rows, 0)?);
-        }
-        if let Some(values) = &self.self_values {
-            self.self_values = Some(values.index_select(rows, 0)?);
-        }
+        self.pending_rows = Some(match &self.pending_rows {
+            // A second reorder before the next step: rows of the first selection.
+            Some(pending) => pending.index_select(rows, 0)?,
+            None => rows.clone(),
+        });
         Ok(())
     }
 
-    /// Appends this step's keys/values and returns the whole cache.
+    /// Appends this step's keys/values (after any pending reorder) and returns the whole cache.
     pub(crate) fn append(&mut self, keys: Tensor, values: Tensor) -> candle_core::Result<(Tensor, Tensor)> {
-        let keys = match &self.self_keys {
-            Some(cached) => Tensor::cat(&[cached, &keys], 2)?,
-            None => keys,
-        };
-        let values = match &self.self_values {
-            Some(cached) => Tensor::cat(&[cached, &values], 2)?,
-            None => values,
-        };
+        let rows = self.pending_rows.take();
+        let keys = reorder_and_append(self.self_keys.as_ref(), rows.as_ref(), keys)?;
+        let values = reorder_and_append(self.self_values.as_ref(), rows.as_ref(), values)?;
         self.self_keys = Some(keys.clone());
         self.self_values = Some(values.clone());
         Ok((keys, values))
     }
+}
+
+/// `cat([cached.index_select(rows, 0), new], 2)`, or `new` when nothing is cached yet: in one pass on
+/// the CPU (`cpu_kernels::gather_append`), with candle's operations elsewhere.
+fn reorder_and_append(cached: Option<&Tensor>, rows: Option<&Tensor>, new: Tensor) -> candle_core::Result<Tensor> {
+    let Some(cached) = cached else { return Ok(new) };
+    if let Some(appended) = cpu_kernels::gather_append(cached, rows, &new) {
+        return appended;
+    }
+    let cached = match rows {
+        Some(rows) => cached.index_select(rows, 0)?,
+        None => cached.clone(),
+    };
+    Tensor::cat(&[&cached, &new], 2)
 }
 
 /// Sets up decoding for `encoder_output` rows, each decoded as `copies` rows (beams): the
@@ -390,7 +403,7 @@ pub(crate) fn start_decoding(
         .iter()
         .map(|attention| {
             let (cross_keys, cross_values) = attention.keys_values(encoder_output)?;
-            Ok(LayerCache { self_keys: None, self_values: None, cross_keys, cross_values })
+            Ok(LayerCache { self_keys: None, self_values: None, pending_rows: None, cross_keys, cross_values })
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(DecoderState { layers, cross_mask, copies: copies.max(1), step: 0 })

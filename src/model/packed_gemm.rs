@@ -281,7 +281,11 @@ impl PackedWeight {
                                 let first = (block_index * share).min(next_depth);
                                 let count = share.min(next_depth - first);
                                 (count > 0).then(|| {
-                                    (self.panels.as_ptr().add((step + first) * lanes), count, (depth / count).max(1))
+                                    (
+                                        self.panels.as_ptr().add((step + first) * lanes),
+                                        count,
+                                        (depth / count).max(1),
+                                    )
                                 })
                             }),
                         };
@@ -572,4 +576,3 @@ mod tests {
         assert!(PackedWeight::from_out_in(&weight, 3, 2, Format::Bf16).is_some());
     }
 }
-
