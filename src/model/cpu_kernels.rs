@@ -260,7 +260,7 @@ fn attend_one_dispatch(
     out: &mut [f32],
 ) {
     #[cfg(target_arch = "x86_64")]
-    if query.len() % 16 == 0 && std::arch::is_x86_feature_detected!("avx512f") {
+    if query.len().is_multiple_of(16) && std::arch::is_x86_feature_detected!("avx512f") {
         // SAFETY: AVX-512F is present; the head size is a multiple of 16, and `attend_one_avx512`
         // checks the other lengths.
         return unsafe { attend_one_avx512(query, keys, values, mask, weights, out) };
