@@ -29,6 +29,36 @@ pub(crate) fn f32_vec(tensor: &Tensor) -> Option<Vec<f32>> {
     with_f32_slice(tensor, <[f32]>::to_vec)
 }
 
+/// `len` f32s made in parallel, chunk by chunk (`chunk` long, the last one shorter), by
+/// `fill(state, chunk_index, chunk)`, each rayon task with its own `init()` state and at least
+/// `min_chunks` chunks. Each chunk is zeroed by the task that fills it: `vec![0.0; len]` zeroed
+/// (and page-faulted) the whole buffer on the calling thread while the others waited.
+pub(crate) fn filled_in_parallel<T>(
+    len: usize,
+    chunk: usize,
+    min_chunks: usize,
+    init: impl Fn() -> T + Sync + Send,
+    fill: impl Fn(&mut T, usize, &mut [f32]) + Sync + Send,
+) -> Vec<f32> {
+    let mut values: Vec<f32> = Vec::with_capacity(len);
+    values.spare_capacity_mut()[..len]
+        .par_chunks_mut(chunk.max(1))
+        .enumerate()
+        .with_min_len(min_chunks)
+        .for_each_init(init, |state, (index, part)| {
+            part.iter_mut().for_each(|value| {
+                value.write(0.0);
+            });
+            // SAFETY: every element of `part` was initialized just above; `MaybeUninit<f32>` and
+            // `f32` have the same layout.
+            let part = unsafe { &mut *(part as *mut [std::mem::MaybeUninit<f32>] as *mut [f32]) };
+            fill(state, index, part);
+        });
+    // SAFETY: the chunks cover all `len` elements, and each was initialized above.
+    unsafe { values.set_len(len) };
+    values
+}
+
 /// `weight` (`[out, in]`, f32 on the CPU) packed in `format` for `packed_matmul`, when this CPU runs
 /// the packed kernels of that format.
 pub(crate) fn pack_weight(weight: &Tensor, format: Format) -> Option<PackedWeight> {
@@ -61,9 +91,20 @@ pub(crate) fn packed_matmul(
 /// SiLU of an f32 CPU tensor (vectorized `exp`; candle's goes element by element through libm).
 /// `None` for other tensors.
 pub(crate) fn silu(x: &Tensor) -> Option<candle_core::Result<Tensor>> {
+    const CHUNK: usize = 1 << 14;
     let x = x.contiguous().ok()?;
-    let mut values = with_f32_slice(&x, <[f32]>::to_vec)?;
-    fast_math::silu_in_place(&mut values);
+    let values = with_f32_slice(&x, |x| {
+        filled_in_parallel(
+            x.len(),
+            CHUNK,
+            1,
+            || (),
+            |_, index, out| {
+                out.copy_from_slice(&x[index * CHUNK..][..out.len()]);
+                fast_math::silu_in_place(out);
+            },
+        )
+    })?;
     Some(Tensor::from_vec(values, x.dims(), x.device()))
 }
 
@@ -112,13 +153,15 @@ pub(crate) fn attention(
                         dim,
                     );
                 }
-                let mut context = vec![0f32; batch * heads * len * dim];
                 // A decoding step's (row, head) pairs are tiny (one query): several per job, so
                 // the thread hand-offs do not outweigh them.
                 let pairs_per_job = (ATTENTION_JOB_WORK / (len * kv_len * dim).max(1)).max(1);
-                context.par_chunks_mut(len * dim).enumerate().with_min_len(pairs_per_job).for_each_init(
+                filled_in_parallel(
+                    batch * heads * len * dim,
+                    len * dim,
+                    pairs_per_job,
                     || vec![0f32; kv_len],
-                    |weights, (task, out)| {
+                    |weights, task, out| {
                         let (row, head) = (task / heads, task % heads);
                         let kv_row = row / copies;
                         let mask = mask.as_deref().map(|mask| &mask[kv_row * kv_len..][..kv_len]);
@@ -131,8 +174,7 @@ pub(crate) fn attention(
                             attend_one_dispatch(query, keys, values, mask, weights, out);
                         }
                     },
-                );
-                context
+                )
             })
         })
     })???;
@@ -199,10 +241,12 @@ fn attention_by_products(
     kv_len: usize,
     dim: usize,
 ) -> Vec<f32> {
-    let mut context = vec![0f32; queries.len()];
-    context.par_chunks_mut(len * dim).enumerate().for_each_init(
+    filled_in_parallel(
+        queries.len(),
+        len * dim,
+        1,
         || vec![0f32; len * kv_len],
-        |scores, (task, out)| {
+        |scores, task, out| {
             let queries = &queries[task * len * dim..][..len * dim];
             let keys = &keys[task * kv_len * dim..][..kv_len * dim];
             let values = &values[task * kv_len * dim..][..kv_len * dim];
@@ -244,8 +288,7 @@ fn attention_by_products(
                 );
             }
         },
-    );
-    context
+    )
 }
 
 /// `attend_one` in explicit AVX-512 where the CPU has it and the head size is a multiple of 16 (the
@@ -388,16 +431,19 @@ pub(crate) fn gather_append(
     let block = len * dim;
     let appended = with_f32_slice(cached, |cached| {
         with_f32_slice(new, |new| {
-            let mut out = vec![0f32; new_rows * heads * (block + dim)];
-            out.par_chunks_mut((block + dim) * heads).zip(&sources).enumerate().with_min_len(4).for_each(
-                |(row, (out, &source))| {
+            filled_in_parallel(
+                new_rows * heads * (block + dim),
+                (block + dim) * heads,
+                4,
+                || (),
+                |_, row, out| {
+                    let source = sources[row] as usize;
                     for (head, out) in out.chunks_mut(block + dim).enumerate() {
-                        out[..block].copy_from_slice(&cached[(source as usize * heads + head) * block..][..block]);
+                        out[..block].copy_from_slice(&cached[(source * heads + head) * block..][..block]);
                         out[block..].copy_from_slice(&new[(row * heads + head) * dim..][..dim]);
                     }
                 },
-            );
-            out
+            )
         })
     })??;
     Some(Tensor::from_vec(appended, (new_rows, heads, len + 1, dim), cached.device()))

@@ -377,7 +377,11 @@ impl LayerCache {
 
 /// `cat([cached.index_select(rows, 0), new], 2)`, or `new` when nothing is cached yet: in one pass on
 /// the CPU (`cpu_kernels::gather_append`), with candle's operations elsewhere.
-fn reorder_and_append(cached: Option<&Tensor>, rows: Option<&Tensor>, new: Tensor) -> candle_core::Result<Tensor> {
+fn reorder_and_append(
+    cached: Option<&Tensor>,
+    rows: Option<&Tensor>,
+    new: Tensor,
+) -> candle_core::Result<Tensor> {
     let Some(cached) = cached else { return Ok(new) };
     if let Some(appended) = cpu_kernels::gather_append(cached, rows, &new) {
         return appended;
@@ -403,7 +407,13 @@ pub(crate) fn start_decoding(
         .iter()
         .map(|attention| {
             let (cross_keys, cross_values) = attention.keys_values(encoder_output)?;
-            Ok(LayerCache { self_keys: None, self_values: None, pending_rows: None, cross_keys, cross_values })
+            Ok(LayerCache {
+                self_keys: None,
+                self_values: None,
+                pending_rows: None,
+                cross_keys,
+                cross_values,
+            })
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(DecoderState { layers, cross_mask, copies: copies.max(1), step: 0 })

@@ -189,9 +189,12 @@ impl PackedWeight {
         // input by input, the block's rows side by side.
         // In parallel when there are many rows (the encoder's thousands: a serial pass over them held
         // up every thread).
-        let mut a_packed = vec![0f32; a.len()];
-        a_packed.par_chunks_mut(ROWS * self.in_dim).enumerate().with_min_len(16).for_each(
-            |(block, packed)| {
+        let a_packed = super::cpu_kernels::filled_in_parallel(
+            a.len(),
+            ROWS * self.in_dim,
+            16,
+            || (),
+            |_, block, packed| {
                 let block_rows = packed.len() / self.in_dim;
                 for r in 0..block_rows {
                     let source = &a[(block * ROWS + r) * self.in_dim..][..self.in_dim];
