@@ -102,12 +102,17 @@ pub(crate) fn generate(
             long.len()
         )));
     }
-    let (encoded, attention_mask) = encode(model, inputs, options.pad_token_id)?;
-    if options.num_beams == 1 {
-        greedy(model, &encoded, &attention_mask, options)
-    } else {
-        beam::search(model, &encoded, &attention_mask, options)
-    }
+    // On one of rayon's threads: each step hands hundreds of small parallel operations to the pool, and
+    // from outside it every one of them cost two cross-thread wake-ups (queue the job, wait for it);
+    // from inside, the other threads steal the work and this one takes part.
+    rayon::scope(|_| {
+        let (encoded, attention_mask) = encode(model, inputs, options.pad_token_id)?;
+        if options.num_beams == 1 {
+            greedy(model, &encoded, &attention_mask, options)
+        } else {
+            beam::search(model, &encoded, &attention_mask, options)
+        }
+    })
 }
 
 /// Runs the encoder over `inputs`: the output `[batch, max_len, d_model]` and the attention mask
