@@ -269,9 +269,7 @@ fn attention_by_products(
                 if let Some(mask) = mask {
                     row.iter_mut().zip(mask).for_each(|(score, mask)| *score += mask);
                 }
-                let max = fast_math::max(row);
-                let sum = fast_math::exp_shifted_in_place(row, max);
-                row.iter_mut().for_each(|weight| *weight /= sum);
+                softmax_in_place(row);
             }
             // SAFETY: `out` ([len, dim]), `scores` ([len, kv_len]) and `values` ([kv_len, dim]), all
             // row-major and in bounds.
@@ -347,9 +345,7 @@ unsafe fn attend_one_avx512(
         }
         *weight = _mm512_reduce_add_ps(sum) + mask.map_or(0.0, |mask| mask[position]);
     }
-    let max = fast_math::max(weights);
-    let total = fast_math::exp_shifted_in_place(weights, max);
-    weights.iter_mut().for_each(|weight| *weight /= total);
+    softmax_in_place(weights);
     for chunk in 0..chunks {
         let mut context = _mm512_setzero_ps();
         for (position, &weight) in weights.iter().enumerate() {
@@ -374,15 +370,20 @@ fn attend_one(
     for (position, weight) in weights.iter_mut().enumerate() {
         *weight = dot(query, &keys[position * dim..][..dim]) + mask.map_or(0.0, |mask| mask[position]);
     }
-    let max = fast_math::max(weights);
-    let sum = fast_math::exp_shifted_in_place(weights, max);
+    softmax_in_place(weights);
     out.fill(0.0);
     for (position, &weight) in weights.iter().enumerate() {
-        let weight = weight / sum;
         for (out, &value) in out.iter_mut().zip(&values[position * dim..][..dim]) {
             *out += weight * value;
         }
     }
+}
+
+/// `scores` replaced by their softmax (the vectorized `exp`, then one division each).
+fn softmax_in_place(scores: &mut [f32]) {
+    let max = fast_math::max(scores);
+    let sum = fast_math::exp_shifted_in_place(scores, max);
+    scores.iter_mut().for_each(|score| *score /= sum);
 }
 
 /// Dot product in sixteen lanes, so the compiler vectorizes it.
