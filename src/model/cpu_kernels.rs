@@ -59,6 +59,33 @@ pub(crate) fn filled_in_parallel<T>(
     values
 }
 
+/// `a + b` for f32 CPU tensors of the same shape (the residual connections), on rayon's pool: candle's
+/// elementwise operations of 64k elements and more run on a pool of its own, whose thread then spins
+/// beside ours (4-5% of a beam search's CPU time on two cores). `None` for other tensors.
+pub(crate) fn add(a: &Tensor, b: &Tensor) -> Option<candle_core::Result<Tensor>> {
+    const CHUNK: usize = 1 << 14;
+    if a.dims() != b.dims() {
+        return None;
+    }
+    let sum = with_f32_slice(a, |a| {
+        with_f32_slice(b, |b| {
+            filled_in_parallel(
+                a.len(),
+                CHUNK,
+                1,
+                || (),
+                |_, index, out| {
+                    let (a, b) = (&a[index * CHUNK..][..out.len()], &b[index * CHUNK..][..out.len()]);
+                    for ((out, &a), &b) in out.iter_mut().zip(a).zip(b) {
+                        *out = a + b;
+                    }
+                },
+            )
+        })
+    })??;
+    Some(Tensor::from_vec(sum, a.dims(), a.device()))
+}
+
 /// `weight` (`[out, in]`, f32 on the CPU) packed in `format` for `packed_matmul`, when this CPU runs
 /// the packed kernels of that format.
 pub(crate) fn pack_weight(weight: &Tensor, format: Format) -> Option<PackedWeight> {
@@ -634,6 +661,18 @@ mod tests {
         assert!(super::attention(&q, &k, &k, Some(&odd_mask)).is_none());
         let half = q.to_dtype(candle_core::DType::BF16).unwrap();
         assert!(super::attention(&half, &k, &k, None).is_none());
+    }
+
+    #[test]
+    fn add_matches_candle_and_declines_other_shapes() {
+        let device = Device::Cpu;
+        // More than one parallel chunk, the last one partial.
+        let a = Tensor::randn(0f32, 1.0, (3, 7000), &device).unwrap();
+        let b = Tensor::randn(0f32, 1.0, (3, 7000), &device).unwrap();
+        let ours = super::add(&a, &b).unwrap().unwrap();
+        assert_eq!(ours.dims(), a.dims());
+        assert_eq!(max_difference(&ours, &(&a + &b).unwrap()), 0.0);
+        assert!(super::add(&a, &b.narrow(1, 0, 10).unwrap()).is_none());
     }
 
     #[test]

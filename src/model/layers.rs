@@ -237,9 +237,17 @@ impl NormPlacement {
         block: impl FnOnce(&Tensor) -> candle_core::Result<Tensor>,
     ) -> candle_core::Result<Tensor> {
         match self {
-            NormPlacement::Post => norm.forward(&(x + block(x)?)?),
-            NormPlacement::Pre => x + block(&norm.forward(x)?)?,
+            NormPlacement::Post => norm.forward(&residual_add(x, &block(x)?)?),
+            NormPlacement::Pre => residual_add(x, &block(&norm.forward(x)?)?),
         }
+    }
+}
+
+/// `x + h`: on the CPU in f32 with `cpu_kernels::add`, elsewhere candle's addition.
+fn residual_add(x: &Tensor, h: &Tensor) -> candle_core::Result<Tensor> {
+    match cpu_kernels::add(x, h) {
+        Some(sum) => sum,
+        None => x + h,
     }
 }
 
