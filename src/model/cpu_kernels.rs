@@ -59,28 +59,28 @@ pub(crate) fn filled_in_parallel<T>(
     values
 }
 
+/// `len` f32s made by `fill(first, out)` for stretches `out` of 16k elements starting at element
+/// `first`, in parallel: elementwise operations.
+fn elementwise_in_parallel(len: usize, fill: impl Fn(usize, &mut [f32]) + Sync + Send) -> Vec<f32> {
+    const CHUNK: usize = 1 << 14;
+    filled_in_parallel(len, CHUNK, 1, || (), |_, index, out| fill(index * CHUNK, out))
+}
+
 /// `a + b` for f32 CPU tensors of the same shape (the residual connections), on rayon's pool: candle's
 /// elementwise operations of 64k elements and more run on a pool of its own, whose thread then spins
 /// beside ours (4-5% of a beam search's CPU time on two cores). `None` for other tensors.
 pub(crate) fn add(a: &Tensor, b: &Tensor) -> Option<candle_core::Result<Tensor>> {
-    const CHUNK: usize = 1 << 14;
     if a.dims() != b.dims() {
         return None;
     }
     let sum = with_f32_slice(a, |a| {
         with_f32_slice(b, |b| {
-            filled_in_parallel(
-                a.len(),
-                CHUNK,
-                1,
-                || (),
-                |_, index, out| {
-                    let (a, b) = (&a[index * CHUNK..][..out.len()], &b[index * CHUNK..][..out.len()]);
-                    for ((out, &a), &b) in out.iter_mut().zip(a).zip(b) {
-                        *out = a + b;
-                    }
-                },
-            )
+            elementwise_in_parallel(a.len(), |first, out| {
+                let (a, b) = (&a[first..][..out.len()], &b[first..][..out.len()]);
+                for ((out, &a), &b) in out.iter_mut().zip(a).zip(b) {
+                    *out = a + b;
+                }
+            })
         })
     })??;
     Some(Tensor::from_vec(sum, a.dims(), a.device()))
@@ -118,19 +118,12 @@ pub(crate) fn packed_matmul(
 /// SiLU of an f32 CPU tensor (vectorized `exp`; candle's goes element by element through libm).
 /// `None` for other tensors.
 pub(crate) fn silu(x: &Tensor) -> Option<candle_core::Result<Tensor>> {
-    const CHUNK: usize = 1 << 14;
     let x = x.contiguous().ok()?;
     let values = with_f32_slice(&x, |x| {
-        filled_in_parallel(
-            x.len(),
-            CHUNK,
-            1,
-            || (),
-            |_, index, out| {
-                out.copy_from_slice(&x[index * CHUNK..][..out.len()]);
-                fast_math::silu_in_place(out);
-            },
-        )
+        elementwise_in_parallel(x.len(), |first, out| {
+            out.copy_from_slice(&x[first..][..out.len()]);
+            fast_math::silu_in_place(out);
+        })
     })?;
     Some(Tensor::from_vec(values, x.dims(), x.device()))
 }
@@ -337,8 +330,7 @@ fn attend_one_dispatch(
 }
 
 /// `attend_one` for head sizes that are multiples of 16: each score one vector of products summed with
-/// fused multiply-adds and reduced by halving (as `dot`), the context accumulated with fused
-/// multiply-adds.
+/// fused multiply-adds, then across its lanes; the context accumulated with fused multiply-adds.
 ///
 /// # Safety
 /// AVX-512F must be present and `query.len()` a multiple of 16.
