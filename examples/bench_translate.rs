@@ -5,7 +5,7 @@
 //! ```
 //! Every sentence gets exactly NEW_TOKENS generated tokens (`--min-new-tokens` = `--max-new-tokens`), so
 //! engines compare on equal work. Threads: `RAYON_NUM_THREADS`; device and number format:
-//! `ANUVAD_DEVICE=cpu|cuda`, `ANUVAD_DTYPE=f32|bf16|f16` (default cpu, f32). Prints one JSON object.
+//! `ANUVAD_DEVICE=cpu|cuda`, `ANUVAD_DTYPE=f32|bf16|f16|int8` (default cpu, f32). Prints one JSON object.
 
 use std::time::Instant;
 
@@ -35,8 +35,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let precision = match std::env::var("ANUVAD_DTYPE").as_deref() {
         Ok("bf16") => Precision::Bf16,
         Ok("f16") => Precision::F16,
+        Ok("int8") => Precision::Int8,
         Ok("f32") | Err(_) => Precision::F32,
-        Ok(other) => return Err(format!("ANUVAD_DTYPE={other}: f32, bf16 or f16").into()),
+        Ok(other) => return Err(format!("ANUVAD_DTYPE={other}: f32, bf16, f16 or int8").into()),
     };
     let started = Instant::now();
     let translator = Translator::builder()

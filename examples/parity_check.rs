@@ -3,7 +3,7 @@
 //! check, `scripts/gpu_check.sh`). `cargo test` does the same on the CPU, stricter (token ids).
 //!
 //! ```sh
-//! cargo run --release --example parity_check -- [cpu|cuda] [f32|bf16|f16] [REPO_ROOT]
+//! cargo run --release --example parity_check -- [cpu|cuda] [f32|bf16|f16|int8] [REPO_ROOT]
 //! ```
 //! Prints one JSON line per model and run (greedy and beam 4 at batch sizes 1 and 8): how many
 //! sentences came out with the reference's text, and the largest score difference. Exits 1 when an
@@ -39,7 +39,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "f32" => Precision::F32,
         "bf16" => Precision::Bf16,
         "f16" => Precision::F16,
-        other => return Err(format!("unknown number format {other:?}: f32, bf16 or f16").into()),
+        "int8" => Precision::Int8,
+        other => return Err(format!("unknown number format {other:?}: f32, bf16, f16 or int8").into()),
     };
     let root = PathBuf::from(args.get(2).map(String::as_str).unwrap_or("."));
     let mut f32_differs = false;

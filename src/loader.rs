@@ -17,6 +17,7 @@ use crate::model::packed_gemm::Format;
 use crate::model::weights::WeightsFile;
 use crate::model::Seq2SeqModel;
 use crate::tokenizer::{M2M100Tokenizer, MarianTokenizer, NllbTokenizer, Tokenizer};
+use crate::translator::Precision;
 
 /// The architectures anuvad runs, by `config.json`'s `model_type`.
 pub(crate) const SUPPORTED_MODEL_TYPES: &[&str] = &["marian", "m2m_100"];
@@ -39,34 +40,46 @@ pub(crate) struct LoadedModel {
     pub files: Vec<PathBuf>,
 }
 
-/// How to run the matrix products for `dtype` on `device`: in our packed CPU kernels (in which format)
-/// or in candle's, and the dtype to load the model in.
+/// How to run the matrix products in `precision` on `device`: in our packed CPU kernels (in which
+/// format) or in candle's, and the dtype to load the model in.
 ///
 /// On CPUs with AVX-512 f32 weights are packed for our kernel. bf16 there keeps the model in f32
 /// (layer norms, softmax, residual sums, sums of the products) and packs only the weights of the
 /// matrix products as bf16: for AMX tiles where the CPU has them (inputs rounded to bf16 too; unless
 /// `ANUVAD_NO_AMX` is set), else widened to f32 in registers. Either way half the weight memory
-/// traffic, where candle's CPU bf16 products are several times slower than f32.
-pub(crate) fn packing(device: &Device, dtype: DType) -> (Option<Format>, DType) {
-    if !device.is_cpu() {
-        return (None, dtype);
+/// traffic, where candle's CPU bf16 products are several times slower than f32. int8 likewise keeps
+/// the model in f32 and packs the products' weights as int8 AMX tiles; it needs a CPU with AMX-INT8.
+pub(crate) fn packing(device: &Device, precision: Precision) -> Result<(Option<Format>, DType)> {
+    let amx_allowed = std::env::var_os("ANUVAD_NO_AMX").is_none();
+    if precision == Precision::Int8 {
+        return if device.is_cpu() && Format::AmxInt8.supported() && amx_allowed {
+            Ok((Some(Format::AmxInt8), DType::F32))
+        } else {
+            Err(Error::DeviceUnavailable(
+                "int8 runs only on CPUs with Intel AMX-INT8 (Sapphire Rapids or later Xeons); \
+                 use bf16 elsewhere"
+                    .into(),
+            ))
+        };
     }
-    match dtype {
+    let dtype = precision.dtype();
+    if !device.is_cpu() {
+        return Ok((None, dtype));
+    }
+    Ok(match dtype {
         DType::F32 if Format::F32.supported() => (Some(Format::F32), DType::F32),
-        DType::BF16 if Format::AmxBf16.supported() && std::env::var_os("ANUVAD_NO_AMX").is_none() => {
-            (Some(Format::AmxBf16), DType::F32)
-        }
+        DType::BF16 if Format::AmxBf16.supported() && amx_allowed => (Some(Format::AmxBf16), DType::F32),
         DType::BF16 if Format::Bf16.supported() => (Some(Format::Bf16), DType::F32),
         _ => (None, dtype),
-    }
+    })
 }
 
-/// Loads the model behind `files` onto `device`, computing in `dtype`.
+/// Loads the model behind `files` onto `device`, computing in `precision`.
 pub(crate) fn load(
     files: &ModelFiles,
     device: &Device,
     languages: &Languages,
-    dtype: DType,
+    precision: Precision,
 ) -> Result<LoadedModel> {
     let config_path = files.require("config.json")?;
     let common: CommonConfig = read_json(&config_path)?;
@@ -85,7 +98,7 @@ pub(crate) fn load(
     };
     let weights = find_weights(files)?;
 
-    let (packing, dtype) = packing(device, dtype);
+    let (packing, dtype) = packing(device, precision)?;
     let vb = weights.open(dtype, device)?;
     let mut loaded_files = vec![config_path.clone(), weights.path().to_path_buf()];
     loaded_files.extend(generation_path);

@@ -43,12 +43,19 @@ pub enum Precision {
     /// IEEE half precision: more mantissa and less range than bf16; candle's kernels on every device
     /// (slow on CPUs).
     F16,
+    /// int8 matrix products on Intel AMX tiles, the fastest CPU mode where it is available (Sapphire
+    /// Rapids and later Xeons; elsewhere [`TranslatorBuilder::build`] fails with
+    /// [`Error::DeviceUnavailable`]): weights quantized per output column at load time, each product's
+    /// inputs per row, the scheme of CTranslate2's int8; everything else stays f32. Output differs
+    /// from f32 more often than bf16's (how often: see README).
+    Int8,
 }
 
 impl Precision {
-    fn dtype(self) -> candle_core::DType {
+    /// The dtype candle computes in (int8: f32 outside the packed products).
+    pub(crate) fn dtype(self) -> candle_core::DType {
         match self {
-            Precision::F32 => candle_core::DType::F32,
+            Precision::F32 | Precision::Int8 => candle_core::DType::F32,
             Precision::Bf16 => candle_core::DType::BF16,
             Precision::F16 => candle_core::DType::F16,
         }
@@ -216,7 +223,7 @@ impl TranslatorBuilder {
         let location = ModelLocation::parse(&self.model, self.revision.as_deref());
         let offline = self.offline.unwrap_or_else(hub::offline_from_env);
         let files = ModelFiles::open(location, offline, self.progress)?;
-        let loaded = loader::load(&files, &device, &self.languages, self.precision.dtype())?;
+        let loaded = loader::load(&files, &device, &self.languages, self.precision)?;
         let mut options = loaded.generation.clone();
         if let Some(beams) = self.beam_size {
             if beams == 0 {

@@ -252,3 +252,36 @@ fn unknown_language_codes_are_a_clear_error() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("xx_Yyyy"));
 }
+
+#[test]
+fn quantize_int8_translates_every_sentence_or_names_the_missing_cpu_feature() {
+    let home = tempfile::tempdir().unwrap();
+    let model = tiny_model();
+    let article_path = article();
+    let args = [
+        "translate",
+        "--model",
+        &model,
+        "--format",
+        "jsonl",
+        "--quantize",
+        "int8",
+        article_path.to_str().unwrap(),
+    ];
+    let output = anuvad(&args, home.path());
+    let input = std::fs::read_to_string(&article_path).unwrap();
+    let expected_sentences: usize = anuvad::segment(&input).iter().map(|p| p.sentences.len()).sum();
+    if output.status.success() {
+        let records: Vec<Value> =
+            stdout(&output).lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+        assert_eq!(records.len(), expected_sentences, "one record per source sentence");
+        assert!(records.iter().all(|r| !r["translation"].as_str().unwrap().is_empty()));
+    } else {
+        // CPUs without AMX-INT8: a one-line error that says so, no panic.
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("AMX-INT8") && !stderr.contains("panicked"), "{stderr}");
+    }
+    let conflicting = ["translate", "--model", &model, "--quantize", "int8", "--dtype", "bf16", "-"];
+    let output = anuvad(&conflicting, home.path());
+    assert_eq!(output.status.code(), Some(2), "clap rejects --quantize with --dtype");
+}

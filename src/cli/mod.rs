@@ -84,6 +84,16 @@ pub(crate) struct DecodeArgs {
     /// bf16 on GPUs. f16 is for GPUs (slow on CPUs). bf16/f16 output can differ from f32.
     #[arg(long, value_enum, default_value_t = DtypeArg::F32)]
     dtype: DtypeArg,
+    /// Quantize the matrix products: int8 weights (a scale per output column) and inputs (a scale
+    /// per row) on Intel AMX tiles, the fastest CPU mode; everything else stays f32. Needs a CPU
+    /// with AMX-INT8 (Sapphire Rapids or later Xeons). Output can differ from f32.
+    #[arg(long, value_enum, conflicts_with = "dtype")]
+    quantize: Option<QuantizeArg>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum QuantizeArg {
+    Int8,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -147,10 +157,11 @@ impl DecodeArgs {
             DeviceArg::Metal => anuvad::Device::Metal(0),
             DeviceArg::Auto => anuvad::Device::Auto,
         };
-        let precision = match self.dtype {
-            DtypeArg::F32 => anuvad::Precision::F32,
-            DtypeArg::Bf16 => anuvad::Precision::Bf16,
-            DtypeArg::F16 => anuvad::Precision::F16,
+        let precision = match (self.quantize, self.dtype) {
+            (Some(QuantizeArg::Int8), _) => anuvad::Precision::Int8,
+            (None, DtypeArg::F32) => anuvad::Precision::F32,
+            (None, DtypeArg::Bf16) => anuvad::Precision::Bf16,
+            (None, DtypeArg::F16) => anuvad::Precision::F16,
         };
         Ok(builder.batch_size(self.batch_size).device(device).precision(precision))
     }

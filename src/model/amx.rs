@@ -1,11 +1,17 @@
-//! Matrix products on Intel AMX tiles (`tdpbf16ps`), for the bf16 number format on CPUs that have
-//! them (Sapphire Rapids and later Xeons).
+//! Matrix products on Intel AMX tiles, for the bf16 and int8 number formats on CPUs that have them
+//! (Sapphire Rapids and later Xeons).
 //!
-//! One instruction multiplies a 16 x 32 bf16 tile of inputs by a 32 x 16 bf16 tile of weights into a
-//! 16 x 16 f32 tile: sixteen times the arithmetic of an AVX-512 fused multiply-add. Inputs are rounded
-//! to bf16 (the AVX-512 bf16 kernel keeps them f32), sums stay f32. Measured here (2 cores, this
-//! module against `packed_gemm`'s f32 kernel): 32 x 512 x 61127 (a step's vocabulary projection) 5 ms
-//! against 13-15 ms; 448 x 512 x 2048 (an encoder layer's feed-forward) 1.4 ms against 4-5 ms.
+//! - bf16 (`tdpbf16ps`): one instruction multiplies a 16 x 32 bf16 tile of inputs by a 32 x 16 bf16
+//!   tile of weights into a 16 x 16 f32 tile: sixteen times the arithmetic of an AVX-512 fused
+//!   multiply-add. Inputs are rounded to bf16 (the AVX-512 bf16 kernel keeps them f32), sums stay
+//!   f32. Measured here (2 cores, against `packed_gemm`'s f32 kernel): 32 x 512 x 61127 (a step's
+//!   vocabulary projection) 5 ms against 13-15 ms; 448 x 512 x 2048 (an encoder layer's
+//!   feed-forward) 1.4 ms against 4-5 ms.
+//! - int8 (`tdpbssd`): 16 x 64 signed bytes by 64 x 16 into 16 x 16 exact 32-bit integer sums; twice
+//!   the arithmetic of bf16 per instruction and half the weight bytes to stream. Weights are quantized
+//!   once per output column (`w ~ scale_c * q`, `q` in -127..=127), inputs per row at every product
+//!   (`x ~ scale_r * q`, from the row's largest magnitude), the scheme CTranslate2's int8 uses; the
+//!   output is `sum * scale_r * scale_c + bias`.
 //!
 //! Rust has no stable AMX intrinsics, so the tile instructions are inline assembly. Linux hands out
 //! the tile registers only on request (`arch_prctl(ARCH_REQ_XCOMP_PERM)`), made once per process.
@@ -16,44 +22,75 @@ use rayon::prelude::*;
 
 use super::packed_gemm::SharedOut;
 
-/// Weights per tile row: a pair of inputs for each of 16 output columns.
+/// Output columns per weight tile: a 32-bit lane (2 bf16 or 4 int8 inputs) for each of 16 columns.
 const TILE_COLUMNS: usize = 16;
-/// Inputs per tile (16 rows of input pairs).
-const TILE_DEPTH: usize = 32;
+/// Bytes per tile row (every tile here has 64-byte rows).
+const ROW_BYTES: usize = 64;
 /// Output columns and rows per block: 2 x 2 tiles of 16 x 16.
 const BLOCK: usize = 32;
-/// 32-bit lanes (input pairs) per weight tile.
-const TILE_LANES: usize = TILE_DEPTH / 2 * TILE_COLUMNS;
+/// 32-bit lanes per weight tile (16 rows of 16).
+const TILE_LANES: usize = 16 * TILE_COLUMNS;
+/// The largest quantized magnitude: symmetric, so -128 is never used.
+const INT8_MAX: f32 = 127.0;
 
-/// Whether this CPU and OS run the AMX bf16 kernel (checked, and the tiles requested, once).
-pub(crate) fn available() -> bool {
-    static AVAILABLE: OnceLock<bool> = OnceLock::new();
-    *AVAILABLE.get_or_init(detect)
+/// What the tiles hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TileFormat {
+    Bf16,
+    Int8,
+}
+
+impl TileFormat {
+    /// Inputs per 32-bit lane.
+    fn inputs_per_lane(self) -> usize {
+        match self {
+            TileFormat::Bf16 => 2,
+            TileFormat::Int8 => 4,
+        }
+    }
+
+    /// Inputs per tile row: the depth one tile instruction covers.
+    fn tile_depth(self) -> usize {
+        16 * self.inputs_per_lane()
+    }
+}
+
+/// Whether this CPU and OS run the AMX kernel of `format` (checked, and the tiles requested, once).
+pub(crate) fn available(format: TileFormat) -> bool {
+    static AVAILABLE: OnceLock<(bool, bool)> = OnceLock::new();
+    let (bf16, int8) = *AVAILABLE.get_or_init(detect);
+    match format {
+        TileFormat::Bf16 => bf16,
+        TileFormat::Int8 => int8,
+    }
 }
 
 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
 #[allow(unused_unsafe)] // `__cpuid` is safe to call from Rust 1.90 on, unsafe before.
-fn detect() -> bool {
-    // CPUID leaf 7: EDX bit 22 AMX-BF16, bit 24 AMX-TILE.
+fn detect() -> (bool, bool) {
+    // CPUID leaf 7: EDX bit 22 AMX-BF16, bit 24 AMX-TILE, bit 25 AMX-INT8.
     // SAFETY: CPUID leaf 0 exists on every x86-64 CPU, leaf 7 on those reporting it as available.
     let max_leaf = unsafe { std::arch::x86_64::__cpuid(0) }.eax;
     if max_leaf < 7 {
-        return false;
+        return (false, false);
     }
     let edx = unsafe { std::arch::x86_64::__cpuid_count(7, 0) }.edx;
-    if edx & (1 << 22) == 0 || edx & (1 << 24) == 0 || !std::arch::is_x86_feature_detected!("avx512f") {
-        return false;
+    if edx & (1 << 24) == 0 || !std::arch::is_x86_feature_detected!("avx512f") {
+        return (false, false);
     }
     const ARCH_REQ_XCOMP_PERM: libc::c_long = 0x1023;
     const XFEATURE_XTILEDATA: libc::c_long = 18;
     // SAFETY: a plain system call with integer arguments; it fails cleanly on kernels without AMX
     // support.
-    unsafe { libc::syscall(libc::SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0 }
+    if unsafe { libc::syscall(libc::SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) } != 0 {
+        return (false, false);
+    }
+    (edx & (1 << 22) != 0, edx & (1 << 25) != 0)
 }
 
 #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
-fn detect() -> bool {
-    false
+fn detect() -> (bool, bool) {
+    (false, false)
 }
 
 /// `value` rounded to the nearest bfloat16 (ties to even).
@@ -61,33 +98,71 @@ fn bf16(value: f32) -> u16 {
     super::packed_gemm::bf16_bits(value) as u16
 }
 
-/// A weight `[out_dim, in_dim]` (f32) packed as AMX weight tiles: for each 16 output columns (padded to
-/// a multiple of 32), for each 32 inputs (padded with zeros), 16 rows of 16 lanes, lane `j` of row `i`
-/// holding columns `j`'s weights for inputs `2i` (low half) and `2i + 1` (high half).
-pub(crate) fn pack(weight: &[f32], out_dim: usize, in_dim: usize) -> Vec<u32> {
-    let (columns, depth) = (out_dim.next_multiple_of(BLOCK), in_dim.next_multiple_of(TILE_DEPTH));
-    let chunks = depth / TILE_DEPTH;
-    let mut tiles = vec![0u32; columns * depth / 2];
+/// The largest magnitude in `values` (0 for none).
+fn max_magnitude(values: &[f32]) -> f32 {
+    values.iter().fold(0f32, |max, value| max.max(value.abs()))
+}
+
+/// The factor that maps magnitudes up to `max` onto -127..=127 (0 when `max` is 0: all zeros).
+pub(crate) fn quantizing_factor(max: f32) -> f32 {
+    if max > 0.0 {
+        INT8_MAX / max
+    } else {
+        0.0
+    }
+}
+
+/// `value * factor` rounded to the nearest integer (ties to even, as the AVX-512 conversion rounds)
+/// and kept within -127..=127.
+pub(crate) fn quantize(value: f32, factor: f32) -> i8 {
+    (value * factor).round_ties_even().clamp(-INT8_MAX, INT8_MAX) as i8
+}
+
+/// A weight `[out_dim, in_dim]` (f32) packed as AMX weight tiles of `format`, and for int8 each
+/// output column's scale (`w ~ scale * q`; empty for bf16). For each 16 output columns (padded to a
+/// multiple of 32), for each tile depth of inputs (padded with zeros): 16 rows of 16 lanes, lane `j`
+/// of row `i` holding column `j`'s weights for the lane's inputs (`n` per lane: inputs `i * n` to
+/// `i * n + n - 1`, the first in the low bits).
+pub(crate) fn pack(
+    weight: &[f32],
+    out_dim: usize,
+    in_dim: usize,
+    format: TileFormat,
+) -> (Vec<u32>, Vec<f32>) {
+    let (per_lane, tile_depth) = (format.inputs_per_lane(), format.tile_depth());
+    let bits = 32 / per_lane;
+    let (columns, depth) = (out_dim.next_multiple_of(BLOCK), in_dim.next_multiple_of(tile_depth));
+    let chunks = depth / tile_depth;
+    let maxima: Vec<f32> = match format {
+        TileFormat::Bf16 => Vec::new(),
+        TileFormat::Int8 => weight.par_chunks(in_dim).map(max_magnitude).collect(),
+    };
+    let mut tiles = vec![0u32; columns * depth / per_lane];
     tiles.par_chunks_mut(chunks * TILE_LANES).enumerate().for_each(|(group, tiles)| {
         for column in 0..TILE_COLUMNS {
             let out = group * TILE_COLUMNS + column;
             if out >= out_dim {
                 break;
             }
+            let factor = maxima.get(out).map_or(0.0, |&max| quantizing_factor(max));
             let source = &weight[out * in_dim..][..in_dim];
             for (input, &value) in source.iter().enumerate() {
-                let (chunk, pair, high) = (input / TILE_DEPTH, input % TILE_DEPTH / 2, input % 2);
-                tiles[chunk * TILE_LANES + pair * TILE_COLUMNS + column] |=
-                    u32::from(bf16(value)) << (16 * high);
+                let code = match format {
+                    TileFormat::Bf16 => u32::from(bf16(value)),
+                    TileFormat::Int8 => u32::from(quantize(value, factor) as u8),
+                };
+                let (chunk, lane_row, slot) =
+                    (input / tile_depth, input % tile_depth / per_lane, input % per_lane);
+                tiles[chunk * TILE_LANES + lane_row * TILE_COLUMNS + column] |= code << (bits * slot);
             }
         }
     });
-    tiles
+    (tiles, maxima.into_iter().map(|max| max / INT8_MAX).collect())
 }
 
-/// The tile configuration: tiles 0-3 the f32 sums of a 32 x 32 block (rows 0-15 and 16-31 by
-/// columns 0-15 and 16-31), 4-5 the inputs of rows 0-15 and 16-31, 6-7 the weights of columns 0-15
-/// and 16-31; every row 64 bytes.
+/// The tile configuration: tiles 0-3 the sums of a 32 x 32 block (rows 0-15 and 16-31 by columns
+/// 0-15 and 16-31), 4-5 the inputs of rows 0-15 and 16-31, 6-7 the weights of columns 0-15 and
+/// 16-31; every row 64 bytes.
 #[repr(C, align(64))]
 struct TileConfig {
     palette: u8,
@@ -110,21 +185,89 @@ impl TileConfig {
         for (tile, rows) in tiles {
             if rows > 0 {
                 config.rows[tile] = rows;
-                config.bytes_per_row[tile] = 64;
+                config.bytes_per_row[tile] = ROW_BYTES as u16;
             }
         }
         config
     }
 }
 
-/// `a @ W + bias` for `a` `[rows, in_dim]` f32 and `tiles` from [`pack`]: `[rows, out_dim]`.
+/// The rows of `a` (`in_dim` wide) in the tiles' input format, each padded with zeros to
+/// `row_bytes`; for int8 also each row's scale (`x ~ scale * q`).
+fn tile_inputs(a: &[f32], in_dim: usize, row_bytes: usize, format: TileFormat) -> (Vec<u8>, Vec<f32>) {
+    let rows = a.len() / in_dim;
+    let mut inputs = vec![0u8; rows * row_bytes];
+    let rows_in = inputs.par_chunks_mut(row_bytes).zip(a.par_chunks(in_dim)).with_min_len(16);
+    match format {
+        TileFormat::Bf16 => {
+            rows_in.for_each(|(out, row)| {
+                for (out, &value) in out.chunks_exact_mut(2).zip(row) {
+                    out.copy_from_slice(&bf16(value).to_le_bytes());
+                }
+            });
+            (inputs, Vec::new())
+        }
+        TileFormat::Int8 => {
+            let scales = rows_in.map(|(out, row)| quantize_row(row, out)).collect();
+            (inputs, scales)
+        }
+    }
+}
+
+/// `row` quantized into `out` (as `i8` bytes) by its largest magnitude; returns the row's scale.
+fn quantize_row(row: &[f32], out: &mut [u8]) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: AVX-512F is present; `out` is at least as long as `row` (`tile_inputs` pads rows).
+        return unsafe { quantize_row_avx512(row, out) };
+    }
+    let max = max_magnitude(row);
+    let factor = quantizing_factor(max);
+    for (out, &value) in out.iter_mut().zip(row) {
+        *out = quantize(value, factor) as u8;
+    }
+    max / INT8_MAX
+}
+
+/// [`quantize_row`] in AVX-512: the same numbers (`vcvtps2dq` rounds to nearest even, as
+/// [`quantize`] does; the saturating narrowing cannot go below -127 since `|x * factor| <= 127`
+/// up to rounding).
 ///
 /// # Safety
-/// [`available`] must have returned `true`, `tiles` must come from `pack` with these sizes, and `a`
-/// and `bias` must have `rows * in_dim` and `out_dim` elements.
+/// AVX-512F must be present and `out.len() >= row.len()`.
 #[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn quantize_row_avx512(row: &[f32], out: &mut [u8]) -> f32 {
+    use std::arch::x86_64::*;
+    let mask = |start: usize| -> __mmask16 { (((1u32 << (row.len() - start).min(16)) - 1) & 0xffff) as u16 };
+    let mut max = _mm512_setzero_ps();
+    for start in (0..row.len()).step_by(16) {
+        let values = _mm512_maskz_loadu_ps(mask(start), row.as_ptr().add(start));
+        max = _mm512_max_ps(max, _mm512_abs_ps(values));
+    }
+    let max = _mm512_reduce_max_ps(max);
+    let factor = _mm512_set1_ps(quantizing_factor(max));
+    for start in (0..row.len()).step_by(16) {
+        let values = _mm512_maskz_loadu_ps(mask(start), row.as_ptr().add(start));
+        let integers = _mm512_cvtps_epi32(_mm512_mul_ps(values, factor));
+        _mm512_mask_cvtsepi32_storeu_epi8(out.as_mut_ptr().add(start) as *mut i8, mask(start), integers);
+    }
+    max / INT8_MAX
+}
+
+/// `a @ W + bias` for `a` `[rows, in_dim]` f32 and `tiles`, `column_scales` from [`pack`] with this
+/// `format`: `[rows, out_dim]`.
+///
+/// # Safety
+/// [`available`] must have returned `true` for `format`, `tiles` and `column_scales` must come from
+/// `pack` with these sizes and format, and `a` and `bias` must have `rows * in_dim` and `out_dim`
+/// elements.
+#[cfg(target_arch = "x86_64")]
+#[allow(clippy::too_many_arguments)]
 pub(crate) unsafe fn matmul(
     tiles: &[u32],
+    column_scales: &[f32],
+    format: TileFormat,
     in_dim: usize,
     out_dim: usize,
     a: &[f32],
@@ -134,21 +277,14 @@ pub(crate) unsafe fn matmul(
     use std::arch::asm;
     use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
 
-    let depth = in_dim.next_multiple_of(TILE_DEPTH);
-    let chunks = depth / TILE_DEPTH;
-    // The inputs in bf16, each row padded with zeros to a multiple of 32 inputs.
-    let mut inputs = vec![0u16; rows * depth];
-    inputs.par_chunks_mut(depth).take(rows).enumerate().with_min_len(16).for_each(|(row, out)| {
-        for (out, &value) in out.iter_mut().zip(&a[row * in_dim..][..in_dim]) {
-            *out = bf16(value);
-        }
-    });
+    let chunks = in_dim.div_ceil(format.tile_depth());
+    let row_bytes = chunks * ROW_BYTES;
+    let (inputs, row_scales) = tile_inputs(&a[..rows * in_dim], in_dim, row_bytes, format);
     let mut out: Vec<f32> = Vec::with_capacity(rows * out_dim);
     let out_ptr = SharedOut(out.as_mut_ptr());
     let blocks = out_dim.div_ceil(BLOCK);
-    let input_stride = depth * 2;
     (0..blocks).into_par_iter().with_min_len(4).for_each_init(
-        || vec![0f32; BLOCK * BLOCK],
+        || vec![0u32; BLOCK * BLOCK],
         |sums, block| {
             // Weight tiles of this block's two 16-column groups, and of the next block (prefetched
             // while the first row block computes).
@@ -164,8 +300,8 @@ pub(crate) unsafe fn matmul(
                     configured_rows = block_rows;
                 }
                 let two_row_tiles = block_rows > 16;
-                let a0 = inputs.as_ptr().add(row_block * BLOCK * depth) as *const u8;
-                let a1 = a0.add(16 * input_stride);
+                let a0 = inputs.as_ptr().add(row_block * BLOCK * row_bytes);
+                let a1 = a0.add(16 * row_bytes);
                 asm!("tilezero tmm0", "tilezero tmm1", options(nostack, nomem));
                 if two_row_tiles {
                     asm!("tilezero tmm2", "tilezero tmm3", options(nostack, nomem));
@@ -177,29 +313,51 @@ pub(crate) unsafe fn matmul(
                             _mm_prefetch::<_MM_HINT_T0>(next.add((chunks + chunk) * 1024 + line * 64));
                         }
                     }
+                    let (a0, w0, w1) =
+                        (a0.add(chunk * ROW_BYTES), w0.add(chunk * 1024), w1.add(chunk * 1024));
                     asm!(
                         "tileloadd tmm4, [{a0} + {input_stride}*1]",
                         "tileloadd tmm6, [{w0} + {weight_stride}*1]",
                         "tileloadd tmm7, [{w1} + {weight_stride}*1]",
-                        "tdpbf16ps tmm0, tmm4, tmm6",
-                        "tdpbf16ps tmm1, tmm4, tmm7",
-                        a0 = in(reg) a0.add(chunk * 64),
-                        input_stride = in(reg) input_stride,
-                        w0 = in(reg) w0.add(chunk * 1024),
-                        w1 = in(reg) w1.add(chunk * 1024),
-                        weight_stride = in(reg) 64usize,
+                        a0 = in(reg) a0,
+                        input_stride = in(reg) row_bytes,
+                        w0 = in(reg) w0,
+                        w1 = in(reg) w1,
+                        weight_stride = in(reg) ROW_BYTES,
                         options(nostack, readonly),
                     );
+                    match format {
+                        TileFormat::Bf16 => asm!(
+                            "tdpbf16ps tmm0, tmm4, tmm6",
+                            "tdpbf16ps tmm1, tmm4, tmm7",
+                            options(nostack, nomem)
+                        ),
+                        TileFormat::Int8 => asm!(
+                            "tdpbssd tmm0, tmm4, tmm6",
+                            "tdpbssd tmm1, tmm4, tmm7",
+                            options(nostack, nomem)
+                        ),
+                    }
                     if two_row_tiles {
                         // Rows 16-31 against the weight tiles still loaded.
                         asm!(
                             "tileloadd tmm5, [{a1} + {input_stride}*1]",
-                            "tdpbf16ps tmm2, tmm5, tmm6",
-                            "tdpbf16ps tmm3, tmm5, tmm7",
-                            a1 = in(reg) a1.add(chunk * 64),
-                            input_stride = in(reg) input_stride,
+                            a1 = in(reg) a1.add(chunk * ROW_BYTES),
+                            input_stride = in(reg) row_bytes,
                             options(nostack, readonly),
                         );
+                        match format {
+                            TileFormat::Bf16 => asm!(
+                                "tdpbf16ps tmm2, tmm5, tmm6",
+                                "tdpbf16ps tmm3, tmm5, tmm7",
+                                options(nostack, nomem)
+                            ),
+                            TileFormat::Int8 => asm!(
+                                "tdpbssd tmm2, tmm5, tmm6",
+                                "tdpbssd tmm3, tmm5, tmm7",
+                                options(nostack, nomem)
+                            ),
+                        }
                     }
                 }
                 let sums_ptr = sums.as_mut_ptr() as *mut u8;
@@ -221,20 +379,22 @@ pub(crate) unsafe fn matmul(
                         options(nostack),
                     );
                 }
-                // The block's valid rows and columns, with the bias, into the output.
+                // The block's valid rows and columns, scaled back (int8) and with the bias, into the
+                // output.
                 let first_column = block * BLOCK;
                 let columns = BLOCK.min(out_dim - first_column);
                 for row in 0..block_rows {
-                    let out = out_ptr.ptr().add((row_block * BLOCK + row) * out_dim + first_column);
-                    let sums = &sums[row * BLOCK..][..columns];
-                    match bias {
-                        Some(bias) => {
-                            for (column, (&sum, &bias)) in sums.iter().zip(&bias[first_column..]).enumerate()
-                            {
-                                *out.add(column) = sum + bias;
+                    let out_row = row_block * BLOCK + row;
+                    let out = out_ptr.ptr().add(out_row * out_dim + first_column);
+                    for (column, &sum) in sums[row * BLOCK..][..columns].iter().enumerate() {
+                        let product = match format {
+                            TileFormat::Bf16 => f32::from_bits(sum),
+                            TileFormat::Int8 => {
+                                sum as i32 as f32
+                                    * (row_scales[out_row] * column_scales[first_column + column])
                             }
-                        }
-                        None => std::ptr::copy_nonoverlapping(sums.as_ptr(), out, columns),
+                        };
+                        *out.add(column) = product + bias.map_or(0.0, |bias| bias[first_column + column]);
                     }
                 }
             }
@@ -244,4 +404,40 @@ pub(crate) unsafe fn matmul(
     // SAFETY: every task wrote its block's columns of every row; the blocks cover all columns.
     out.set_len(rows * out_dim);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantize_rounds_to_nearest_even_within_127() {
+        let factor = quantizing_factor(2.0); // 63.5 per unit
+        assert_eq!(quantize(2.0, factor), 127);
+        assert_eq!(quantize(-2.0, factor), -127);
+        assert_eq!(quantize(1.0, factor), 64); // 63.5: the even neighbour
+        assert_eq!(quantize(3.0 / 127.0, factor), 2); // 1.5 -> 2
+        assert_eq!(quantize(5.0 / 127.0, factor), 2); // 2.5 -> 2
+        assert_eq!(quantize(5.0, factor), 127); // beyond the maximum: clamped
+        assert_eq!(quantizing_factor(0.0), 0.0);
+        assert_eq!(quantize(1.0, quantizing_factor(0.0)), 0);
+    }
+
+    #[test]
+    fn vector_quantization_matches_scalar() {
+        // Lengths around the 16-lane vectors; values with exact halves to exercise ties.
+        for len in [1, 15, 16, 17, 64, 100] {
+            let row: Vec<f32> =
+                (0..len).map(|i| (i as f32 - 40.0) * 0.25 + if i % 3 == 0 { 0.125 } else { 0.0 }).collect();
+            let mut vector = vec![0u8; len + 3];
+            let scale = quantize_row(&row, &mut vector);
+            let max = max_magnitude(&row);
+            assert_eq!(scale, max / INT8_MAX);
+            let factor = quantizing_factor(max);
+            for (i, &value) in row.iter().enumerate() {
+                assert_eq!(vector[i] as i8, quantize(value, factor), "len {len} index {i}");
+            }
+            assert_eq!(&vector[len..], &[0, 0, 0], "padding untouched");
+        }
+    }
 }

@@ -40,6 +40,8 @@ pub(crate) enum Format {
     Bf16,
     /// bfloat16 in AMX weight tiles (`super::amx`): inputs rounded to bf16 too.
     AmxBf16,
+    /// int8 in AMX weight tiles, a scale per output column; inputs quantized per row at every product.
+    AmxInt8,
 }
 
 impl Format {
@@ -49,7 +51,8 @@ impl Format {
         #[cfg(target_arch = "x86_64")]
         match self {
             Format::F32 | Format::Bf16 => std::arch::is_x86_feature_detected!("avx512f"),
-            Format::AmxBf16 => super::amx::available(),
+            Format::AmxBf16 => super::amx::available(super::amx::TileFormat::Bf16),
+            Format::AmxInt8 => super::amx::available(super::amx::TileFormat::Int8),
         }
         #[cfg(not(target_arch = "x86_64"))]
         {
@@ -61,7 +64,17 @@ impl Format {
     fn lanes_per_input(self) -> usize {
         match self {
             Format::F32 => PANEL,
-            Format::Bf16 | Format::AmxBf16 => PANEL / 2,
+            Format::Bf16 => PANEL / 2,
+            Format::AmxBf16 | Format::AmxInt8 => unreachable!("AMX formats are packed by `amx::pack`"),
+        }
+    }
+
+    /// The AMX tile format, for the AMX formats.
+    fn tiles(self) -> Option<super::amx::TileFormat> {
+        match self {
+            Format::AmxBf16 => Some(super::amx::TileFormat::Bf16),
+            Format::AmxInt8 => Some(super::amx::TileFormat::Int8),
+            Format::F32 | Format::Bf16 => None,
         }
     }
 }
@@ -102,8 +115,10 @@ pub(crate) struct PackedWeight {
     in_dim: usize,
     out_dim: usize,
     /// `out_dim.div_ceil(PANEL)` panels of `in_dim x format.lanes_per_input()` 32-bit lanes, input by
-    /// input; the last panel zero-padded.
+    /// input; the last panel zero-padded. (AMX formats: the tiles of `amx::pack`.)
     panels: Vec<u32>,
+    /// int8: each output column's scale; empty otherwise.
+    column_scales: Vec<f32>,
 }
 
 impl PackedWeight {
@@ -113,9 +128,9 @@ impl PackedWeight {
         if weight.len() != out_dim.checked_mul(in_dim)? || in_dim == 0 || out_dim == 0 {
             return None;
         }
-        if format == Format::AmxBf16 {
-            let panels = super::amx::pack(weight, out_dim, in_dim);
-            return Some(PackedWeight { format, in_dim, out_dim, panels });
+        if let Some(tiles) = format.tiles() {
+            let (panels, column_scales) = super::amx::pack(weight, out_dim, in_dim, tiles);
+            return Some(PackedWeight { format, in_dim, out_dim, panels, column_scales });
         }
         let lanes = format.lanes_per_input();
         let mut panels = vec![0u32; out_dim.div_ceil(PANEL) * in_dim * lanes];
@@ -129,12 +144,13 @@ impl PackedWeight {
                         // Columns 0-15 in the high halves (an f32 once the low half is masked off),
                         // 16-31 in the low halves (an f32 once shifted up).
                         Format::Bf16 if column < 16 => packed[k * lanes + column] |= bf16_bits(value) << 16,
-                        Format::Bf16 | Format::AmxBf16 => packed[k * lanes + column - 16] |= bf16_bits(value),
+                        Format::Bf16 => packed[k * lanes + column - 16] |= bf16_bits(value),
+                        Format::AmxBf16 | Format::AmxInt8 => unreachable!("packed above"),
                     }
                 }
             }
         });
-        Some(PackedWeight { format, in_dim, out_dim, panels })
+        Some(PackedWeight { format, in_dim, out_dim, panels, column_scales: Vec::new() })
     }
 
     pub(crate) fn in_dim(&self) -> usize {
@@ -177,10 +193,22 @@ impl PackedWeight {
             return Vec::new();
         }
         #[cfg(target_arch = "x86_64")]
-        if self.format == Format::AmxBf16 {
-            // SAFETY: `supported` (asserted above) means AMX is available; the panels come from
-            // `amx::pack` with these sizes, and the sizes of `a` and `bias` are asserted above.
-            return unsafe { super::amx::matmul(&self.panels, self.in_dim, self.out_dim, a, rows, bias) };
+        if let Some(tiles) = self.format.tiles() {
+            // SAFETY: `supported` (asserted above) means AMX is available; the panels and scales come
+            // from `amx::pack` with these sizes and format, and the sizes of `a` and `bias` are
+            // asserted above.
+            return unsafe {
+                super::amx::matmul(
+                    &self.panels,
+                    &self.column_scales,
+                    tiles,
+                    self.in_dim,
+                    self.out_dim,
+                    a,
+                    rows,
+                    bias,
+                )
+            };
         }
         // Not zeroed first: the kernel writes every element (the first block of inputs of each tile
         // stores without reading), and zeroing a step's 8-31 MB of logits cost a pass over memory.
@@ -295,7 +323,9 @@ impl PackedWeight {
                         match self.format {
                             Format::F32 => dispatch_rows!(tile, run_f32, block),
                             // (AMX products never get here: `matmul` hands them to `amx`.)
-                            Format::Bf16 | Format::AmxBf16 => dispatch_rows!(tile, run_bf16, block),
+                            Format::Bf16 | Format::AmxBf16 | Format::AmxInt8 => {
+                                dispatch_rows!(tile, run_bf16, block)
+                            }
                         }
                         row += block;
                     }
@@ -469,9 +499,13 @@ mod tests {
         bias: Option<&[f32]>,
         format: Format,
     ) -> Vec<f64> {
+        if format == Format::AmxInt8 {
+            return int8_reference(a, rows, weight, out_dim, bias);
+        }
         let stored = |value: f32| match format {
             Format::F32 => value as f64,
             Format::Bf16 | Format::AmxBf16 => f32::from_bits(bf16_bits(value) << 16) as f64,
+            Format::AmxInt8 => unreachable!(),
         };
         // AMX rounds the inputs to bf16 as well.
         let input = |value: f32| match format {
@@ -485,6 +519,36 @@ mod tests {
                 let dot: f64 =
                     (0..in_dim).map(|k| input(a[r * in_dim + k]) * stored(weight[c * in_dim + k])).sum();
                 out[r * out_dim + c] = dot + bias.map_or(0.0, |b| b[c] as f64);
+            }
+        }
+        out
+    }
+
+    /// The int8 scheme spelled out: weights quantized per output column and inputs per row by their
+    /// largest magnitude, exact integer sums, scaled back.
+    fn int8_reference(
+        a: &[f32],
+        rows: usize,
+        weight: &[f32],
+        out_dim: usize,
+        bias: Option<&[f32]>,
+    ) -> Vec<f64> {
+        use super::super::amx::{quantize, quantizing_factor};
+        let in_dim = a.len() / rows.max(1);
+        let quantized = |values: &[f32]| {
+            let max = values.iter().fold(0f32, |max, v| max.max(v.abs()));
+            let codes: Vec<i64> =
+                values.iter().map(|&v| quantize(v, quantizing_factor(max)) as i64).collect();
+            (codes, max as f64 / 127.0)
+        };
+        let columns: Vec<_> = (0..out_dim).map(|c| quantized(&weight[c * in_dim..][..in_dim])).collect();
+        let mut out = vec![0f64; rows * out_dim];
+        for r in 0..rows {
+            let (inputs, row_scale) = quantized(&a[r * in_dim..][..in_dim]);
+            for (c, (weights, column_scale)) in columns.iter().enumerate() {
+                let dot: i64 = inputs.iter().zip(weights).map(|(x, w)| x * w).sum();
+                out[r * out_dim + c] =
+                    dot as f64 * row_scale * column_scale + bias.map_or(0.0, |b| b[c] as f64);
             }
         }
         out
@@ -504,7 +568,7 @@ mod tests {
 
     #[test]
     fn matches_reference_on_ragged_sizes() {
-        for format in [Format::F32, Format::Bf16, Format::AmxBf16] {
+        for format in [Format::F32, Format::Bf16, Format::AmxBf16, Format::AmxInt8] {
             if !format.supported() {
                 eprintln!("skipped {format:?}: this CPU lacks its AVX-512 instructions");
                 continue;
@@ -520,9 +584,12 @@ mod tests {
                 (32, 512, 100),
                 (40, 600, 31),
                 (100, 513, 40),
-                // AMX blocks of 32 rows: remainders of at most 16 and of more.
+                // AMX blocks of 32 rows: remainders of at most 16 and of more; depths around the
+                // int8 tile's 64 inputs.
                 (20, 64, 50),
                 (50, 96, 70),
+                (17, 65, 33),
+                (33, 127, 64),
                 (0, 8, 8),
             ] {
                 let a = values(rows * in_dim, 1 + rows as u32);
