@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ENGINES = ("anuvad", "anuvad-bf16", "ct2-float32", "ct2-int8", "transformers")
+ENGINES = ("anuvad", "anuvad-bf16", "anuvad-int8", "ct2-float32", "ct2-int8", "transformers")
 # Per model shape: the hub-layout directory, the CTranslate2 directory prefix, target language prefix.
 SHAPES = {
     "opus": ("opus-mt-hi-en-shape", "ct2-", None),
@@ -115,6 +115,9 @@ def run_engine(engine, work, shape, beams, batch, limit, threads, new_tokens):
     if engine == "anuvad-bf16":
         # anuvad with `--dtype bf16`: bf16-packed weights, f32 arithmetic (outputs can differ from f32).
         env["ANUVAD_DTYPE"] = "bf16"
+    if engine == "anuvad-int8":
+        # anuvad with `--quantize int8` (AMX int8 products; outputs can differ from f32).
+        env["ANUVAD_DTYPE"] = "int8"
     if engine.startswith("anuvad"):
         command = [
             str(ROOT / "target" / "release" / "examples" / "bench_translate"), str(work / SHAPES[shape][0]),
@@ -191,8 +194,8 @@ def main():
             print_rows([rows[-1]], engines)
     print()
     print("| threads | setting | engine | sent/s | tok/s | peak RSS MB | load s | first sentence s "
-          "| anuvad f32 ratio | anuvad bf16 ratio |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "| anuvad f32 ratio | anuvad bf16 ratio | anuvad int8 ratio |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     print_rows(rows, engines)
 
 
@@ -203,12 +206,12 @@ def print_rows(rows, engines):
 
         for engine in engines:
             s = summary[engine]
-            if engine.startswith("anuvad"):
-                f32_ratio = bf16_ratio = ""
-            else:
-                f32_ratio, bf16_ratio = ratio(summary.get("anuvad"), s), ratio(summary.get("anuvad-bf16"), s)
+            ratios = [
+                "" if engine.startswith("anuvad") else ratio(summary.get(ours), s)
+                for ours in ("anuvad", "anuvad-bf16", "anuvad-int8")
+            ]
             print(f"| {threads} | {setting} | {engine} | {s['sent_s']:.2f} | {s['tok_s']:.0f} | {s['rss']:.0f} | "
-                  f"{s['load']:.2f} | {s['first']:.3f} | {f32_ratio} | {bf16_ratio} |", flush=True)
+                  f"{s['load']:.2f} | {s['first']:.3f} | {' | '.join(ratios)} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -133,31 +133,36 @@ pub(crate) fn pack(
     let bits = 32 / per_lane;
     let (columns, depth) = (out_dim.next_multiple_of(BLOCK), in_dim.next_multiple_of(tile_depth));
     let chunks = depth / tile_depth;
-    let maxima: Vec<f32> = match format {
-        TileFormat::Bf16 => Vec::new(),
-        TileFormat::Int8 => weight.par_chunks(in_dim).map(max_magnitude).collect(),
-    };
     let mut tiles = vec![0u32; columns * depth / per_lane];
-    tiles.par_chunks_mut(chunks * TILE_LANES).enumerate().for_each(|(group, tiles)| {
-        for column in 0..TILE_COLUMNS {
-            let out = group * TILE_COLUMNS + column;
-            if out >= out_dim {
-                break;
+    let group_scales: Vec<Vec<f32>> = tiles
+        .par_chunks_mut(chunks * TILE_LANES)
+        .enumerate()
+        .map(|(group, tiles)| {
+            let mut scales = Vec::new();
+            let mut codes = vec![0u8; in_dim];
+            for column in 0..TILE_COLUMNS {
+                let out = group * TILE_COLUMNS + column;
+                if out >= out_dim {
+                    break;
+                }
+                let source = &weight[out * in_dim..][..in_dim];
+                if format == TileFormat::Int8 {
+                    scales.push(quantize_row(source, &mut codes));
+                }
+                for (input, &value) in source.iter().enumerate() {
+                    let code = match format {
+                        TileFormat::Bf16 => u32::from(bf16(value)),
+                        TileFormat::Int8 => u32::from(codes[input]),
+                    };
+                    let (chunk, lane_row, slot) =
+                        (input / tile_depth, input % tile_depth / per_lane, input % per_lane);
+                    tiles[chunk * TILE_LANES + lane_row * TILE_COLUMNS + column] |= code << (bits * slot);
+                }
             }
-            let factor = maxima.get(out).map_or(0.0, |&max| quantizing_factor(max));
-            let source = &weight[out * in_dim..][..in_dim];
-            for (input, &value) in source.iter().enumerate() {
-                let code = match format {
-                    TileFormat::Bf16 => u32::from(bf16(value)),
-                    TileFormat::Int8 => u32::from(quantize(value, factor) as u8),
-                };
-                let (chunk, lane_row, slot) =
-                    (input / tile_depth, input % tile_depth / per_lane, input % per_lane);
-                tiles[chunk * TILE_LANES + lane_row * TILE_COLUMNS + column] |= code << (bits * slot);
-            }
-        }
-    });
-    (tiles, maxima.into_iter().map(|max| max / INT8_MAX).collect())
+            scales
+        })
+        .collect();
+    (tiles, group_scales.concat())
 }
 
 /// The tile configuration: tiles 0-3 the sums of a 32 x 32 block (rows 0-15 and 16-31 by columns
@@ -253,6 +258,43 @@ unsafe fn quantize_row_avx512(row: &[f32], out: &mut [u8]) -> f32 {
         _mm512_mask_cvtsepi32_storeu_epi8(out.as_mut_ptr().add(start) as *mut i8, mask(start), integers);
     }
     max / INT8_MAX
+}
+
+/// One row of a block's sums into `out` (its first `out.len()` columns, at most 32): as they are
+/// (bf16 sums are f32) or scaled back (int8: `sum * (row_scale * column_scale)`), plus `bias`.
+///
+/// # Safety
+/// AVX-512F must be present; `column_scales` (int8) and `bias` must have at least `out.len()` elements.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn write_sums(
+    sums: &[u32],
+    format: TileFormat,
+    row_scale: f32,
+    column_scales: &[f32],
+    bias: Option<&[f32]>,
+    out: &mut [f32],
+) {
+    use std::arch::x86_64::*;
+    for half in 0..2 {
+        let start = half * 16;
+        if start >= out.len() {
+            break;
+        }
+        let mask = (((1u32 << (out.len() - start).min(16)) - 1) & 0xffff) as __mmask16;
+        let sums = _mm512_loadu_si512(sums.as_ptr().add(start) as *const __m512i);
+        let mut values = match format {
+            TileFormat::Bf16 => _mm512_castsi512_ps(sums),
+            TileFormat::Int8 => {
+                let scales = _mm512_maskz_loadu_ps(mask, column_scales.as_ptr().add(start));
+                _mm512_mul_ps(_mm512_cvtepi32_ps(sums), _mm512_mul_ps(_mm512_set1_ps(row_scale), scales))
+            }
+        };
+        if let Some(bias) = bias {
+            values = _mm512_add_ps(values, _mm512_maskz_loadu_ps(mask, bias.as_ptr().add(start)));
+        }
+        _mm512_mask_storeu_ps(out.as_mut_ptr().add(start), mask, values);
+    }
 }
 
 /// `a @ W + bias` for `a` `[rows, in_dim]` f32 and `tiles`, `column_scales` from [`pack`] with this
@@ -385,17 +427,17 @@ pub(crate) unsafe fn matmul(
                 let columns = BLOCK.min(out_dim - first_column);
                 for row in 0..block_rows {
                     let out_row = row_block * BLOCK + row;
-                    let out = out_ptr.ptr().add(out_row * out_dim + first_column);
-                    for (column, &sum) in sums[row * BLOCK..][..columns].iter().enumerate() {
-                        let product = match format {
-                            TileFormat::Bf16 => f32::from_bits(sum),
-                            TileFormat::Int8 => {
-                                sum as i32 as f32
-                                    * (row_scales[out_row] * column_scales[first_column + column])
-                            }
-                        };
-                        *out.add(column) = product + bias.map_or(0.0, |bias| bias[first_column + column]);
-                    }
+                    write_sums(
+                        &sums[row * BLOCK..][..BLOCK],
+                        format,
+                        row_scales.get(out_row).copied().unwrap_or(1.0),
+                        &column_scales[first_column.min(column_scales.len())..],
+                        bias.map(|bias| &bias[first_column..]),
+                        std::slice::from_raw_parts_mut(
+                            out_ptr.ptr().add(out_row * out_dim + first_column),
+                            columns,
+                        ),
+                    );
                 }
             }
             asm!("tilerelease", options(nostack, nomem));
