@@ -153,7 +153,6 @@ pub(crate) fn attention(
     if mask.is_some_and(|mask| mask.dims() != [kv_batch, 1, 1, kv_len]) {
         return None;
     }
-    let copies = batch / kv_batch;
     let mask = match mask {
         Some(mask) => Some(with_f32_slice(mask, <[f32]>::to_vec)?),
         None => None,
@@ -161,44 +160,79 @@ pub(crate) fn attention(
     let context = with_f32_slice(queries, |queries| {
         with_f32_slice(keys, |keys| {
             with_f32_slice(values, |values| {
-                if len >= MANY_QUERIES && copies == 1 {
-                    return attention_by_products(
-                        queries,
-                        keys,
-                        values,
-                        mask.as_deref(),
-                        heads,
-                        len,
-                        kv_len,
-                        dim,
-                    );
-                }
-                // A decoding step's (row, head) pairs are tiny (one query): several per job, so
-                // the thread hand-offs do not outweigh them.
-                let pairs_per_job = (ATTENTION_JOB_WORK / (len * kv_len * dim).max(1)).max(1);
-                filled_in_parallel(
-                    batch * heads * len * dim,
-                    len * dim,
-                    pairs_per_job,
-                    || vec![0f32; kv_len],
-                    |weights, task, out| {
-                        let (row, head) = (task / heads, task % heads);
-                        let kv_row = row / copies;
-                        let mask = mask.as_deref().map(|mask| &mask[kv_row * kv_len..][..kv_len]);
-                        let kv_task = kv_row * heads + head;
-                        let keys = &keys[kv_task * kv_len * dim..][..kv_len * dim];
-                        let values = &values[kv_task * kv_len * dim..][..kv_len * dim];
-                        for (query, out) in
-                            queries[task * len * dim..][..len * dim].chunks(dim).zip(out.chunks_mut(dim))
-                        {
-                            attend_one_dispatch(query, keys, values, mask, weights, out);
-                        }
-                    },
-                )
+                let kv = KeysValuesView { keys, values, batch: kv_batch, len: kv_len, stride: kv_len * dim };
+                attention_over(queries, kv, mask.as_deref(), heads, len, dim)
             })
         })
     })???;
     Some(Tensor::from_vec(context, (batch, heads, len, dim), queries.device()))
+}
+
+/// Keys and values `[batch, heads, len, dim]` in memory where each (row, head) starts `stride`
+/// elements after the previous one (`stride >= len * dim`: caches with room to grow in place).
+#[derive(Clone, Copy)]
+pub(crate) struct KeysValuesView<'a> {
+    pub(crate) keys: &'a [f32],
+    pub(crate) values: &'a [f32],
+    pub(crate) batch: usize,
+    pub(crate) len: usize,
+    pub(crate) stride: usize,
+}
+
+/// [`attention`] for a decoding step's `queries` `[rows, heads, 1, dim]` over `kv` (`rows` rows:
+/// self-attention, one row of keys/values per query row). `None` when the sizes do not fit.
+pub(crate) fn attention_in_place(
+    queries: &Tensor,
+    kv: KeysValuesView,
+) -> Option<candle_core::Result<Tensor>> {
+    let (batch, heads, len, dim) = queries.dims4().ok()?;
+    let fits = |data: &[f32]| {
+        kv.batch * heads > 0 && data.len() >= ((kv.batch * heads - 1) * kv.stride + kv.len * dim)
+    };
+    if len != 1 || kv.batch != batch || kv.stride < kv.len * dim || !fits(kv.keys) || !fits(kv.values) {
+        return None;
+    }
+    let context = with_f32_slice(queries, |queries| attention_over(queries, kv, None, heads, len, dim))?;
+    Some(Tensor::from_vec(context, (batch, heads, len, dim), queries.device()))
+}
+
+/// The attention context `[batch, heads, len, dim]` of `queries` over `kv` (sizes checked by the
+/// callers), `batch` a multiple of `kv.batch`.
+fn attention_over(
+    queries: &[f32],
+    kv: KeysValuesView,
+    mask: Option<&[f32]>,
+    heads: usize,
+    len: usize,
+    dim: usize,
+) -> Vec<f32> {
+    let batch = queries.len() / (heads * len * dim).max(1);
+    let copies = batch / kv.batch;
+    let kv_len = kv.len;
+    if len >= MANY_QUERIES && copies == 1 && kv.stride == kv_len * dim {
+        return attention_by_products(queries, kv.keys, kv.values, mask, heads, len, kv_len, dim);
+    }
+    // A decoding step's (row, head) pairs are tiny (one query): several per job, so the thread
+    // hand-offs do not outweigh them.
+    let pairs_per_job = (ATTENTION_JOB_WORK / (len * kv_len * dim).max(1)).max(1);
+    filled_in_parallel(
+        batch * heads * len * dim,
+        len * dim,
+        pairs_per_job,
+        || vec![0f32; kv_len],
+        |weights, task, out| {
+            let (row, head) = (task / heads, task % heads);
+            let kv_row = row / copies;
+            let mask = mask.map(|mask| &mask[kv_row * kv_len..][..kv_len]);
+            let kv_task = kv_row * heads + head;
+            let keys = &kv.keys[kv_task * kv.stride..][..kv_len * dim];
+            let values = &kv.values[kv_task * kv.stride..][..kv_len * dim];
+            for (query, out) in queries[task * len * dim..][..len * dim].chunks(dim).zip(out.chunks_mut(dim))
+            {
+                attend_one_dispatch(query, keys, values, mask, weights, out);
+            }
+        },
+    )
 }
 
 /// `dst = lhs @ rhs` with the `gemm` crate, in the calling thread (the callers run one per rayon task):

@@ -2,6 +2,7 @@
 //! blocks, activations and sinusoidal positions.
 
 use candle_core::{DType, Device, Tensor};
+use rayon::prelude::*;
 use std::sync::Arc;
 
 use candle_nn::{Embedding, LayerNorm, Module, VarBuilder};
@@ -154,8 +155,28 @@ impl Attention {
         values: &Tensor,
         mask: Option<&Tensor>,
     ) -> candle_core::Result<Tensor> {
+        self.attend_to(x, CachedKeysValues::Tensors(keys, values), mask)
+    }
+
+    /// [`Attention::attend`] to keys and values wherever they are kept.
+    fn attend_to(
+        &self,
+        x: &Tensor,
+        cached: CachedKeysValues,
+        mask: Option<&Tensor>,
+    ) -> candle_core::Result<Tensor> {
         let (batch, len, d_model) = x.dims3()?;
         let queries = self.split_heads(&(self.q_proj.forward(x)? * self.scaling)?)?;
+        let (keys, values) = match cached {
+            CachedKeysValues::Tensors(keys, values) => (keys, values),
+            CachedKeysValues::InPlace(kv) => match cpu_kernels::attention_in_place(&queries, kv) {
+                Some(context) => {
+                    let context = context?.transpose(1, 2)?.reshape((batch, len, d_model))?;
+                    return self.out_proj.forward(&context);
+                }
+                None => candle_core::bail!("self-attention cache does not fit the queries"),
+            },
+        };
         let context = match cpu_kernels::attention(&queries, keys, values, mask) {
             Some(context) => context?,
             None => {
@@ -330,8 +351,8 @@ impl DecoderLayer {
     ) -> candle_core::Result<Tensor> {
         let x = placement.residual(&self.self_attn_layer_norm, x, |h| {
             let (keys, values) = self.self_attn.keys_values(h)?;
-            let (keys, values) = cache.append(keys, values)?;
-            self.self_attn.attend(h, &keys, &values, None)
+            let cached = cache.append(keys, values)?;
+            self.self_attn.attend_to(h, cached, None)
         })?;
         let x = placement.residual(&self.encoder_attn_layer_norm, &x, |h| {
             self.encoder_attn.attend(h, &cache.cross_keys, &cache.cross_values, Some(cross_mask))
@@ -340,16 +361,33 @@ impl DecoderLayer {
     }
 }
 
+/// Keys and values to attend to: tensors, or a self-attention cache kept in place.
+enum CachedKeysValues<'a> {
+    Tensors(&'a Tensor, &'a Tensor),
+    InPlace(cpu_kernels::KeysValuesView<'a>),
+}
+
 /// The caches of one decoder layer: self-attention keys/values of the tokens fed so far, and the
 /// cross-attention keys/values of the encoder output (computed once).
 pub(crate) struct LayerCache {
-    pub(crate) self_keys: Option<Tensor>,
-    pub(crate) self_values: Option<Tensor>,
+    self_attention: SelfAttentionCache,
     /// Rows of the self-attention caches to keep, in order (`u32`), applied at the next `append`
     /// together with the new keys/values: one copy of the caches per step instead of two.
-    pub(crate) pending_rows: Option<Tensor>,
+    pending_rows: Option<Tensor>,
     pub(crate) cross_keys: Tensor,
     pub(crate) cross_values: Tensor,
+}
+
+/// The self-attention keys and values `[rows, heads, len, head_dim]` of the tokens fed so far.
+enum SelfAttentionCache {
+    Empty,
+    /// f32 on the CPU: buffers each step writes into.
+    InPlace(KeyValueBuffers),
+    /// Elsewhere: tensors, concatenated each step.
+    Tensors {
+        keys: Tensor,
+        values: Tensor,
+    },
 }
 
 impl LayerCache {
@@ -372,25 +410,251 @@ impl LayerCache {
         Ok(())
     }
 
-    /// Appends this step's keys/values (after any pending reorder) and returns the whole cache.
-    pub(crate) fn append(&mut self, keys: Tensor, values: Tensor) -> candle_core::Result<(Tensor, Tensor)> {
+    /// Appends this step's keys/values `[rows, heads, 1, head_dim]` (after any pending reorder) and
+    /// returns the whole cache.
+    fn append(&mut self, keys: Tensor, values: Tensor) -> candle_core::Result<CachedKeysValues<'_>> {
         let rows = self.pending_rows.take();
-        let keys = reorder_and_append(self.self_keys.as_ref(), rows.as_ref(), keys)?;
-        let values = reorder_and_append(self.self_values.as_ref(), rows.as_ref(), values)?;
-        self.self_keys = Some(keys.clone());
-        self.self_values = Some(values.clone());
-        Ok((keys, values))
+        let cache = std::mem::replace(&mut self.self_attention, SelfAttentionCache::Empty);
+        self.self_attention = match cache {
+            SelfAttentionCache::Empty => match KeyValueBuffers::start(&keys, &values) {
+                Some(buffers) => SelfAttentionCache::InPlace(buffers),
+                None => SelfAttentionCache::Tensors { keys, values },
+            },
+            SelfAttentionCache::InPlace(mut buffers) => {
+                let rows = rows.map(|rows| rows.to_vec1::<u32>()).transpose()?;
+                buffers.append(rows.as_deref(), &keys, &values)?;
+                SelfAttentionCache::InPlace(buffers)
+            }
+            SelfAttentionCache::Tensors { keys: cached_keys, values: cached_values } => {
+                SelfAttentionCache::Tensors {
+                    keys: reorder_and_append(&cached_keys, rows.as_ref(), keys)?,
+                    values: reorder_and_append(&cached_values, rows.as_ref(), values)?,
+                }
+            }
+        };
+        Ok(match &self.self_attention {
+            SelfAttentionCache::Empty => unreachable!("set just above"),
+            SelfAttentionCache::InPlace(buffers) => CachedKeysValues::InPlace(buffers.view()),
+            SelfAttentionCache::Tensors { keys, values } => CachedKeysValues::Tensors(keys, values),
+        })
     }
 }
 
-/// `cat([cached.index_select(rows, 0), new], 2)`, or `new` when nothing is cached yet: in one pass on
-/// the CPU (`cpu_kernels::gather_append`), with candle's operations elsewhere.
-fn reorder_and_append(
-    cached: Option<&Tensor>,
-    rows: Option<&Tensor>,
-    new: Tensor,
-) -> candle_core::Result<Tensor> {
-    let Some(cached) = cached else { return Ok(new) };
+/// Positions a self-attention cache grows by when full: small steps keep the unused room (memory)
+/// low; each growth copies the cache once.
+const CACHE_GROWTH: usize = 16;
+
+/// Elements from one (row, head) of a cache to the next: room for `capacity` positions and one
+/// cache line more, so that the (row, head) blocks do not all start at multiples of 4 KiB (copies
+/// between such addresses stall on false store-to-load dependencies, and they share cache sets).
+fn stride_for(capacity: usize, head_dim: usize) -> usize {
+    capacity * head_dim + 16
+}
+
+/// A self-attention cache in f32 CPU buffers `[rows, heads, capacity, head_dim]`, of which the first
+/// `len` positions are filled: a step writes its keys and values in place, with no copy of what is
+/// cached. Reordering rows (beams, finished inputs) gathers into spare buffers that are then swapped
+/// in, so after the first steps nothing is allocated.
+pub(crate) struct KeyValueBuffers {
+    keys: Vec<f32>,
+    values: Vec<f32>,
+    spare_keys: Vec<f32>,
+    spare_values: Vec<f32>,
+    rows: usize,
+    heads: usize,
+    head_dim: usize,
+    len: usize,
+    capacity: usize,
+}
+
+impl KeyValueBuffers {
+    /// Buffers holding the first step's `keys`/`values` (`[rows, heads, 1, head_dim]`), when they are
+    /// f32 CPU tensors.
+    fn start(keys: &Tensor, values: &Tensor) -> Option<Self> {
+        let (rows, heads, one, head_dim) = keys.dims4().ok()?;
+        if one != 1 || values.dims() != keys.dims() || !keys.device().is_cpu() {
+            return None;
+        }
+        let mut buffers = KeyValueBuffers {
+            keys: Vec::new(),
+            values: Vec::new(),
+            spare_keys: Vec::new(),
+            spare_values: Vec::new(),
+            rows,
+            heads,
+            head_dim,
+            len: 0,
+            capacity: 0,
+        };
+        buffers.append(None, keys, values).ok()?;
+        Some(buffers)
+    }
+
+    /// Elements from one (row, head) to the next.
+    fn stride(&self) -> usize {
+        stride_for(self.capacity, self.head_dim)
+    }
+
+    /// The filled part, for attention.
+    fn view(&self) -> cpu_kernels::KeysValuesView<'_> {
+        cpu_kernels::KeysValuesView {
+            keys: &self.keys,
+            values: &self.values,
+            batch: self.rows,
+            len: self.len,
+            stride: self.stride(),
+        }
+    }
+
+    /// Keeps rows `rows` (all, in order, when `None`) and appends one position: `keys`/`values`
+    /// `[rows, heads, 1, head_dim]`, f32 on the CPU.
+    fn append(&mut self, rows: Option<&[u32]>, keys: &Tensor, values: &Tensor) -> candle_core::Result<()> {
+        let new_rows = keys.dim(0)?;
+        let expected = [new_rows, self.heads, 1, self.head_dim];
+        if keys.dims() != expected || values.dims() != expected {
+            candle_core::bail!(
+                "self-attention cache: step keys {:?}, cache rows of {:?}",
+                keys.dims(),
+                expected
+            );
+        }
+        match rows {
+            Some(rows) if rows.len() != new_rows || rows.iter().any(|&row| row as usize >= self.rows) => {
+                candle_core::bail!("self-attention cache: rows {rows:?} of {} for {new_rows} rows", self.rows)
+            }
+            None if new_rows != self.rows => {
+                candle_core::bail!("self-attention cache: {new_rows} rows for a cache of {}", self.rows)
+            }
+            _ => {}
+        }
+        if self.len == self.capacity {
+            self.regather(rows, new_rows, self.capacity + CACHE_GROWTH);
+        } else if let Some(rows) = rows {
+            self.reorder_in_place(rows);
+        }
+        let (stride, position) = (self.stride(), self.len * self.head_dim);
+        let write = |cache: &mut [f32], new: &[f32]| {
+            for (pair, new) in new.chunks_exact(self.head_dim).enumerate() {
+                cache[pair * stride + position..][..self.head_dim].copy_from_slice(new);
+            }
+        };
+        let (Some(()), Some(())) = (
+            cpu_kernels::with_f32_slice(keys, |new| write(&mut self.keys, new)),
+            cpu_kernels::with_f32_slice(values, |new| write(&mut self.values, new)),
+        ) else {
+            candle_core::bail!("self-attention cache: keys/values are not contiguous f32 CPU tensors")
+        };
+        self.len += 1;
+        Ok(())
+    }
+
+    /// Copies rows `sources` (all, in order, when `None`) into new buffers of `capacity` positions
+    /// per (row, head), which replace the current ones.
+    fn regather(&mut self, sources: Option<&[u32]>, rows: usize, capacity: usize) {
+        let (heads, dim, len) = (self.heads, self.head_dim, self.len);
+        let (old_stride, stride) = (self.stride(), stride_for(capacity, dim));
+        let block = heads * stride;
+        // Room beyond the filled positions is never read before it is written: zeros are only
+        // the cheapest initialisation.
+        let (mut keys, mut values) = (vec![0f32; rows * block], vec![0f32; rows * block]);
+        if len > 0 {
+            let (old_keys, old_values) = (&self.keys, &self.values);
+            keys.par_chunks_mut(block)
+                .zip(values.par_chunks_mut(block))
+                .enumerate()
+                .with_min_len(4)
+                .for_each(|(row, (out_keys, out_values))| {
+                    let source = sources.map_or(row, |sources| sources[row] as usize);
+                    for head in 0..heads {
+                        let from = (source * heads + head) * old_stride;
+                        out_keys[head * stride..][..len * dim]
+                            .copy_from_slice(&old_keys[from..][..len * dim]);
+                        out_values[head * stride..][..len * dim]
+                            .copy_from_slice(&old_values[from..][..len * dim]);
+                    }
+                });
+        }
+        (self.keys, self.values) = (keys, values);
+        (self.spare_keys, self.spare_values) = (Vec::new(), Vec::new());
+        (self.rows, self.capacity) = (rows, capacity);
+    }
+
+    /// Keeps rows `sources` (indices of current rows, in order; as many as the rows or fewer) by
+    /// copying only the rows that change: beams mostly continue their own row. Rows that are read
+    /// by another row and overwritten themselves are first set aside in the spare buffers.
+    fn reorder_in_place(&mut self, sources: &[u32]) {
+        let (heads, dim, len) = (self.heads, self.head_dim, self.len);
+        let block = heads * self.stride();
+        let new_rows = sources.len();
+        let moves = |row: usize| sources[row] as usize != row;
+        // Where each set-aside row went in the spare buffers.
+        let mut set_aside = vec![usize::MAX; self.rows];
+        let mut aside = Vec::new();
+        for (row, &source) in sources.iter().enumerate() {
+            let source = source as usize;
+            if source != row && source < new_rows && moves(source) && set_aside[source] == usize::MAX {
+                set_aside[source] = aside.len();
+                aside.push(source);
+            }
+        }
+        let (stride, count) = (self.stride(), len * dim);
+        for (spare, cache) in [(&mut self.spare_keys, &self.keys), (&mut self.spare_values, &self.values)] {
+            spare.resize(aside.len() * block, 0.0);
+            spare.par_chunks_mut(block.max(1)).zip(&aside).for_each(|(out, &row)| {
+                for head in 0..heads {
+                    out[head * stride..][..count]
+                        .copy_from_slice(&cache[row * block + head * stride..][..count]);
+                }
+            });
+        }
+        let moved: Vec<usize> = (0..new_rows).filter(|&row| moves(row)).collect();
+        for (cache, spare) in [(&mut self.keys, &self.spare_keys), (&mut self.values, &self.spare_values)] {
+            let base = SharedRows(cache.as_mut_ptr());
+            moved.par_iter().with_min_len(4).for_each(|&row| {
+                let source = sources[row] as usize;
+                for head in 0..heads {
+                    // SAFETY: each moved row is written by one task only; a source is either set
+                    // aside (read from the spare buffers) or a row that no task writes (it does not
+                    // move, or it is beyond the rows kept), so no read overlaps a write; all ranges
+                    // lie within the cache (rows < self.rows) or the spare buffers.
+                    unsafe {
+                        let from = match set_aside[source] {
+                            usize::MAX => base.ptr().add(source * block + head * stride) as *const f32,
+                            slot => spare[slot * block + head * stride..][..count].as_ptr(),
+                        };
+                        std::ptr::copy_nonoverlapping(
+                            from,
+                            base.ptr().add(row * block + head * stride),
+                            count,
+                        );
+                    }
+                }
+            });
+        }
+        self.keys.truncate(new_rows * block);
+        self.values.truncate(new_rows * block);
+        self.rows = new_rows;
+    }
+}
+
+/// The start of a cache whose rows tasks write in parallel, each a different row (`Send`/`Sync` so
+/// the tasks can share it).
+#[derive(Clone, Copy)]
+struct SharedRows(*mut f32);
+
+impl SharedRows {
+    /// (A method, so closures capture the `Sync` wrapper rather than the bare pointer.)
+    fn ptr(self) -> *mut f32 {
+        self.0
+    }
+}
+// SAFETY: see `reorder_in_place`: tasks write disjoint rows and read only rows nobody writes.
+unsafe impl Send for SharedRows {}
+unsafe impl Sync for SharedRows {}
+
+/// `cat([cached.index_select(rows, 0), new], 2)`: in one pass on the CPU
+/// (`cpu_kernels::gather_append`), with candle's operations elsewhere.
+fn reorder_and_append(cached: &Tensor, rows: Option<&Tensor>, new: Tensor) -> candle_core::Result<Tensor> {
     if let Some(appended) = cpu_kernels::gather_append(cached, rows, &new) {
         return appended;
     }
@@ -416,8 +680,7 @@ pub(crate) fn start_decoding(
         .map(|attention| {
             let (cross_keys, cross_values) = attention.keys_values(encoder_output)?;
             Ok(LayerCache {
-                self_keys: None,
-                self_values: None,
+                self_attention: SelfAttentionCache::Empty,
                 pending_rows: None,
                 cross_keys,
                 cross_values,
@@ -549,5 +812,91 @@ impl TokenEmbedding {
         let mut dims = ids.dims().to_vec();
         dims.push(d);
         Tensor::from_vec(rows, dims, ids.device())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Device;
+
+    /// A step's keys or values `[rows, heads, 1, dim]` with values unique to (step, row, element).
+    fn step_values(step: usize, rows: usize, heads: usize, dim: usize) -> Tensor {
+        let data: Vec<f32> = (0..rows * heads * dim)
+            .map(|i| (step * 100_000 + i) as f32 + if step.is_multiple_of(2) { 0.5 } else { 0.0 })
+            .collect();
+        Tensor::from_vec(data, (rows, heads, 1, dim), &Device::Cpu).unwrap()
+    }
+
+    /// The cache's filled part as `[rows, heads, len, dim]` values.
+    fn contents(buffers: &KeyValueBuffers, keys: bool) -> Vec<f32> {
+        let view = buffers.view();
+        let data = if keys { view.keys } else { view.values };
+        let mut out = Vec::new();
+        for pair in 0..buffers.rows * buffers.heads {
+            out.extend_from_slice(&data[pair * view.stride..][..view.len * buffers.head_dim]);
+        }
+        out
+    }
+
+    #[test]
+    fn in_place_cache_matches_select_and_concatenate() {
+        let (heads, dim) = (3, 16);
+        // Reorders with cycles, swaps, duplicates, rows dropped (finished inputs) and none; enough
+        // steps to grow past the first capacity twice.
+        let reorders: Vec<Option<Vec<u32>>> = vec![
+            None,
+            Some(vec![1, 0, 3, 2, 4, 5]),
+            Some(vec![0, 0, 1, 1, 5, 4]),
+            Some(vec![2, 3, 4, 5, 0, 1]),
+            None,
+            Some(vec![5, 4, 3, 2, 1, 0]),
+            Some(vec![0, 1, 2, 3, 4, 5]),
+            Some(vec![4, 4, 4, 1, 0, 2]),
+            Some(vec![1, 2, 3, 5]),
+            Some(vec![3, 2, 1, 0]),
+            Some(vec![0, 3]),
+        ];
+        let mut rows = 6;
+        let (first_keys, first_values) =
+            (step_values(0, rows, heads, dim), step_values(0, rows, heads, dim).affine(-1.0, 0.0).unwrap());
+        let mut buffers = KeyValueBuffers::start(&first_keys, &first_values).unwrap();
+        let (mut want_keys, mut want_values) = (first_keys, first_values);
+        for step in 1..40 {
+            let reorder = reorders[step % reorders.len()]
+                .clone()
+                .filter(|order| order.iter().all(|&r| (r as usize) < rows) && order.len() <= rows);
+            let new_rows = reorder.as_ref().map_or(rows, Vec::len);
+            let keys = step_values(step, new_rows, heads, dim);
+            let values = keys.affine(-1.0, 0.0).unwrap();
+            buffers.append(reorder.as_deref(), &keys, &values).unwrap();
+            let index = reorder.as_ref().map(|order| Tensor::new(order.as_slice(), &Device::Cpu).unwrap());
+            let select = |cached: &Tensor| match &index {
+                Some(index) => cached.index_select(index, 0).unwrap(),
+                None => cached.clone(),
+            };
+            want_keys = Tensor::cat(&[&select(&want_keys), &keys], 2).unwrap();
+            want_values = Tensor::cat(&[&select(&want_values), &values], 2).unwrap();
+            rows = new_rows;
+            assert_eq!(
+                contents(&buffers, true),
+                want_keys.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+                "keys, step {step}"
+            );
+            assert_eq!(
+                contents(&buffers, false),
+                want_values.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+                "values, step {step}"
+            );
+        }
+        assert!(buffers.capacity >= 40 && buffers.capacity < 40 + CACHE_GROWTH);
+    }
+
+    #[test]
+    fn in_place_cache_rejects_rows_out_of_range() {
+        let keys = step_values(0, 2, 1, 16);
+        let mut buffers = KeyValueBuffers::start(&keys, &keys).unwrap();
+        assert!(buffers.append(Some(&[0, 2]), &keys, &keys).is_err());
+        assert!(buffers.append(None, &step_values(1, 3, 1, 16), &step_values(1, 3, 1, 16)).is_err());
     }
 }
