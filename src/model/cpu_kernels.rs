@@ -460,49 +460,6 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     lanes[0] + tail
 }
 
-/// `cat([cached.index_select(rows, 0), new], 2)` for f32 CPU tensors `cached` `[old_rows, heads, len,
-/// dim]` and `new` `[rows, heads, 1, dim]` (`rows` the identity when `None`): the `[rows, heads, len + 1,
-/// dim]` self-attention cache of the next step, written once, a (row, head) per task. `None` when the
-/// tensors do not fit (candle's operations then report any error).
-pub(crate) fn gather_append(
-    cached: &Tensor,
-    rows: Option<&Tensor>,
-    new: &Tensor,
-) -> Option<candle_core::Result<Tensor>> {
-    let (old_rows, heads, len, dim) = cached.dims4().ok()?;
-    let (new_rows, new_heads, one, new_dim) = new.dims4().ok()?;
-    if (new_heads, one, new_dim) != (heads, 1, dim) {
-        return None;
-    }
-    let sources: Vec<u32> = match rows {
-        Some(rows) if rows.device().is_cpu() => rows.to_vec1::<u32>().ok()?,
-        Some(_) => return None,
-        None => (0..new_rows as u32).collect(),
-    };
-    if sources.len() != new_rows || sources.iter().any(|&row| row as usize >= old_rows) {
-        return None;
-    }
-    let block = len * dim;
-    let appended = with_f32_slice(cached, |cached| {
-        with_f32_slice(new, |new| {
-            filled_in_parallel(
-                new_rows * heads * (block + dim),
-                (block + dim) * heads,
-                4,
-                || (),
-                |_, row, out| {
-                    let source = sources[row] as usize;
-                    for (head, out) in out.chunks_mut(block + dim).enumerate() {
-                        out[..block].copy_from_slice(&cached[(source * heads + head) * block..][..block]);
-                        out[block..].copy_from_slice(&new[(row * heads + head) * dim..][..dim]);
-                    }
-                },
-            )
-        })
-    })??;
-    Some(Tensor::from_vec(appended, (new_rows, heads, len + 1, dim), cached.device()))
-}
-
 /// `x @ weight^T + bias` for f32 CPU tensors `x` `[rows, dim]`, `weight` `[vocab, dim]`, `bias`
 /// `[vocab]`: the `[rows, vocab]` logits. `None` for other tensors.
 ///
@@ -699,28 +656,6 @@ mod tests {
         assert_eq!(ours.dims(), a.dims());
         assert_eq!(max_difference(&ours, &(&a + &b).unwrap()), 0.0);
         assert!(super::add(&a, &b.narrow(1, 0, 10).unwrap()).is_none());
-    }
-
-    #[test]
-    fn gather_append_matches_index_select_and_cat() {
-        let device = Device::Cpu;
-        let cached = Tensor::randn(0f32, 1.0, (3, 2, 5, 4), &device).unwrap();
-        let new = Tensor::randn(0f32, 1.0, (4, 2, 1, 4), &device).unwrap();
-        let rows = Tensor::new(&[2u32, 0, 0, 1], &device).unwrap();
-        let ours = super::gather_append(&cached, Some(&rows), &new).unwrap().unwrap();
-        let theirs = Tensor::cat(&[&cached.index_select(&rows, 0).unwrap(), &new], 2).unwrap();
-        assert_eq!(ours.dims(), theirs.dims());
-        assert_eq!(max_difference(&ours, &theirs), 0.0);
-        // No reorder: the rows as they are.
-        let same = new.narrow(0, 0, 3).unwrap();
-        let ours = super::gather_append(&cached, None, &same).unwrap().unwrap();
-        let theirs = Tensor::cat(&[&cached, &same], 2).unwrap();
-        assert_eq!(max_difference(&ours, &theirs), 0.0);
-        // Out-of-range rows and mismatched shapes are left to candle, which reports them.
-        let out_of_range = Tensor::new(&[3u32, 0, 0, 1], &device).unwrap();
-        assert!(super::gather_append(&cached, Some(&out_of_range), &new).is_none());
-        let wide = Tensor::zeros((4, 2, 1, 8), candle_core::DType::F32, &device).unwrap();
-        assert!(super::gather_append(&cached, Some(&rows), &wide).is_none());
     }
 
     #[test]

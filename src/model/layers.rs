@@ -652,12 +652,8 @@ impl SharedRows {
 unsafe impl Send for SharedRows {}
 unsafe impl Sync for SharedRows {}
 
-/// `cat([cached.index_select(rows, 0), new], 2)`: in one pass on the CPU
-/// (`cpu_kernels::gather_append`), with candle's operations elsewhere.
+/// `cat([cached.index_select(rows, 0), new], 2)` (caches off the CPU or not in f32).
 fn reorder_and_append(cached: &Tensor, rows: Option<&Tensor>, new: Tensor) -> candle_core::Result<Tensor> {
-    if let Some(appended) = cpu_kernels::gather_append(cached, rows, &new) {
-        return appended;
-    }
     let cached = match rows {
         Some(rows) => cached.index_select(rows, 0)?,
         None => cached.clone(),
