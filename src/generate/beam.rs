@@ -11,7 +11,7 @@ use candle_core::Tensor;
 use rayon::prelude::*;
 
 use super::{
-    effective_max_length, log_softmax, processors, with_host_scores, EarlyStopping, GenerationOptions,
+    effective_max_length, log_softmax_into, processors, with_host_scores, EarlyStopping, GenerationOptions,
     Hypothesis,
 };
 use crate::error::Result;
@@ -82,18 +82,20 @@ pub(super) fn search(
         let mut rows = Vec::with_capacity(active.len() * num_beams);
         let mut still_active = Vec::with_capacity(active.len());
         let mut any_done = false;
-        // Inputs are independent: score each one's continuations on its own thread, in a copy of its
-        // rows that stays in cache.
+        // Inputs are independent: score each one's continuations on its own thread, its rows'
+        // log-probabilities written into a buffer that stays in cache.
         let all_candidates: Vec<Vec<Candidate>> = with_host_scores(&logits, |scores| {
             scores
                 .par_chunks(num_beams * vocab)
                 .zip(active.par_iter())
                 .map_init(Vec::new, |block, (rows, &index)| {
-                    block.clear();
-                    block.extend_from_slice(rows);
+                    // (Every element is overwritten below: resizing only sets the length.)
+                    block.resize(rows.len(), 0.0);
                     let running = &inputs[index].running;
-                    for (beam, row) in running.iter().zip(block.chunks_mut(vocab)) {
-                        log_softmax(row);
+                    for ((beam, row), logits) in
+                        running.iter().zip(block.chunks_mut(vocab)).zip(rows.chunks(vocab))
+                    {
+                        log_softmax_into(logits, row);
                         processors::process(row, &beam.tokens, options);
                     }
                     top_continuations(block, vocab, running, keep)

@@ -290,11 +290,11 @@ fn log_sum_exp(scores: &[f32]) -> f32 {
     max + sum.ln()
 }
 
-/// `log_softmax` of a row, in place.
-fn log_softmax(scores: &mut [f32]) {
-    let normalizer = log_sum_exp(scores);
-    for score in scores.iter_mut() {
-        *score -= normalizer;
+/// `log_softmax` of the row `logits`, written into `out` (as long).
+fn log_softmax_into(logits: &[f32], out: &mut [f32]) {
+    let normalizer = log_sum_exp(logits);
+    for (out, &logit) in out.iter_mut().zip(logits) {
+        *out = logit - normalizer;
     }
 }
 
