@@ -33,10 +33,11 @@ pub enum Precision {
     /// 32-bit floats: the format the checkpoints are published in; output matches `transformers`.
     #[default]
     F32,
-    /// bfloat16, the fastest CPU mode. On GPUs the model computes in bf16. On CPUs the matrix
-    /// products' weights are stored as bf16 (half the memory traffic) while layer norms, softmax and
-    /// residual sums stay f32: with Intel AMX (Sapphire Rapids and later Xeons) the products run on
-    /// AMX tiles with their inputs rounded to bf16 (1.7x f32 at batch 32, greedy); with AVX-512 alone
+    /// bfloat16: the fastest CPU mode after [`Precision::Int8`], and the fastest GPU mode. On GPUs the
+    /// model computes in bf16. On CPUs the matrix products' weights are stored as bf16 (half the memory
+    /// traffic) while layer norms, softmax and residual sums stay f32: with Intel AMX (Sapphire Rapids
+    /// and later Xeons) the products run on AMX tiles with their inputs rounded to bf16 (about 2x f32
+    /// at batch 32); with AVX-512 alone
     /// the inputs and arithmetic stay f32; elsewhere candle's bf16 kernels, slower than f32. Output can
     /// differ from f32 (how often: see README). `ANUVAD_NO_AMX=1` turns AMX off.
     Bf16,

@@ -79,9 +79,9 @@ pub(crate) struct DecodeArgs {
     /// Where to run the model.
     #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
     device: DeviceArg,
-    /// Number format to compute in. f32 matches transformers. bf16 halves the weights' memory and is
-    /// the fastest CPU mode: bf16 weights on AVX-512 CPUs, AMX tile products on CPUs with AMX, all
-    /// bf16 on GPUs. f16 is for GPUs (slow on CPUs). bf16/f16 output can differ from f32.
+    /// Number format to compute in. f32 matches transformers. bf16 halves the weights' memory: bf16
+    /// weights on AVX-512 CPUs, AMX tile products on CPUs with AMX, all bf16 on GPUs. f16 is for GPUs
+    /// (slow on CPUs). bf16/f16 output can differ from f32.
     #[arg(long, value_enum, default_value_t = DtypeArg::F32)]
     dtype: DtypeArg,
     /// Quantize the matrix products: int8 weights (a scale per output column) and inputs (a scale

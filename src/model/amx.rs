@@ -149,14 +149,18 @@ pub(crate) fn pack(
                 if format == TileFormat::Int8 {
                     scales.push(quantize_row(source, &mut codes));
                 }
-                for (input, &value) in source.iter().enumerate() {
-                    let code = match format {
-                        TileFormat::Bf16 => u32::from(bf16(value)),
-                        TileFormat::Int8 => u32::from(codes[input]),
-                    };
-                    let (chunk, lane_row, slot) =
-                        (input / tile_depth, input % tile_depth / per_lane, input % per_lane);
-                    tiles[chunk * TILE_LANES + lane_row * TILE_COLUMNS + column] |= code << (bits * slot);
+                // Lane `l` of the column holds inputs `l * n ..`: row `l % 16` of the tile for chunk
+                // `l / 16`, which is 32-bit word `l * 16 + column` of the group.
+                for (lane, start) in (0..in_dim).step_by(per_lane).enumerate() {
+                    let mut word = 0u32;
+                    for (slot, input) in (start..in_dim.min(start + per_lane)).enumerate() {
+                        let code = match format {
+                            TileFormat::Bf16 => u32::from(bf16(source[input])),
+                            TileFormat::Int8 => u32::from(codes[input]),
+                        };
+                        word |= code << (bits * slot);
+                    }
+                    tiles[lane * TILE_COLUMNS + column] = word;
                 }
             }
             scales
