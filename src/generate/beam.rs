@@ -11,11 +11,11 @@ use candle_core::Tensor;
 use rayon::prelude::*;
 
 use super::{
-    effective_max_length, log_softmax_into, processors, with_host_scores, EarlyStopping, GenerationOptions,
-    Hypothesis,
+    effective_max_length, log_sum_exp_given_max, processors, with_host_scores, EarlyStopping,
+    GenerationOptions, Hypothesis,
 };
 use crate::error::Result;
-use crate::model::Seq2SeqModel;
+use crate::model::{fast_math, Seq2SeqModel};
 
 /// `transformers` marks impossible beams with this score rather than -inf.
 const MASKED: f32 = -1.0e9;
@@ -73,11 +73,23 @@ pub(super) fn search(
     let mut active: Vec<usize> = (0..batch).collect();
     let mut cur_len = 1;
     while !active.is_empty() {
+        // At the first step all beams of an input are the same sequence (the start token): the decoder
+        // runs one row per input, whose caches are then repeated for the beams. (The rows would come
+        // out identical: every row is computed on its own, in the same order of operations.)
+        let shared_rows = cur_len == 1 && num_beams > 1;
+        let beams_fed = if shared_rows { 1 } else { num_beams };
         let last: Vec<u32> = active
             .iter()
-            .flat_map(|&i| inputs[i].running.iter().map(|beam| *beam.tokens.last().unwrap_or(&0)))
+            .flat_map(|&i| {
+                inputs[i].running[..beams_fed].iter().map(|beam| *beam.tokens.last().unwrap_or(&0))
+            })
             .collect();
         let logits = model.decode_step(&mut state, &Tensor::new(last.as_slice(), model.device())?)?;
+        if shared_rows {
+            let repeated: Vec<u32> =
+                (0..active.len() as u32).flat_map(|slot| std::iter::repeat_n(slot, num_beams)).collect();
+            state.reorder_self_attention(&repeated)?;
+        }
         let vocab = logits.dim(1)?;
         let mut rows = Vec::with_capacity(active.len() * num_beams);
         let mut still_active = Vec::with_capacity(active.len());
@@ -86,19 +98,12 @@ pub(super) fn search(
         // log-probabilities written into a buffer that stays in cache.
         let all_candidates: Vec<Vec<Candidate>> = with_host_scores(&logits, |scores| {
             scores
-                .par_chunks(num_beams * vocab)
+                .par_chunks(beams_fed * vocab)
                 .zip(active.par_iter())
-                .map_init(Vec::new, |block, (rows, &index)| {
-                    // (Every element is overwritten below: resizing only sets the length.)
-                    block.resize(rows.len(), 0.0);
+                .map_init(ScoredBlock::default, |scored, (rows, &index)| {
                     let running = &inputs[index].running;
-                    for ((beam, row), logits) in
-                        running.iter().zip(block.chunks_mut(vocab)).zip(rows.chunks(vocab))
-                    {
-                        log_softmax_into(logits, row);
-                        processors::process(row, &beam.tokens, options);
-                    }
-                    top_continuations(block, vocab, running, keep)
+                    scored.fill(rows, vocab, running, options);
+                    top_continuations(scored, vocab, running, keep)
                 })
                 .collect()
         })?;
@@ -133,21 +138,65 @@ pub(super) fn search(
         .collect())
 }
 
+/// Tokens `top_continuations` skips or looks at together.
+const STRETCH: usize = 64;
+
+/// One input's processed log-probabilities, a row per beam, and for each [`STRETCH`] of a row an upper
+/// bound of its values (buffers reused from input to input, so they stay in cache).
+#[derive(Default)]
+struct ScoredBlock {
+    log_probs: Vec<f32>,
+    bounds: Vec<f32>,
+    logit_maxima: Vec<f32>,
+}
+
+impl ScoredBlock {
+    /// From the logits of the input's rows (`vocab` each; one row shared by all beams when `rows` has
+    /// only one): log-softmax, then the processors, as `transformers` orders them.
+    fn fill(&mut self, rows: &[f32], vocab: usize, running: &[Beam], options: &GenerationOptions) {
+        // (Every element is overwritten below: resizing only sets the length.)
+        self.log_probs.resize(running.len() * vocab, 0.0);
+        self.bounds.clear();
+        for ((beam, row), logits) in
+            running.iter().zip(self.log_probs.chunks_mut(vocab)).zip(rows.chunks(vocab).cycle())
+        {
+            // The largest logit of each stretch comes with the pass that finds the largest of all.
+            let max = fast_math::stretch_maxima(logits, STRETCH, &mut self.logit_maxima);
+            let normalizer = log_sum_exp_given_max(logits, max);
+            for (out, &logit) in row.iter_mut().zip(logits) {
+                *out = logit - normalizer;
+            }
+            if processors::process(row, &beam.tokens, options) {
+                self.bounds.extend(row.chunks(STRETCH).map(fast_math::max));
+            } else {
+                // Subtracting the normalizer keeps the order (rounding is monotonic), so these are the
+                // stretches' largest log-probabilities, or more where a processor banned tokens.
+                self.bounds.extend(self.logit_maxima.iter().map(|&max| max - normalizer));
+            }
+        }
+    }
+}
+
 /// The `keep` best continuations over all beams (accumulated scores), best first; ties go to the lower
 /// flat index (beam-major), as `torch.topk` orders them on CPU.
 ///
-/// Once `keep` candidates are held, a stretch of the vocabulary whose largest log-probability cannot
-/// beat the worst of them is skipped whole: `max + score <= worst` implies `x + score <= worst` for
-/// every `x` in it (rounding is monotonic), so the result is the same as looking at every token.
-fn top_continuations(block: &[f32], vocab: usize, running: &[Beam], keep: usize) -> Vec<Candidate> {
-    const STRETCH: usize = 64;
+/// Once `keep` candidates are held, a stretch of the vocabulary whose bound cannot beat the worst of
+/// them is skipped whole: `bound + score <= worst` implies `x + score <= worst` for every `x <= bound`
+/// in it (rounding is monotonic), so the result is the same as looking at every token.
+fn top_continuations(scored: &ScoredBlock, vocab: usize, running: &[Beam], keep: usize) -> Vec<Candidate> {
     let beats_worst = |best: &[Candidate], score: f32| {
         best.len() < keep || score.partial_cmp(&best[keep - 1].score) == Some(std::cmp::Ordering::Greater)
     };
+    let stretches_per_row = vocab.div_ceil(STRETCH);
     let mut best: Vec<Candidate> = Vec::with_capacity(keep + 1);
-    for (beam_index, (beam, row)) in running.iter().zip(block.chunks(vocab)).enumerate() {
-        for (stretch_index, stretch) in row.chunks(STRETCH).enumerate() {
-            if !beats_worst(&best, crate::model::fast_math::max(stretch) + beam.score) {
+    for (beam_index, ((beam, row), bounds)) in running
+        .iter()
+        .zip(scored.log_probs.chunks(vocab))
+        .zip(scored.bounds.chunks(stretches_per_row))
+        .enumerate()
+    {
+        for (stretch_index, (stretch, &bound)) in row.chunks(STRETCH).zip(bounds).enumerate() {
+            if !beats_worst(&best, bound + beam.score) {
                 continue;
             }
             for (offset, &log_prob) in stretch.iter().enumerate() {
@@ -277,17 +326,78 @@ mod tests {
                         score: if beam == 0 { 0.0 } else { -((next() % 20) as f32) / 4.0 },
                     })
                     .collect();
-                for keep in [1, 2, 8, 9] {
-                    let got: Vec<(f32, usize, u32)> = top_continuations(&block, vocab, &running, keep)
-                        .iter()
-                        .map(|c| (c.score, c.beam, c.token))
-                        .collect();
-                    assert_eq!(
-                        got,
-                        brute_force(&block, vocab, &running, keep),
-                        "vocab {vocab} beams {beams} keep {keep}"
-                    );
+                // Bounds exact (each stretch's largest value) and loose (larger: what banned tokens
+                // leave behind).
+                let exact: Vec<f32> =
+                    block.chunks(vocab).flat_map(|row| row.chunks(STRETCH).map(fast_math::max)).collect();
+                for slack in [0.0, 0.5] {
+                    let scored = ScoredBlock {
+                        log_probs: block.clone(),
+                        bounds: exact.iter().map(|bound| bound + slack).collect(),
+                        logit_maxima: Vec::new(),
+                    };
+                    for keep in [1, 2, 8, 9] {
+                        let got: Vec<(f32, usize, u32)> = top_continuations(&scored, vocab, &running, keep)
+                            .iter()
+                            .map(|c| (c.score, c.beam, c.token))
+                            .collect();
+                        assert_eq!(
+                            got,
+                            brute_force(&block, vocab, &running, keep),
+                            "vocab {vocab} beams {beams} keep {keep} slack {slack}"
+                        );
+                    }
                 }
+            }
+        }
+    }
+
+    /// `fill`'s bounds hold for the processed log-probabilities (with processors that ban, force and
+    /// raise), are exact where nothing was banned, and one logits row serves every beam.
+    #[test]
+    fn fill_bounds_every_stretch_of_the_processed_scores() {
+        let vocab = 300;
+        let logits: Vec<f32> = (0..vocab).map(|i| ((i * 7919) % 1013) as f32 / 100.0 - 5.0).collect();
+        let beams = |tokens: Vec<u32>| -> Vec<Beam> {
+            (0..2).map(|_| Beam { tokens: tokens.clone(), score: 0.0 }).collect()
+        };
+        let base =
+            GenerationOptions { eos_token_ids: vec![2], max_length: 20, ..GenerationOptions::default() };
+        let cases = [
+            // Nothing active: exact bounds.
+            (base.clone(), vec![0, 5], true),
+            // Bans (min_new_tokens, a bad word, a repeated bigram): bounds may be loose.
+            (
+                GenerationOptions {
+                    min_new_tokens: 5,
+                    bad_words_ids: vec![vec![7]],
+                    no_repeat_ngram_size: 2,
+                    ..base.clone()
+                },
+                vec![0, 5, 9, 5],
+                false,
+            ),
+            // Raising: a forced first token, a repetition penalty below 1.
+            (GenerationOptions { forced_bos_token_id: Some(250), ..base.clone() }, vec![0], true),
+            (GenerationOptions { repetition_penalty: 0.5, ..base.clone() }, vec![0, 5, 130], true),
+        ];
+        for (options, history, exact) in cases {
+            let running = beams(history);
+            let mut scored = ScoredBlock::default();
+            scored.fill(&logits, vocab, &running, &options);
+            assert_eq!(scored.log_probs.len(), 2 * vocab);
+            assert_eq!(scored.log_probs[..vocab], scored.log_probs[vocab..]);
+            let maxima: Vec<f32> = scored
+                .log_probs
+                .chunks(vocab)
+                .flat_map(|row| row.chunks(STRETCH).map(fast_math::max))
+                .collect();
+            assert_eq!(scored.bounds.len(), maxima.len());
+            for (bound, max) in scored.bounds.iter().zip(&maxima) {
+                assert!(bound >= max, "{options:?}: bound {bound} below {max}");
+            }
+            if exact {
+                assert_eq!(scored.bounds, maxima, "{options:?}");
             }
         }
     }

@@ -282,20 +282,16 @@ fn argmax(scores: &[f32]) -> usize {
 
 /// `log(sum(exp(scores)))`, -inf entries contributing nothing.
 fn log_sum_exp(scores: &[f32]) -> f32 {
-    let max = crate::model::fast_math::max(scores);
+    log_sum_exp_given_max(scores, crate::model::fast_math::max(scores))
+}
+
+/// [`log_sum_exp`] when the largest score, `max`, is known.
+fn log_sum_exp_given_max(scores: &[f32], max: f32) -> f32 {
     if max == f32::NEG_INFINITY {
         return max;
     }
     let sum = crate::model::fast_math::sum_exp_shifted(scores, max);
     max + sum.ln()
-}
-
-/// `log_softmax` of the row `logits`, written into `out` (as long).
-fn log_softmax_into(logits: &[f32], out: &mut [f32]) {
-    let normalizer = log_sum_exp(logits);
-    for (out, &logit) in out.iter_mut().zip(logits) {
-        *out = logit - normalizer;
-    }
 }
 
 #[cfg(test)]

@@ -4,10 +4,14 @@
 use super::GenerationOptions;
 
 /// Applies every active processor to `scores` (logits for greedy, log-probabilities for beam search).
-pub(super) fn process(scores: &mut [f32], history: &[u32], options: &GenerationOptions) {
+/// Returns whether any score may have been raised: `false` when processors only banned tokens (set
+/// them to -inf), so that any upper bound of the scores taken before still holds.
+pub(super) fn process(scores: &mut [f32], history: &[u32], options: &GenerationOptions) -> bool {
     let cur_len = history.len();
+    let mut raised = false;
     if options.repetition_penalty != 1.0 {
         repetition_penalty(scores, history, options.repetition_penalty);
+        raised = true;
     }
     if options.no_repeat_ngram_size > 0 {
         no_repeat_ngram(scores, history, options.no_repeat_ngram_size);
@@ -24,13 +28,16 @@ pub(super) fn process(scores: &mut [f32], history: &[u32], options: &GenerationO
     if let Some(bos) = options.forced_bos_token_id {
         if cur_len == 1 {
             force(scores, &[bos]);
+            raised = true;
         }
     }
     if let Some(eos) = &options.forced_eos_token_id {
         if cur_len + 1 == options.max_length {
             force(scores, eos);
+            raised = true;
         }
     }
+    raised
 }
 
 fn ban(scores: &mut [f32], tokens: &[u32]) {

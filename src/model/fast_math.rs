@@ -30,6 +30,21 @@ pub(crate) fn max(values: &[f32]) -> f32 {
     lanes.iter().copied().fold(tail, f32::max)
 }
 
+/// The largest value of each `stretch`-long piece of `values` (the last one possibly shorter) into
+/// `maxima` (cleared first), NaNs ignored, -inf for a piece with no other value; returns the largest
+/// of all, as [`max`] does. One pass where `max` per piece paid a call and a reduction each time.
+pub(crate) fn stretch_maxima(values: &[f32], stretch: usize, maxima: &mut Vec<f32>) -> f32 {
+    maxima.clear();
+    #[cfg(target_arch = "x86_64")]
+    if stretch.is_multiple_of(16) && stretch > 0 && std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: AVX-512F is present and `stretch` a positive multiple of 16.
+        unsafe { avx512::stretch_maxima(values, stretch, maxima) };
+        return maxima.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    }
+    maxima.extend(values.chunks(stretch.max(1)).map(max));
+    maxima.iter().copied().fold(f32::NEG_INFINITY, f32::max)
+}
+
 /// `values[i] = exp(values[i] - max)`, returning their sum.
 pub(crate) fn exp_shifted_in_place(values: &mut [f32], max: f32) -> f32 {
     #[cfg(target_arch = "x86_64")]
@@ -110,6 +125,31 @@ mod avx512 {
         _mm512_reduce_add_ps(sum)
     }
 
+    /// See `super::stretch_maxima`; `stretch` is a positive multiple of 16.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn stretch_maxima(values: &[f32], stretch: usize, maxima: &mut Vec<f32>) {
+        let mut pieces = values.chunks_exact(stretch);
+        for piece in &mut pieces {
+            let mut lanes = _mm512_set1_ps(f32::NEG_INFINITY);
+            for chunk in piece.chunks_exact(16) {
+                // (`max_ps` returns its second operand when either is NaN: NaNs in `values` are passed over.)
+                lanes = _mm512_max_ps(_mm512_loadu_ps(chunk.as_ptr()), lanes);
+            }
+            maxima.push(_mm512_reduce_max_ps(lanes));
+        }
+        let rest = pieces.remainder();
+        if !rest.is_empty() {
+            let mut lanes = _mm512_set1_ps(f32::NEG_INFINITY);
+            for chunk in rest.chunks(16) {
+                let mask = if chunk.len() == 16 { 0xffff } else { tail_mask(chunk.len()) };
+                // Lanes past the end read as -inf.
+                let values = _mm512_mask_loadu_ps(_mm512_set1_ps(f32::NEG_INFINITY), mask, chunk.as_ptr());
+                lanes = _mm512_max_ps(values, lanes);
+            }
+            maxima.push(_mm512_reduce_max_ps(lanes));
+        }
+    }
+
     #[target_feature(enable = "avx512f")]
     pub(super) unsafe fn exp_shifted_in_place(values: &mut [f32], max: f32) -> f32 {
         let shift = _mm512_set1_ps(max);
@@ -159,6 +199,24 @@ mod tests {
         }
         assert_eq!(max(&[f32::NAN, 1.0, f32::NAN, -3.0]), 1.0);
         assert_eq!(max(&[f32::NEG_INFINITY; 20]), f32::NEG_INFINITY);
+    }
+
+    #[test]
+    fn stretch_maxima_match_max_of_each_piece() {
+        for len in [0, 1, 15, 16, 63, 64, 65, 130, 1000] {
+            let mut values: Vec<f32> = (0..len).map(|i| ((i * 7919) % 1013) as f32 - 500.0).collect();
+            if len > 70 {
+                values[3] = f32::NAN;
+                values[64..70].fill(f32::NEG_INFINITY);
+            }
+            for stretch in [16, 64, 7] {
+                let mut maxima = vec![1.0; 3];
+                let overall = stretch_maxima(&values, stretch, &mut maxima);
+                let want: Vec<f32> = values.chunks(stretch).map(max).collect();
+                assert_eq!(maxima, want, "len {len} stretch {stretch}");
+                assert_eq!(overall, max(&values), "len {len} stretch {stretch}");
+            }
+        }
     }
 
     /// Distance in units in the last place between two finite f32 of the same sign (or zero).

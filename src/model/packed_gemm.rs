@@ -223,13 +223,8 @@ impl PackedWeight {
             (1usize << 15).div_ceil(ROWS * self.in_dim),
             || (),
             |_, block, packed| {
-                let block_rows = packed.len() / self.in_dim;
-                for r in 0..block_rows {
-                    let source = &a[(block * ROWS + r) * self.in_dim..][..self.in_dim];
-                    for (k, &value) in source.iter().enumerate() {
-                        packed[k * block_rows + r] = value;
-                    }
-                }
+                let rows = &a[block * ROWS * self.in_dim..][..packed.len()];
+                interleave_rows(rows, self.in_dim, packed);
             },
         );
         let panel_count = self.out_dim.div_ceil(PANEL);
@@ -331,6 +326,75 @@ impl PackedWeight {
                     }
                 }
             }
+        }
+    }
+}
+
+/// `rows` (a few rows of `in_dim` inputs, row-major) interleaved into `packed`, input by input:
+/// `packed[k * count + r] = rows[r * in_dim + k]`.
+fn interleave_rows(rows: &[f32], in_dim: usize, packed: &mut [f32]) {
+    let count = rows.len() / in_dim;
+    assert!(count <= 16 && rows.len() == count * in_dim && packed.len() == rows.len());
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: AVX-512F is present; the sizes are checked above.
+        return unsafe { interleave_rows_avx512(rows, in_dim, count, packed) };
+    }
+    for (r, row) in rows.chunks(in_dim).enumerate() {
+        for (k, &value) in row.iter().enumerate() {
+            packed[k * count + r] = value;
+        }
+    }
+}
+
+/// `interleave_rows` sixteen inputs at a time: the rows' sixteen values each, one register per row
+/// (unused rows zero), transposed in registers, each input's `count` values stored at once. Element
+/// by element it was 4% of a beam search run.
+///
+/// # Safety
+/// AVX-512F must be present, `count <= 16`, and `rows` and `packed` both `count * in_dim` long.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn interleave_rows_avx512(rows: &[f32], in_dim: usize, count: usize, packed: &mut [f32]) {
+    use std::arch::x86_64::*;
+    let lanes: __mmask16 = ((1u32 << count) - 1) as __mmask16;
+    for k in (0..in_dim).step_by(16) {
+        let inputs = 16.min(in_dim - k);
+        let input_lanes: __mmask16 = ((1u32 << inputs) - 1) as __mmask16;
+        let mut r = [_mm512_setzero_ps(); 16];
+        for (row, value) in r.iter_mut().enumerate().take(count) {
+            *value = _mm512_maskz_loadu_ps(input_lanes, rows.as_ptr().add(row * in_dim + k));
+        }
+        // 32-bit, then 64-bit interleaving within 128-bit blocks: u[4g + m], block L, holds input
+        // 4L + m of rows 4g .. 4g + 3.
+        let mut t = [_mm512_setzero_ps(); 16];
+        for i in 0..8 {
+            t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+            t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+        }
+        let mut u = [_mm512_setzero_ps(); 16];
+        for g in 0..4 {
+            let pd = |x: __m512| _mm512_castps_pd(x);
+            let ps = |x: __m512d| _mm512_castpd_ps(x);
+            u[4 * g] = ps(_mm512_unpacklo_pd(pd(t[4 * g]), pd(t[4 * g + 2])));
+            u[4 * g + 1] = ps(_mm512_unpackhi_pd(pd(t[4 * g]), pd(t[4 * g + 2])));
+            u[4 * g + 2] = ps(_mm512_unpacklo_pd(pd(t[4 * g + 1]), pd(t[4 * g + 3])));
+            u[4 * g + 3] = ps(_mm512_unpackhi_pd(pd(t[4 * g + 1]), pd(t[4 * g + 3])));
+        }
+        // Then the 128-bit blocks: input 4L + m gathers block L of u[m], u[4 + m], u[8 + m], u[12 + m].
+        let mut out = [_mm512_setzero_ps(); 16];
+        for m in 0..4 {
+            let v1 = _mm512_shuffle_f32x4::<0b10_00_10_00>(u[m], u[4 + m]);
+            let v2 = _mm512_shuffle_f32x4::<0b11_01_11_01>(u[m], u[4 + m]);
+            let v3 = _mm512_shuffle_f32x4::<0b10_00_10_00>(u[8 + m], u[12 + m]);
+            let v4 = _mm512_shuffle_f32x4::<0b11_01_11_01>(u[8 + m], u[12 + m]);
+            out[m] = _mm512_shuffle_f32x4::<0b10_00_10_00>(v1, v3);
+            out[8 + m] = _mm512_shuffle_f32x4::<0b11_01_11_01>(v1, v3);
+            out[4 + m] = _mm512_shuffle_f32x4::<0b10_00_10_00>(v2, v4);
+            out[12 + m] = _mm512_shuffle_f32x4::<0b11_01_11_01>(v2, v4);
+        }
+        for (input, &values) in out.iter().enumerate().take(inputs) {
+            _mm512_mask_storeu_ps(packed.as_mut_ptr().add((k + input) * count), lanes, values);
         }
     }
 }
@@ -606,6 +670,22 @@ mod tests {
                             (got as f64 - want).abs() <= tolerance,
                             "{format:?} rows {rows} in {in_dim} out {out_dim} element {index}: {got} vs {want}"
                         );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn interleaving_rows_matches_element_by_element() {
+        for count in [1, 3, 12, 16] {
+            for in_dim in [1, 15, 16, 17, 40] {
+                let rows = values(count * in_dim, (count * 100 + in_dim) as u32);
+                let mut packed = vec![f32::NAN; rows.len()];
+                interleave_rows(&rows, in_dim, &mut packed);
+                for r in 0..count {
+                    for k in 0..in_dim {
+                        assert_eq!(packed[k * count + r], rows[r * in_dim + k], "count {count} in {in_dim}");
                     }
                 }
             }
