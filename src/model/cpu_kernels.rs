@@ -212,6 +212,16 @@ fn attention_over(
     if len >= MANY_QUERIES && copies == 1 && kv.stride == kv_len * dim {
         return attention_by_products(queries, kv.keys, kv.values, mask, heads, len, kv_len, dim);
     }
+    // Positions after the last one the mask lets through (an input's padding) are left out: they would
+    // get a weight of exactly 0, adding nothing to the softmax's sum or the context, so the results
+    // are the same. A row with no position let through keeps them all (as without the cut).
+    let attended: Vec<usize> = match mask {
+        Some(mask) => mask
+            .chunks(kv_len.max(1))
+            .map(|row| row.iter().rposition(|&m| m != f32::NEG_INFINITY).map_or(kv_len, |last| last + 1))
+            .collect(),
+        None => vec![kv_len; kv.batch],
+    };
     // A decoding step's (row, head) pairs are tiny (one query): several per job, so the thread
     // hand-offs do not outweigh them.
     let pairs_per_job = (ATTENTION_JOB_WORK / (len * kv_len * dim).max(1)).max(1);
@@ -223,14 +233,16 @@ fn attention_over(
         |weights, task, out| {
             let (row, head) = (task / heads, task % heads);
             let kv_row = row / copies;
-            let mask = mask.map(|mask| &mask[kv_row * kv_len..][..kv_len]);
+            let positions = attended[kv_row];
+            let mask = mask.map(|mask| &mask[kv_row * kv_len..][..positions]);
             let kv_task = kv_row * heads + head;
-            let keys = &kv.keys[kv_task * kv.stride..][..kv_len * dim];
-            let values = &kv.values[kv_task * kv.stride..][..kv_len * dim];
+            let keys = &kv.keys[kv_task * kv.stride..][..positions * dim];
+            let values = &kv.values[kv_task * kv.stride..][..positions * dim];
+            let weights = &mut weights[..positions];
             // The keys the next pair reads (when they are not these), to fetch meanwhile.
             let next_task = ((task + 1) / heads / copies) * heads + (task + 1) % heads;
             let next_keys = if next_task != kv_task && next_task < kv.batch * heads {
-                &kv.keys[next_task * kv.stride..][..kv_len * dim]
+                &kv.keys[next_task * kv.stride..][..attended[next_task / heads] * dim]
             } else {
                 &[]
             };
