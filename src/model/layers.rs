@@ -145,6 +145,37 @@ impl Attention {
         Ok((self.split_heads(&self.k_proj.forward(x)?)?, self.split_heads(&self.v_proj.forward(x)?)?))
     }
 
+    /// [`Attention::keys_values`] computed only where `attention_mask` (`[batch, len]`, 1 for tokens)
+    /// has tokens, zeros at the padding: padded positions are never attended to (their weight is
+    /// exactly 0), and a batch padded to its longest input spent up to half of these products there.
+    /// Each row is projected on its own, so the tokens' keys and values are the same either way.
+    fn keys_values_of_tokens(
+        &self,
+        x: &Tensor,
+        attention_mask: &Tensor,
+    ) -> candle_core::Result<(Tensor, Tensor)> {
+        let (batch, len, d_model) = x.dims3()?;
+        let tokens: Vec<u32> = attention_mask
+            .flatten_all()?
+            .to_vec1::<u32>()?
+            .iter()
+            .enumerate()
+            .filter(|&(_, &is_token)| is_token != 0)
+            .map(|(position, _)| position as u32)
+            .collect();
+        if tokens.len() == batch * len || tokens.is_empty() {
+            return self.keys_values(x);
+        }
+        let tokens = Tensor::new(tokens.as_slice(), x.device())?;
+        let rows = x.reshape((batch * len, d_model))?.index_select(&tokens, 0)?;
+        let padded = |projection: &Linear| -> candle_core::Result<Tensor> {
+            let projected = projection.forward(&rows)?;
+            let zeros = Tensor::zeros((batch * len, projected.dim(1)?), projected.dtype(), x.device())?;
+            self.split_heads(&zeros.index_add(&tokens, &projected, 0)?.reshape((batch, len, ()))?)
+        };
+        Ok((padded(&self.k_proj)?, padded(&self.v_proj)?))
+    }
+
     /// Attends from `x` (`[batch, len, d_model]`) to `keys`/`values` (`[kv_batch, heads, kv_len,
     /// head_dim]`), with an optional additive mask `[kv_batch, 1, 1, kv_len]`. `kv_batch` divides
     /// `batch`: rows `i * batch / kv_batch ..` share keys/values `i` (the beams of one input).
@@ -677,7 +708,8 @@ pub(crate) fn start_decoding(
     let layers = cross
         .iter()
         .map(|attention| {
-            let (cross_keys, cross_values) = attention.keys_values(encoder_output)?;
+            let (cross_keys, cross_values) =
+                attention.keys_values_of_tokens(encoder_output, attention_mask)?;
             Ok(LayerCache {
                 self_attention: SelfAttentionCache::Empty,
                 pending_rows: None,
