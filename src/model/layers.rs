@@ -66,8 +66,11 @@ impl Linear {
         vb: VarBuilder,
         packing: Option<Format>,
     ) -> candle_core::Result<Self> {
-        let weight = vb.get((out_dim, in_dim), "weight")?;
-        let bias = vb.get(out_dim, "bias")?;
+        Self::from_weights(vb.get((out_dim, in_dim), "weight")?, vb.get(out_dim, "bias")?, packing)
+    }
+
+    /// A linear layer of `weight` (`[out, in]`) and `bias` (`[out]`).
+    fn from_weights(weight: Tensor, bias: Tensor, packing: Option<Format>) -> candle_core::Result<Self> {
         let packed = packing
             .and_then(|format| cpu_kernels::pack_weight(&weight, format))
             .zip(cpu_kernels::f32_vec(&bias));
@@ -103,20 +106,74 @@ impl Linear {
     }
 }
 
-/// Multi-head attention with separate query/key/value projections (`q_proj`, `k_proj`, `v_proj`,
-/// `out_proj`, all with bias), as in BART-family models.
+/// Multi-head attention with query/key/value projections (`q_proj`, `k_proj`, `v_proj`, `out_proj`,
+/// all with bias), as in BART-family models.
 pub(crate) struct Attention {
-    q_proj: Linear,
-    k_proj: Linear,
-    v_proj: Linear,
+    projections: Projections,
     out_proj: Linear,
     heads: usize,
     head_dim: usize,
     scaling: f64,
 }
 
+/// The query, key and value projections.
+enum Projections {
+    Separate {
+        q_proj: Linear,
+        k_proj: Linear,
+        v_proj: Linear,
+    },
+    /// Self-attention with packed weights: the three weights side by side (`[.., 3 * d_model]` out),
+    /// one product where there were three (one pass over the input, one hand-off to the threads, and a
+    /// wider product that runs nearer the kernel's peak). Each output column is computed as in its
+    /// own product, so the values are the same.
+    Fused(Linear),
+}
+
 impl Attention {
+    /// Attention whose keys and values come from elsewhere (cross-attention): separate projections.
     pub(crate) fn new(
+        d_model: usize,
+        heads: usize,
+        vb: VarBuilder,
+        packing: Option<Format>,
+    ) -> candle_core::Result<Self> {
+        let projections = Projections::Separate {
+            q_proj: Linear::new(d_model, d_model, vb.pp("q_proj"), packing)?,
+            k_proj: Linear::new(d_model, d_model, vb.pp("k_proj"), packing)?,
+            v_proj: Linear::new(d_model, d_model, vb.pp("v_proj"), packing)?,
+        };
+        Self::with_projections(projections, d_model, heads, vb, packing)
+    }
+
+    /// Self-attention: queries, keys and values always of the same input, so with packed weights the
+    /// three projections are one product.
+    pub(crate) fn new_self(
+        d_model: usize,
+        heads: usize,
+        vb: VarBuilder,
+        packing: Option<Format>,
+    ) -> candle_core::Result<Self> {
+        // (Only for our kernel, where each column's sum is computed alike in any product; elsewhere
+        // the matrix library might block a wider product differently.)
+        if !packing.is_some_and(Format::supported) {
+            return Self::new(d_model, heads, vb, packing);
+        }
+        let parts = ["q_proj", "k_proj", "v_proj"];
+        let weights = parts
+            .iter()
+            .map(|part| vb.pp(part).get((d_model, d_model), "weight"))
+            .collect::<candle_core::Result<Vec<_>>>()?;
+        let biases = parts
+            .iter()
+            .map(|part| vb.pp(part).get(d_model, "bias"))
+            .collect::<candle_core::Result<Vec<_>>>()?;
+        let fused = Linear::from_weights(Tensor::cat(&weights, 0)?, Tensor::cat(&biases, 0)?, packing)?;
+        Self::with_projections(Projections::Fused(fused), d_model, heads, vb, packing)
+    }
+
+    fn with_projections(
+        projections: Projections,
         d_model: usize,
         heads: usize,
         vb: VarBuilder,
@@ -124,9 +181,7 @@ impl Attention {
     ) -> candle_core::Result<Self> {
         let head_dim = d_model / heads;
         Ok(Attention {
-            q_proj: Linear::new(d_model, d_model, vb.pp("q_proj"), packing)?,
-            k_proj: Linear::new(d_model, d_model, vb.pp("k_proj"), packing)?,
-            v_proj: Linear::new(d_model, d_model, vb.pp("v_proj"), packing)?,
+            projections,
             out_proj: Linear::new(d_model, d_model, vb.pp("out_proj"), packing)?,
             heads,
             head_dim,
@@ -140,9 +195,50 @@ impl Attention {
         x.reshape((batch, len, self.heads, self.head_dim))?.transpose(1, 2)?.contiguous()
     }
 
+    /// Queries (unscaled), keys and values of `x` (`[.., d_model]`), not split into heads.
+    fn project_rows(&self, x: &Tensor) -> candle_core::Result<(Tensor, Tensor, Tensor)> {
+        match &self.projections {
+            Projections::Separate { q_proj, k_proj, v_proj } => {
+                Ok((q_proj.forward(x)?, k_proj.forward(x)?, v_proj.forward(x)?))
+            }
+            Projections::Fused(qkv) => {
+                let all = qkv.forward(x)?;
+                let (last, d_model) = (all.rank() - 1, self.heads * self.head_dim);
+                Ok((
+                    all.narrow(last, 0, d_model)?,
+                    all.narrow(last, d_model, d_model)?,
+                    all.narrow(last, 2 * d_model, d_model)?,
+                ))
+            }
+        }
+    }
+
+    /// Keys and values of `x` (`[.., d_model]`), not split into heads.
+    fn key_value_rows(&self, x: &Tensor) -> candle_core::Result<(Tensor, Tensor)> {
+        match &self.projections {
+            Projections::Separate { k_proj, v_proj, .. } => Ok((k_proj.forward(x)?, v_proj.forward(x)?)),
+            Projections::Fused(_) => self.project_rows(x).map(|(_, keys, values)| (keys, values)),
+        }
+    }
+
+    /// Queries (scaled), keys and values of `x` (`[batch, len, d_model]`), split into heads.
+    fn project(&self, x: &Tensor) -> candle_core::Result<(Tensor, Tensor, Tensor)> {
+        let (q, k, v) = self.project_rows(x)?;
+        Ok((self.split_heads(&(q * self.scaling)?)?, self.split_heads(&k)?, self.split_heads(&v)?))
+    }
+
     /// Keys and values of `x` (`[batch, len, d_model]`), split into heads.
     pub(crate) fn keys_values(&self, x: &Tensor) -> candle_core::Result<(Tensor, Tensor)> {
-        Ok((self.split_heads(&self.k_proj.forward(x)?)?, self.split_heads(&self.v_proj.forward(x)?)?))
+        let (keys, values) = self.key_value_rows(x)?;
+        Ok((self.split_heads(&keys)?, self.split_heads(&values)?))
+    }
+
+    /// The scaled queries of `x`, split into heads.
+    fn queries(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        match &self.projections {
+            Projections::Separate { q_proj, .. } => self.split_heads(&(q_proj.forward(x)? * self.scaling)?),
+            Projections::Fused(_) => self.project(x).map(|(queries, _, _)| queries),
+        }
     }
 
     /// [`Attention::keys_values`] computed only where `attention_mask` (`[batch, len]`, 1 for tokens)
@@ -168,12 +264,14 @@ impl Attention {
         }
         let tokens = Tensor::new(tokens.as_slice(), x.device())?;
         let rows = x.reshape((batch * len, d_model))?.index_select(&tokens, 0)?;
-        let padded = |projection: &Linear| -> candle_core::Result<Tensor> {
-            let projected = projection.forward(&rows)?;
-            let zeros = Tensor::zeros((batch * len, projected.dim(1)?), projected.dtype(), x.device())?;
-            self.split_heads(&zeros.index_add(&tokens, &projected, 0)?.reshape((batch, len, ()))?)
+        let (keys, values) = self.key_value_rows(&rows)?;
+        let padded = |projected: Tensor| -> candle_core::Result<Tensor> {
+            let zeros = Tensor::zeros((batch * len, d_model), projected.dtype(), x.device())?;
+            self.split_heads(
+                &zeros.index_add(&tokens, &projected.contiguous()?, 0)?.reshape((batch, len, d_model))?,
+            )
         };
-        Ok((padded(&self.k_proj)?, padded(&self.v_proj)?))
+        Ok((padded(keys)?, padded(values)?))
     }
 
     /// Attends from `x` (`[batch, len, d_model]`) to `keys`/`values` (`[kv_batch, heads, kv_len,
@@ -186,21 +284,37 @@ impl Attention {
         values: &Tensor,
         mask: Option<&Tensor>,
     ) -> candle_core::Result<Tensor> {
-        self.attend_to(x, CachedKeysValues::Tensors(keys, values), mask)
+        self.attend_with(&self.queries(x)?, CachedKeysValues::Tensors(keys, values), mask)
     }
 
-    /// [`Attention::attend`] to keys and values wherever they are kept.
-    fn attend_to(
+    /// Self-attention of `x` (`[batch, len, d_model]`) with an optional additive mask `[batch, 1, 1,
+    /// len]`.
+    pub(crate) fn attend_to_self(&self, x: &Tensor, mask: Option<&Tensor>) -> candle_core::Result<Tensor> {
+        let (queries, keys, values) = self.project(x)?;
+        self.attend_with(&queries, CachedKeysValues::Tensors(&keys, &values), mask)
+    }
+
+    /// Self-attention of a decoding step's `x` (`[rows, 1, d_model]`): its keys and values appended to
+    /// `cache`, then attended to with the ones before.
+    fn attend_to_self_cached(&self, x: &Tensor, cache: &mut LayerCache) -> candle_core::Result<Tensor> {
+        let (queries, keys, values) = self.project(x)?;
+        let cached = cache.append(keys, values)?;
+        self.attend_with(&queries, cached, None)
+    }
+
+    /// [`Attention::attend`] with `queries` (`[batch, heads, len, head_dim]`, scaled) to keys and values
+    /// wherever they are kept.
+    fn attend_with(
         &self,
-        x: &Tensor,
+        queries: &Tensor,
         cached: CachedKeysValues,
         mask: Option<&Tensor>,
     ) -> candle_core::Result<Tensor> {
-        let (batch, len, d_model) = x.dims3()?;
-        let queries = self.split_heads(&(self.q_proj.forward(x)? * self.scaling)?)?;
+        let (batch, _, len, _) = queries.dims4()?;
+        let d_model = self.heads * self.head_dim;
         let (keys, values) = match cached {
             CachedKeysValues::Tensors(keys, values) => (keys, values),
-            CachedKeysValues::InPlace(kv) => match cpu_kernels::attention_in_place(&queries, kv) {
+            CachedKeysValues::InPlace(kv) => match cpu_kernels::attention_in_place(queries, kv) {
                 Some(context) => {
                     let context = context?.transpose(1, 2)?.reshape((batch, len, d_model))?;
                     return self.out_proj.forward(&context);
@@ -208,7 +322,7 @@ impl Attention {
                 None => candle_core::bail!("self-attention cache does not fit the queries"),
             },
         };
-        let context = match cpu_kernels::attention(&queries, keys, values, mask) {
+        let context = match cpu_kernels::attention(queries, keys, values, mask) {
             Some(context) => context?,
             None => {
                 let (keys, values, mask) = expand_to_rows(keys, values, mask, batch)?;
@@ -321,7 +435,7 @@ impl EncoderLayer {
         packing: Option<Format>,
     ) -> candle_core::Result<Self> {
         Ok(EncoderLayer {
-            self_attn: Attention::new(d_model, heads, vb.pp("self_attn"), packing)?,
+            self_attn: Attention::new_self(d_model, heads, vb.pp("self_attn"), packing)?,
             self_attn_layer_norm: layer_norm(d_model, vb.pp("self_attn_layer_norm"))?,
             ffn: FeedForward::new(d_model, ffn_dim, activation, &vb, packing)?,
             final_layer_norm: layer_norm(d_model, vb.pp("final_layer_norm"))?,
@@ -334,10 +448,8 @@ impl EncoderLayer {
         mask: &Tensor,
         placement: NormPlacement,
     ) -> candle_core::Result<Tensor> {
-        let x = placement.residual(&self.self_attn_layer_norm, x, |h| {
-            let (keys, values) = self.self_attn.keys_values(h)?;
-            self.self_attn.attend(h, &keys, &values, Some(mask))
-        })?;
+        let x = placement
+            .residual(&self.self_attn_layer_norm, x, |h| self.self_attn.attend_to_self(h, Some(mask)))?;
         placement.residual(&self.final_layer_norm, &x, |h| self.ffn.forward(h))
     }
 }
@@ -363,7 +475,7 @@ impl DecoderLayer {
         packing: Option<Format>,
     ) -> candle_core::Result<Self> {
         Ok(DecoderLayer {
-            self_attn: Attention::new(d_model, heads, vb.pp("self_attn"), packing)?,
+            self_attn: Attention::new_self(d_model, heads, vb.pp("self_attn"), packing)?,
             self_attn_layer_norm: layer_norm(d_model, vb.pp("self_attn_layer_norm"))?,
             encoder_attn: Attention::new(d_model, heads, vb.pp("encoder_attn"), packing)?,
             encoder_attn_layer_norm: layer_norm(d_model, vb.pp("encoder_attn_layer_norm"))?,
@@ -380,11 +492,8 @@ impl DecoderLayer {
         cross_mask: &Tensor,
         placement: NormPlacement,
     ) -> candle_core::Result<Tensor> {
-        let x = placement.residual(&self.self_attn_layer_norm, x, |h| {
-            let (keys, values) = self.self_attn.keys_values(h)?;
-            let cached = cache.append(keys, values)?;
-            self.self_attn.attend_to(h, cached, None)
-        })?;
+        let x = placement
+            .residual(&self.self_attn_layer_norm, x, |h| self.self_attn.attend_to_self_cached(h, cache))?;
         let x = placement.residual(&self.encoder_attn_layer_norm, &x, |h| {
             self.encoder_attn.attend(h, &cache.cross_keys, &cache.cross_values, Some(cross_mask))
         })?;
@@ -850,6 +959,66 @@ impl TokenEmbedding {
 mod tests {
     use super::*;
     use candle_core::Device;
+
+    /// Self-attention with the three projections fused into one product gives exactly what separate
+    /// projections give, in both the encoder's form (a mask, many positions) and a decoding step's.
+    #[test]
+    fn fused_projections_match_separate_ones() {
+        let (d_model, heads) = (64, 4);
+        if !Format::F32.supported() {
+            eprintln!("skipped: this CPU lacks AVX-512 (no fused projections there)");
+            return;
+        }
+        let device = Device::Cpu;
+        let mut weights = std::collections::HashMap::new();
+        for (index, part) in ["q_proj", "k_proj", "v_proj", "out_proj"].iter().enumerate() {
+            let weight = Tensor::randn(0f32, 0.2, (d_model, d_model), &device).unwrap();
+            let bias = (Tensor::randn(0f32, 0.2, d_model, &device).unwrap() + index as f64).unwrap();
+            weights.insert(format!("{part}.weight"), weight);
+            weights.insert(format!("{part}.bias"), bias);
+        }
+        let vb = VarBuilder::from_tensors(weights, DType::F32, &device);
+        let separate = Attention::new(d_model, heads, vb.clone(), Some(Format::F32)).unwrap();
+        let fused = Attention::new_self(d_model, heads, vb, Some(Format::F32)).unwrap();
+        assert!(matches!(fused.projections, Projections::Fused(_)));
+        assert!(matches!(separate.projections, Projections::Separate { .. }));
+
+        let x = Tensor::randn(0f32, 1.0, (3, 7, d_model), &device).unwrap();
+        let mask = additive_mask(
+            &Tensor::from_vec((0..21u32).map(|i| (i % 7 < 5 + i / 7) as u32).collect(), (3, 7), &device)
+                .unwrap(),
+        )
+        .unwrap();
+        let exact = |a: &Tensor, b: &Tensor| {
+            a.flatten_all().unwrap().to_vec1::<f32>().unwrap()
+                == b.flatten_all().unwrap().to_vec1::<f32>().unwrap()
+        };
+        let (q1, k1, v1) = separate.project(&x).unwrap();
+        let (q2, k2, v2) = fused.project(&x).unwrap();
+        assert!(exact(&q1, &q2) && exact(&k1, &k2) && exact(&v1, &v2));
+        assert!(exact(
+            &separate.attend(&x, &k1, &v1, Some(&mask)).unwrap(),
+            &fused.attend_to_self(&x, Some(&mask)).unwrap()
+        ));
+        // Decoding steps through the in-place cache.
+        let (mut cache_a, mut cache_b) = (empty_cache(&device), empty_cache(&device));
+        for step in 0..3 {
+            let h = Tensor::randn(0f32, 1.0, (2, 1, d_model), &device).unwrap();
+            let a = separate.attend_to_self_cached(&h, &mut cache_a).unwrap();
+            let b = fused.attend_to_self_cached(&h, &mut cache_b).unwrap();
+            assert!(exact(&a, &b), "step {step}");
+        }
+    }
+
+    fn empty_cache(device: &Device) -> LayerCache {
+        let none = Tensor::zeros(1, DType::F32, device).unwrap();
+        LayerCache {
+            self_attention: SelfAttentionCache::Empty,
+            pending_rows: None,
+            cross_keys: none.clone(),
+            cross_values: none,
+        }
+    }
 
     /// A step's keys or values `[rows, heads, 1, dim]` with values unique to (step, row, element).
     fn step_values(step: usize, rows: usize, heads: usize, dim: usize) -> Tensor {
