@@ -11,14 +11,12 @@ use std::time::Instant;
 
 use anuvad::{Device, Precision, Translator};
 
-/// The allocator of the `anuvad` binary, set up as it sets it up, so this times what it runs.
+/// The allocator of the `anuvad` binary (see the `mimalloc` feature), so this times what it runs.
 #[cfg(feature = "mimalloc")]
-#[path = "../src/allocator.rs"]
-mod allocator;
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    #[cfg(feature = "mimalloc")]
-    allocator::keep_freed_memory_longer();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [model, sentences, beams, batch, new_tokens, rest @ ..] = args.as_slice() else {
         return Err("usage: bench_translate MODEL SENTENCES BEAMS BATCH NEW_TOKENS [LIMIT]".into());
