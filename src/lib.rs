@@ -30,19 +30,23 @@
 pub mod batch;
 mod catalog;
 mod config;
+pub mod cpu;
+mod device;
 mod document;
 pub mod error;
 mod generate;
 mod hub;
 mod loader;
 mod model;
+mod ops;
 pub mod segment;
 mod tokenizer;
 mod translator;
 
 pub use catalog::{catalog, CatalogEntry};
+pub use device::{Device, Precision};
 pub use document::{AlignedSentence, Document, Format, TranslatedParagraph};
 pub use error::{Error, Result};
 pub use hub::{cache_dir, cached_models, CachedModel, DEFAULT_MODEL};
 pub use segment::{segment, Paragraph, Sentence};
-pub use translator::{Device, Precision, Translation, Translator, TranslatorBuilder};
+pub use translator::{Translation, Translator, TranslatorBuilder};
