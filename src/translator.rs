@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::generate::{self, GenerationOptions};
 use crate::hub::{self, ModelFiles, ModelLocation, DEFAULT_MODEL};
 use crate::loader::{self, Languages, LoadedModel};
-use crate::segment::segment;
+use crate::segment::{best_split, segment, Paragraph};
 
 /// The result of translating one sentence.
 #[derive(Debug, Clone, PartialEq)]
@@ -199,16 +199,26 @@ impl std::fmt::Debug for Translator {
     }
 }
 
+/// What a model batch finished, for progress displays.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Sentences finished.
+    pub sentences: usize,
+    /// Their length in the source, in bytes.
+    pub bytes: usize,
+}
+
 /// One unit of model input: a sentence or a piece of a split sentence.
 struct Unit {
     sentence: usize,
     ids: Vec<u32>,
-    /// The last (or only) piece of its sentence: counts as one sentence done for progress.
-    last_piece: bool,
+    /// For the last (or only) piece of its sentence, the sentence's length in bytes: it counts as one
+    /// sentence done for progress.
+    last_piece_of: Option<usize>,
 }
 
-/// Called after every model batch with the number of sentences it finished; returning `false` cancels.
-type ProgressFn<'a> = &'a mut dyn FnMut(usize) -> bool;
+/// Called after every model batch with what it finished; returning `false` cancels.
+type ProgressFn<'a> = &'a mut dyn FnMut(Progress) -> bool;
 
 impl Translator {
     /// Loads `model` (hub id, `ID@REVISION` or directory) with default settings.
@@ -288,7 +298,7 @@ impl Translator {
             units.extend(pieces.into_iter().enumerate().map(|(i, ids)| Unit {
                 sentence: index,
                 ids,
-                last_piece: i + 1 == count,
+                last_piece_of: (i + 1 == count).then_some(sentence.len()),
             }));
         }
         let hypotheses = self.generate_sorted(&units, progress)?;
@@ -325,25 +335,36 @@ impl Translator {
         self.translate_documents_with_progress(texts, &mut |_| true)
     }
 
-    /// Like [`Translator::translate_documents`], calling `progress` after every model batch with the
-    /// number of sentences it finished. When `progress` returns `false`, translation stops after that
-    /// batch and the call returns [`Error::Cancelled`].
+    /// Like [`Translator::translate_documents`], calling `progress` after every model batch with what it
+    /// finished. When `progress` returns `false`, translation stops after that batch and the call
+    /// returns [`Error::Cancelled`].
     pub fn translate_documents_with_progress(
         &self,
         texts: &[&str],
-        progress: &mut dyn FnMut(usize) -> bool,
+        progress: &mut dyn FnMut(Progress) -> bool,
     ) -> Result<Vec<Document>> {
-        let segmented: Vec<_> = texts.iter().map(|text| segment(text)).collect();
-        let sources: Vec<&str> = texts
+        let segmented: Vec<Vec<Paragraph>> = texts.iter().map(|text| segment(text)).collect();
+        let documents: Vec<(&str, &[Paragraph])> =
+            texts.iter().zip(&segmented).map(|(text, paragraphs)| (*text, paragraphs.as_slice())).collect();
+        self.translate_segmented(&documents, progress)
+    }
+
+    /// [`Translator::translate_documents_with_progress`] for documents already segmented (each text
+    /// with its [`segment()`] result).
+    pub(crate) fn translate_segmented(
+        &self,
+        documents: &[(&str, &[Paragraph])],
+        progress: ProgressFn,
+    ) -> Result<Vec<Document>> {
+        let sources: Vec<&str> = documents
             .iter()
-            .zip(&segmented)
             .flat_map(|(text, paragraphs)| {
                 paragraphs.iter().flat_map(|p| p.sentences.iter().map(|s| &text[s.span.clone()]))
             })
             .collect();
         let mut translations = self.translate_batch_with_progress(&sources, progress)?.into_iter();
-        let mut documents = Vec::with_capacity(texts.len());
-        for (text, paragraphs) in texts.iter().zip(segmented) {
+        let mut translated_documents = Vec::with_capacity(documents.len());
+        for &(text, paragraphs) in documents {
             let mut previous_end = 0;
             let mut translated = Vec::with_capacity(paragraphs.len());
             for paragraph in paragraphs {
@@ -368,11 +389,15 @@ impl Translator {
                         }
                     })
                     .collect();
-                translated.push(TranslatedParagraph { span: paragraph.span, sentences, line_breaks_before });
+                translated.push(TranslatedParagraph {
+                    span: paragraph.span.clone(),
+                    sentences,
+                    line_breaks_before,
+                });
             }
-            documents.push(Document { paragraphs: translated });
+            translated_documents.push(Document { paragraphs: translated });
         }
-        Ok(documents)
+        Ok(translated_documents)
     }
 
     /// Runs the model on units sorted by length (little padding per batch); results in unit order.
@@ -386,7 +411,12 @@ impl Translator {
             for (&i, hypothesis) in chunk.iter().zip(hypotheses) {
                 results[i] = Some(hypothesis);
             }
-            if !progress(chunk.iter().filter(|&&i| units[i].last_piece).count()) {
+            let finished = chunk.iter().filter_map(|&i| units[i].last_piece_of);
+            let done = finished.fold(Progress::default(), |done, bytes| Progress {
+                sentences: done.sentences + 1,
+                bytes: done.bytes + bytes,
+            });
+            if !progress(done) {
                 return Err(Error::Cancelled);
             }
         }
@@ -421,75 +451,8 @@ impl Translator {
     }
 }
 
-/// Where to cut a too-long sentence: the clause boundary nearest its middle (after `,` `;` `:` `।`, or
-/// before a conjunction), else the whitespace nearest the middle, else the char boundary nearest it.
-/// `None` when the text is a single character.
-fn best_split(text: &str) -> Option<usize> {
-    const CONJUNCTIONS: &[&str] = &[
-        "और ",
-        "लेकिन ",
-        "किंतु ",
-        "किन्तु ",
-        "परंतु ",
-        "परन्तु ",
-        "तथा ",
-        "एवं ",
-        "जबकि ",
-        "क्योंकि ",
-        "इसलिए ",
-        "ताकि ",
-        "बल्कि ",
-        "and ",
-        "but ",
-        "while ",
-        "because ",
-        "which ",
-    ];
-    let middle = text.len() / 2;
-    let nearest = |candidates: Vec<usize>| {
-        candidates.into_iter().filter(|&at| at > 0 && at < text.len()).min_by_key(|&at| at.abs_diff(middle))
-    };
-    let mut clause = Vec::new();
-    let mut spaces = Vec::new();
-    for (i, c) in text.char_indices() {
-        if c.is_whitespace() {
-            spaces.push(i);
-            let before = &text[..i];
-            if before.ends_with([',', ';', ':', '।', '|']) {
-                clause.push(i);
-            }
-            if CONJUNCTIONS.iter().any(|word| text[i + c.len_utf8()..].starts_with(word)) {
-                clause.push(i);
-            }
-        }
-    }
-    nearest(clause).or_else(|| nearest(spaces)).or_else(|| {
-        let boundaries: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
-        nearest(boundaries)
-    })
-}
-
 // A `Translator` is shared between threads.
 const _: fn() = || {
     fn send_sync<T: Send + Sync>() {}
     send_sync::<Translator>();
 };
-
-#[cfg(test)]
-mod tests {
-    use super::best_split;
-
-    #[test]
-    fn splits_prefer_clause_boundaries_near_the_middle() {
-        let text = "पहला भाग बहुत लंबा है, दूसरा भाग भी लंबा है और तीसरा भाग";
-        let at = best_split(text).unwrap();
-        assert!(text[..at].ends_with(',') || text[at..].trim_start().starts_with("और"));
-    }
-
-    #[test]
-    fn splits_fall_back_to_whitespace_then_characters() {
-        assert_eq!(best_split("aaaa bbbb"), Some(4));
-        assert_eq!(best_split("abcd"), Some(2));
-        assert_eq!(best_split("a"), None);
-    }
-}
