@@ -44,6 +44,9 @@ pub mod segment;
 mod tokenizer;
 mod translator;
 
+#[cfg(test)]
+mod parity_tests;
+
 pub use catalog::{catalog, CatalogEntry};
 pub use device::{Device, Precision};
 pub use document::{AlignedSentence, Document, Format, TranslatedParagraph};

@@ -295,9 +295,6 @@ fn log_sum_exp_given_max(scores: &[f32], max: f32) -> f32 {
 }
 
 #[cfg(test)]
-mod parity_tests;
-
-#[cfg(test)]
 mod tests {
     use super::length_groups;
 
