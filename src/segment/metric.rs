@@ -79,7 +79,7 @@ pub fn predicted_sentences(text: &str) -> Vec<&str> {
 
 /// Checks the invariant that [`segment`](super::segment) promises for `paragraphs` found in `text`:
 /// paragraphs non-empty and spanning their sentences; sentence spans non-empty, in order, not overlapping,
-/// on extended grapheme cluster boundaries (UAX #29), without leading or trailing whitespace; only
+/// cut on extended grapheme cluster boundaries (UAX #29), without leading or trailing whitespace; only
 /// whitespace outside them; and no sentence but the text's first begins with a combining mark or vowel
 /// sign (General_Category Mn, Mc, Me). Returns the first violation found.
 pub fn invariant_violation(text: &str, paragraphs: &[super::Paragraph]) -> Option<String> {
@@ -115,10 +115,13 @@ pub fn invariant_violation(text: &str, paragraphs: &[super::Paragraph]) -> Optio
             if inner.trim() != inner {
                 return Some(format!("sentence {span:?} has surrounding whitespace: {inner:?}"));
             }
-            if !on_boundary(span.start) || !on_boundary(span.end) {
+            // Cuts between sentences fall on cluster boundaries; the text's leading and trailing whitespace
+            // is left out whatever it is joined to (`" \u{940}"` is one cluster).
+            let first_of_text = text.get(..span.start).is_some_and(|before| before.trim().is_empty());
+            let last_of_text = text.get(span.end..).is_some_and(|after| after.trim().is_empty());
+            if (!first_of_text && !on_boundary(span.start)) || (!last_of_text && !on_boundary(span.end)) {
                 return Some(format!("sentence {span:?} cuts a grapheme cluster: {inner:?}"));
             }
-            let first_of_text = text.get(..span.start).is_some_and(|before| before.trim().is_empty());
             let mark = |c: char| c.general_category_group() == GeneralCategoryGroup::Mark;
             if inner.chars().next().is_some_and(mark) && !first_of_text {
                 return Some(format!("sentence {span:?} begins with a combining mark: {inner:?}"));

@@ -125,10 +125,18 @@ fn strip_openers(s: &str) -> &str {
     s.trim_start_matches(is_opener)
 }
 
-/// Splits a token into its body and its tail: the longest suffix of terminal marks and closers.
+/// Splits a token into its body and its tail: the longest suffix of terminal marks and closers, with any
+/// combining marks typed after them (`।\u{901}`: the mark belongs to the danda's cluster).
 fn split_tail(token: &str) -> (&str, &str) {
-    let body = token.trim_end_matches(|c| is_terminal(c) || is_closer(c));
-    (body, &token[body.len()..])
+    let mut body_end = token.len();
+    for (i, c) in token.char_indices().rev() {
+        if is_terminal(c) || is_closer(c) {
+            body_end = i;
+        } else if !cluster::is_mark(c) {
+            break;
+        }
+    }
+    token.split_at(body_end)
 }
 
 /// The word a token stands for: its body without opening quotes or brackets.
@@ -144,11 +152,13 @@ pub(super) fn may_cut(text: &str, end: usize, start: usize) -> bool {
     cluster::may_cut(text, end, start) && !text.get(start..).is_some_and(begins_with_postposition)
 }
 
-/// Does `rest` begin with a postposition or enclitic (`की डिग्री`, `भी,`)? `के.` is an initial (K.).
+/// Does `rest` begin with a postposition or enclitic (`की डिग्री`, `भी,`, `के।`)? `के.` is an initial (K.).
 fn begins_with_postposition(rest: &str) -> bool {
-    let token = rest.split(char::is_whitespace).next().unwrap_or("");
-    let (body, tail) = split_tail(token);
-    !tail.starts_with('.') && lx::is_never_sentence_initial(body.trim_end_matches([',', ';', ':']))
+    let word_end = rest
+        .find(|c: char| c.is_whitespace() || is_terminal(c) || is_closer(c) || matches!(c, ',' | ';' | ':'))
+        .unwrap_or(rest.len());
+    let (word, after) = rest.split_at(word_end);
+    !after.starts_with('.') && lx::is_never_sentence_initial(word)
 }
 
 /// Cuts inside `token` (which starts at byte `start` of the text): after a danda-like mark that is directly
@@ -682,6 +692,8 @@ mod tests {
         assert_eq!(split_tail("कि.मी."), ("कि.मी", "."));
         assert_eq!(split_tail("..."), ("", "..."));
         assert_eq!(word_of("“(डॉ."), "डॉ");
+        assert_eq!(split_tail("हुई।\u{901}"), ("हुई", "।\u{901}"));
+        assert_eq!(split_tail("की"), ("की", ""));
     }
 
     #[test]
@@ -712,6 +724,7 @@ mod tests {
         assert!(begins_with_postposition("की डिग्री"));
         assert!(begins_with_postposition("भी, और"));
         assert!(begins_with_postposition("में।"));
+        assert!(begins_with_postposition("के।यह"));
         assert!(!begins_with_postposition("के. चंद्रशेखर"));
         assert!(!begins_with_postposition("कीमत बढ़ी"));
         assert!(!begins_with_postposition("पर वह नहीं आया"));
