@@ -9,8 +9,17 @@ use unicode_segmentation::GraphemeCursor;
 
 /// Is `c` a combining mark: nonspacing (ं ँ ् ़), spacing (the vowel signs ा ि ी ...) or enclosing?
 pub(super) fn is_mark(c: char) -> bool {
-    // ASCII has no marks: skip the table for the common case.
-    !c.is_ascii() && c.general_category_group() == GeneralCategoryGroup::Mark
+    match c {
+        // No marks before the combining diacritics (U+0300).
+        '\0'..='\u{2FF}' => false,
+        // Devanagari, the text's own script, without the table (every token's last letters are tested):
+        // the block's Mn and Mc code points, checked against the table by a test.
+        '\u{900}'..='\u{97F}' => matches!(
+            c,
+            '\u{900}'..='\u{903}' | '\u{93A}'..='\u{93C}' | '\u{93E}'..='\u{94F}' | '\u{951}'..='\u{957}' | '\u{962}'..='\u{963}'
+        ),
+        _ => c.general_category_group() == GeneralCategoryGroup::Mark,
+    }
 }
 
 /// Is byte offset `at` an extended grapheme cluster boundary of `text`? (The start and end of the text
@@ -59,6 +68,13 @@ mod tests {
         }
         for c in ['क', 'अ', '।', ' ', 'a', '\u{200D}', '\u{2028}'] {
             assert!(!is_mark(c), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn the_fast_paths_agree_with_the_table() {
+        for c in ('\0'..='\u{97F}').chain('\u{A8E0}'..='\u{A8FF}') {
+            assert_eq!(is_mark(c), c.general_category_group() == GeneralCategoryGroup::Mark, "{c:?}");
         }
     }
 
