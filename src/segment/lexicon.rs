@@ -1,6 +1,8 @@
-//! Word lists behind the segmentation rules: abbreviations, initials, clause-final verb forms,
-//! reporting verbs, sentence openers, and the words that show Hindi clause structure (ergative agents,
-//! relative and conditional openers, words that continue a clause after its verb).
+//! Word lists behind the segmentation rules: abbreviations, titles and designations, initials, clause-final
+//! verb forms, reporting verbs, sentence openers, postpositions, and the words that show Hindi clause
+//! structure (ergative agents, relative and conditional openers, conjunctions, words that continue a clause
+//! after its verb). All Devanagari abbreviations are in [`HINDI_ABBREVIATIONS`] and
+//! [`HINDI_TITLE_ABBREVIATIONS`] (plus [`HINDI_UNITS_AFTER_NUMBER`]), grouped with the reason for each group.
 //!
 //! The lists are curated by hand for Hindi news text. Where an entry comes from a public list, the list
 //! is named next to it:
@@ -8,8 +10,9 @@
 //!   (<https://github.com/moses-smt/mosesdecoder/tree/master/scripts/share/nonbreaking_prefixes>, LGPL):
 //!   English titles, "numeric only" prefixes, month names, and the Devanagari spellings of the Latin letter
 //!   names used as initials.
-//! - The other Devanagari abbreviations (titles, units, श्री., प्रो., सं., ई. ...) and all verb and
-//!   connective lists were collected by hand from Hindi news usage; they are not taken from a published list.
+//! - The other Devanagari abbreviations (titles, ranks, degrees, units, months, short forms), the titles and
+//!   designations, the postpositions and all verb and connective lists were collected by hand from Hindi
+//!   news usage; they are not taken from a published list.
 //!
 //! All comparisons are exact and case-sensitive unless a function says otherwise.
 

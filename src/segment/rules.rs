@@ -168,7 +168,7 @@ fn begins_with_postposition(rest: &str) -> bool {
 pub(super) fn internal_cuts(token: &str, start: usize, cuts: &mut Vec<usize>) -> bool {
     // Only the body can hold a cut (nothing follows the tail). Fast path: no byte that can start a
     // splitting mark (ASCII ? ! |, the lead bytes of the danda block E0 and of the other scripts' marks).
-    let body = split_tail(token).0;
+    let body = token.trim_end_matches(|c| is_terminal(c) || is_closer(c));
     let bytes = body.as_bytes();
     let danda = bytes.windows(2).any(|w| matches!(w, [0xA5, 0xA4 | 0xA5]));
     if !danda && !bytes.iter().any(|b| matches!(b, b'?' | b'!' | b'|' | 0xD8 | 0xDB | 0xE2 | 0xE3 | 0xEF)) {
