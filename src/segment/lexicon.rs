@@ -86,6 +86,10 @@ const AMBIGUOUS_LETTER_NAMES: &[&str] = &["आई", "जी", "पी", "ओ"];
 /// आई`): an initial in a clause only where a noun phrase may begin before it.
 pub(crate) const LETTER_NAME_USUALLY_VERB: &str = "आई";
 
+/// Words for "etc." that close an enumeration, often at a sentence's end (`फल, सब्जी आदि.`): short, but
+/// not abbreviations.
+const ENUMERATION_ENDS: &[&str] = &["आदि", "इत्यादि", "वगैरह", "वगैरा", "वग़ैरह"];
+
 /// Postpositions and enclitics: no sentence begins with one (`… डी. फिल. | की डिग्री …` is never right),
 /// so a candidate boundary before one is dropped. Not पर, which is also the conjunction "but" and opens
 /// sentences (`पर वह नहीं आया।`); मे is the spelling of में without its nasal sign.
@@ -289,6 +293,11 @@ pub(crate) fn is_hindi_title(word: &str) -> bool {
 /// Is `word` a Devanagari unit that is an abbreviation only after a number (ली.)?
 pub(crate) fn is_hindi_unit_after_number(word: &str) -> bool {
     HINDI_UNITS_AFTER_NUMBER.contains(&word)
+}
+
+/// Is `word` a word for "etc." (आदि, इत्यादि, वगैरह), which may end a sentence?
+pub(crate) fn ends_enumeration(word: &str) -> bool {
+    ENUMERATION_ENDS.contains(&word)
 }
 
 /// Is `word` a postposition or enclitic, which never begins a sentence?

@@ -377,7 +377,8 @@ impl<'t> Rules<'t> {
             return true;
         }
         if lx::is_hindi_unit_after_number(word) {
-            return k > first && word_of(self.token(k - 1)).chars().all(|c| c.is_numeric() || c == ',');
+            let number = if k > first { word_of(self.token(k - 1)) } else { "" };
+            return !number.is_empty() && number.chars().all(|c| c.is_numeric() || c == ',');
         }
         if lx::is_hindi_letter_name(word) {
             return !lx::is_ambiguous_letter_name(word) || self.initial_in_context(k, word, first);
@@ -648,7 +649,7 @@ fn is_dotted_chain(word: &str, devanagari: bool) -> bool {
 }
 
 /// Is the Devanagari `word` a short form that cannot be a verb: at most three letters (consonants and
-/// independent vowels: `खं`, `अनु`, `विवि`), not a listed verb form, and not ending the way inflected verbs
+/// independent vowels: `खं`, `अनु`, `विवि`), not a listed verb form or "etc." word, and not ending the way inflected verbs
 /// and auxiliaries end (ा ी े ै ो, with or without a nasal sign, or an independent vowel: है, गया, हुई, की,
 /// हैं, गए)?
 fn is_short_non_verb(word: &str) -> bool {
@@ -659,7 +660,7 @@ fn is_short_non_verb(word: &str) -> bool {
     if !(1..=3).contains(&letters) || !word.chars().all(is_devanagari_letter) {
         return false;
     }
-    if lx::is_hindi_clause_final(word) || lx::is_transitive_perfective(word) {
+    if lx::is_hindi_clause_final(word) || lx::is_transitive_perfective(word) || lx::ends_enumeration(word) {
         return false;
     }
     let last = word.trim_end_matches(['\u{0901}', '\u{0902}']).chars().next_back();
@@ -713,7 +714,7 @@ mod tests {
         for word in ["खं", "अनु", "विवि", "क्र", "उप"] {
             assert!(is_short_non_verb(word), "{word}");
         }
-        for word in ["है", "हैं", "गया", "हुई", "की", "किया", "गए", "था", "हो", "दीं", "कार्यक्रम", "5", "ab"]
+        for word in ["है", "हैं", "गया", "हुई", "की", "किया", "गए", "था", "हो", "दीं", "आदि", "कार्यक्रम", "5", "ab"]
         {
             assert!(!is_short_non_verb(word), "{word}");
         }
