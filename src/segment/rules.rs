@@ -387,9 +387,10 @@ impl<'t> Rules<'t> {
     }
 
     /// Is the ambiguous letter name `word` (आई, जी, पी, ओ) at token `k` an initial? Yes when it stands next to
-    /// another initial (`आई. के. गुजराल`), after a title or designation (`वित्त मंत्री पी.`, `डॉ. जी.`) or a
-    /// genitive (`कांग्रेस के पी.`), which a verb cannot follow; and when the next word looks like a name in
-    /// a clause: not a common sentence opener, and followed by a postposition or और/एवं (`पी. शिवशंकर ने`).
+    /// another initial (`आई. के. गुजराल`). Otherwise the next word must be able to be a name (a word, not a
+    /// common sentence opener), and then yes after a title or designation (`वित्त मंत्री पी.`, `डॉ. जी.`) or a
+    /// genitive (`कांग्रेस के पी.`), which a verb cannot follow, and when that word is followed by a
+    /// postposition or और/एवं, as a name in a clause is (`पी. शिवशंकर ने`).
     /// That last reading is taken for आई ("came", common at a sentence end: `गिरावट आई. निवेशकों को …`) only
     /// where a noun phrase begins: at the sentence's start, or after a comma, a conjunction or `ने`. A verb
     /// reading without those signs keeps the boundary: `उसने पानी पी. फिर …`.
@@ -397,16 +398,20 @@ impl<'t> Rules<'t> {
         if k.checked_sub(1).is_some_and(|p| p >= first && self.is_initial(p)) || self.is_initial(k + 1) {
             return true;
         }
+        // What follows must be able to be a name: a word, not a common sentence opener (`सचिव जी. अब …` is
+        // the honorific ending a sentence).
+        let name = self.token(k + 1);
+        if !name.starts_with(char::is_alphabetic) || lx::is_hindi_sentence_opener(clause_word(name)) {
+            return false;
+        }
         let previous_token = if k > first { self.token(k - 1) } else { "" };
         let previous = clause_word(previous_token);
         if lx::is_hindi_title(previous) || lx::marks_participle_agent(previous) {
             return true;
         }
-        let name = self.token(k + 1);
         let name_in_clause = name.chars().all(is_devanagari_letter)
-            && !lx::is_hindi_sentence_opener(name)
             && lx::follows_name_in_clause(clause_word(self.token(k + 2)));
-        if !name_in_clause || name.is_empty() {
+        if !name_in_clause {
             return false;
         }
         word != lx::LETTER_NAME_USUALLY_VERB

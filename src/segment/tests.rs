@@ -383,6 +383,8 @@ fn ambiguous_letter_names_as_verbs_end_sentences() {
     );
     assert_eq!(sentences("घटना सामने आई. पुलिस ने केस दर्ज किया."), ["घटना सामने आई.", "पुलिस ने केस दर्ज किया."]);
     assert_eq!(sentences("उन्होंने जिंदगी जी. लोग उन्हें याद करते हैं."), ["उन्होंने जिंदगी जी.", "लोग उन्हें याद करते हैं."]);
+    // The honorific जी after a designation, at a sentence's end.
+    assert_eq!(sentences("धन्यवाद मंत्री जी. अब सवाल पूछिए."), ["धन्यवाद मंत्री जी.", "अब सवाल पूछिए."]);
 }
 
 #[test]
