@@ -39,6 +39,7 @@ pub(super) fn load(request: &LoadRequest) -> Result<FamilyParts> {
         model: Box::new(model),
         tokenizer,
         pad: config.pad_token_id,
+        output_vocab: config.vocab_size,
         forced_bos: Some(target),
         tokenizer_files,
     })
