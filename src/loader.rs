@@ -93,8 +93,15 @@ pub(crate) fn load(
     }
     let generation_path = files.get("generation_config.json")?;
     let generation_file = match &generation_path {
-        Some(path) => read_json::<GenerationFile>(path)?.or(common.generation.clone()),
-        None => common.generation.clone(),
+        Some(path) => {
+            let file = read_json::<GenerationFile>(path)?;
+            file.check_supported(path)?;
+            file.or(common.generation.clone())
+        }
+        None => {
+            common.generation.check_supported(&config_path)?;
+            common.generation.clone()
+        }
     };
     let weights = find_weights(files)?;
 
@@ -123,12 +130,14 @@ pub(crate) fn load(
                 let tokenizer_config = files.get("tokenizer_config.json")?;
                 let (tokenizer, target) = match files.get("tokenizer.json")? {
                     Some(json) => {
-                        let tokenizer = NllbTokenizer::load(&json, tokenizer_config.as_deref())?;
+                        // The SentencePiece model splits the text; tokenizer.json gives the ids.
+                        let spm = files.require("sentencepiece.bpe.model")?;
+                        let tokenizer = NllbTokenizer::load(&json, &spm, tokenizer_config.as_deref())?;
                         let source =
                             tokenizer.language_id(languages.source.as_deref().unwrap_or("hin_Deva"))?;
                         let target =
                             tokenizer.language_id(languages.target.as_deref().unwrap_or("eng_Latn"))?;
-                        loaded_files.push(json);
+                        loaded_files.extend([json, spm]);
                         (Tokenizer::Nllb { tokenizer: Box::new(tokenizer), source }, target)
                     }
                     None => {
@@ -216,6 +225,7 @@ fn resolve_generation(
         bad_words_ids,
         forced_bos_token_id: file.forced_bos_token_id,
         forced_eos_token_id: file.forced_eos_token_id.as_ref().map(|e| e.to_vec()),
+        renormalize_logits: file.renormalize_logits.unwrap_or(false),
         decoder_start_token_id,
         eos_token_ids,
         pad_token_id: pad,
