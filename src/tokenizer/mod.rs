@@ -48,7 +48,8 @@ impl PieceVocab {
 pub(crate) enum Tokenizer {
     /// opus-mt: `source.spm`, `target.spm`, `vocab.json`.
     Marian(MarianTokenizer),
-    /// NLLB-200: `tokenizer.json`; `source` is the id of the source language code.
+    /// NLLB-200: `sentencepiece.bpe.model` + `tokenizer.json`; `source` is the id of the source language
+    /// code.
     Nllb { tokenizer: Box<NllbTokenizer>, source: u32 },
     /// M2M100: `sentencepiece.bpe.model` + `vocab.json`; `source` as for NLLB.
     M2M100 { tokenizer: M2M100Tokenizer, source: u32 },

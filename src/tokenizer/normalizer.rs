@@ -52,7 +52,11 @@ impl CharsMap {
             .ok_or("the precompiled_charsmap is shorter than its 4-byte header")?;
         let trie_bytes = u32::from_le_bytes(*size) as usize;
         // sentencepiece refuses a trie that fills the whole blob (`DecodePrecompiledCharsMap`).
-        if trie_bytes >= blob.len() || trie_bytes > rest.len() || trie_bytes % 4 != 0 || trie_bytes == 0 {
+        if trie_bytes >= blob.len()
+            || trie_bytes > rest.len()
+            || !trie_bytes.is_multiple_of(4)
+            || trie_bytes == 0
+        {
             return Err(format!(
                 "the precompiled_charsmap's trie size ({trie_bytes} bytes) does not fit its {} bytes",
                 blob.len()
@@ -197,7 +201,7 @@ mod tests {
         units[a] = u32::from(b'a') | (1 << 8) | offset_field(a_offset);
         let a_children = a ^ a_offset as usize;
         // Leaf of "a" (label 0): value 0 -> "x".
-        units[a_children] = (1 << 31) | 0;
+        units[a_children] = 1 << 31;
         // Node "ab".
         let ab = a_children ^ usize::from(b'b');
         let ab_offset = 4u32;
@@ -241,6 +245,25 @@ mod tests {
     fn user_defined_symbols_are_not_normalized() {
         let with_symbol = Normalizer { user_defined: vec!["ab".into()], ..normalizer(Some(tiny_map())) };
         assert_eq!(with_symbol.normalize("aab"), "\u{2581}xab");
+    }
+
+    proptest::proptest! {
+        /// Any blob is either refused or normalizes any text without panicking (lookups out of the
+        /// array or inside a character are no match).
+        #[test]
+        fn arbitrary_maps_never_panic(
+            units in proptest::collection::vec(proptest::prelude::any::<u32>(), 1..300),
+            replacements in "[a-z\\x00 ]{0,40}",
+            text in "\\PC{0,40}",
+        ) {
+            let mut blob = ((units.len() * 4) as u32).to_le_bytes().to_vec();
+            blob.extend(units.iter().flat_map(|unit| unit.to_le_bytes()));
+            blob.extend(replacements.as_bytes());
+            blob.push(0);
+            if let Ok(map) = CharsMap::parse(&blob) {
+                let _ = normalizer(Some(map)).normalize(&text);
+            }
+        }
     }
 
     #[test]
