@@ -250,9 +250,8 @@ mod tests {
     /// The unknown piece is an id in the lattice, not a string text could spell (issue 29).
     #[test]
     fn the_unknown_placeholder_cannot_be_typed() {
-        let pieces = model().encode("\u{FFFF}unk");
-        assert!(pieces.len() > 1, "{pieces:?}");
-        assert!(pieces.iter().any(|p| p.contains('\u{FFFF}')) && pieces.concat().ends_with("unk"));
+        // What sentencepiece 0.2.3 gives (U+FFFF and `u` are unknown to this model, merged into one).
+        assert_eq!(model().encode("\u{FFFF}unk"), vec!["\u{2581}", "\u{FFFF}u", "n", "k"]);
     }
 
     #[test]
