@@ -89,6 +89,89 @@ pub(crate) struct GenerationFile {
     pub early_stopping: EarlyStoppingValue,
     pub no_repeat_ngram_size: Option<usize>,
     pub repetition_penalty: Option<f32>,
+    pub renormalize_logits: Option<bool>,
+    /// Fields that change `transformers`' output and that anuvad does not implement.
+    #[serde(flatten)]
+    pub unsupported: UnsupportedGeneration,
+}
+
+/// The fields of `generation_config.json` that change what `transformers` 5 generates for an
+/// encoder-decoder model and that anuvad does not implement. Their neutral values (absent, `null`,
+/// `false`, `1`, `0`, empty) are accepted; any other is refused rather than silently ignored. (Sampling
+/// settings such as `temperature` or `top_k` act only with `do_sample`, so they need no check.)
+#[derive(Debug, Clone, Deserialize, Default)]
+pub(crate) struct UnsupportedGeneration {
+    do_sample: Option<bool>,
+    num_beam_groups: Option<usize>,
+    penalty_alpha: Option<f64>,
+    guidance_scale: Option<f64>,
+    encoder_repetition_penalty: Option<f64>,
+    encoder_no_repeat_ngram_size: Option<usize>,
+    remove_invalid_values: Option<bool>,
+    token_healing: Option<bool>,
+    max_time: Option<f64>,
+    constraints: Option<serde_json::Value>,
+    force_words_ids: Option<serde_json::Value>,
+    sequence_bias: Option<serde_json::Value>,
+    exponential_decay_length_penalty: Option<serde_json::Value>,
+    suppress_tokens: Option<serde_json::Value>,
+    begin_suppress_tokens: Option<serde_json::Value>,
+    watermarking_config: Option<serde_json::Value>,
+    stop_strings: Option<serde_json::Value>,
+    dola_layers: Option<serde_json::Value>,
+}
+
+impl UnsupportedGeneration {
+    /// The first field set to a value that changes the output, and what it does in `transformers`.
+    fn first_set(&self) -> Option<(&'static str, &'static str)> {
+        let set = |value: &Option<serde_json::Value>| match value {
+            None | Some(serde_json::Value::Null) => false,
+            Some(serde_json::Value::Array(items)) => !items.is_empty(),
+            Some(serde_json::Value::Object(fields)) => !fields.is_empty(),
+            Some(_) => true,
+        };
+        let checks = [
+            (
+                self.do_sample == Some(true),
+                "do_sample",
+                "sampling (anuvad decodes greedily or with beam search)",
+            ),
+            (self.num_beam_groups.is_some_and(|n| n > 1), "num_beam_groups", "diverse (group) beam search"),
+            (self.penalty_alpha.is_some_and(|a| a > 0.0), "penalty_alpha", "contrastive search"),
+            (self.guidance_scale.is_some_and(|g| g != 1.0), "guidance_scale", "classifier-free guidance"),
+            (
+                self.encoder_repetition_penalty.is_some_and(|p| p != 1.0),
+                "encoder_repetition_penalty",
+                "a penalty on tokens of the input",
+            ),
+            (
+                self.encoder_no_repeat_ngram_size.is_some_and(|n| n > 0),
+                "encoder_no_repeat_ngram_size",
+                "a ban on n-grams of the input",
+            ),
+            (
+                self.remove_invalid_values == Some(true),
+                "remove_invalid_values",
+                "replacing inf and NaN scores",
+            ),
+            (self.token_healing == Some(true), "token_healing", "token healing"),
+            (self.max_time.is_some(), "max_time", "a time limit on generation"),
+            (set(&self.constraints), "constraints", "constrained beam search"),
+            (set(&self.force_words_ids), "force_words_ids", "constrained beam search"),
+            (set(&self.sequence_bias), "sequence_bias", "biases on token sequences"),
+            (
+                set(&self.exponential_decay_length_penalty),
+                "exponential_decay_length_penalty",
+                "a length penalty that grows",
+            ),
+            (set(&self.suppress_tokens), "suppress_tokens", "banned tokens"),
+            (set(&self.begin_suppress_tokens), "begin_suppress_tokens", "tokens banned at the start"),
+            (set(&self.watermarking_config), "watermarking_config", "watermarking"),
+            (set(&self.stop_strings), "stop_strings", "stopping at strings"),
+            (set(&self.dola_layers), "dola_layers", "DoLa decoding"),
+        ];
+        checks.into_iter().find(|(is_set, _, _)| *is_set).map(|(_, field, what)| (field, what))
+    }
 }
 
 impl GenerationFile {
@@ -114,6 +197,23 @@ impl GenerationFile {
             },
             no_repeat_ngram_size: self.no_repeat_ngram_size.or(fallback.no_repeat_ngram_size),
             repetition_penalty: self.repetition_penalty.or(fallback.repetition_penalty),
+            renormalize_logits: self.renormalize_logits.or(fallback.renormalize_logits),
+            // Checked in each file on its own (`check_supported`).
+            unsupported: self.unsupported,
+        }
+    }
+
+    /// Refuses a setting that changes `transformers`' output and that anuvad does not implement.
+    pub(crate) fn check_supported(&self, path: &Path) -> Result<()> {
+        match self.unsupported.first_set() {
+            Some((field, what)) => Err(Error::bad_file(
+                path,
+                format!(
+                    "sets `{field}`, which makes transformers generate differently ({what}); anuvad does not \
+                     implement it and will not ignore it silently: remove the field or set it to its default"
+                ),
+            )),
+            None => Ok(()),
         }
     }
 }
@@ -436,6 +536,27 @@ mod tests {
         assert_eq!(parse(r#"{"early_stopping": "never"}"#), EarlyStoppingValue::Never);
         assert_eq!(parse("{}"), EarlyStoppingValue::Unset);
         assert!(serde_json::from_str::<GenerationFile>(r#"{"early_stopping": "soon"}"#).is_err());
+    }
+
+    #[test]
+    fn output_changing_fields_are_refused_and_neutral_values_accepted() {
+        let check = |json: &str| {
+            serde_json::from_str::<GenerationFile>(json).unwrap().check_supported(Path::new("g.json"))
+        };
+        let neutral = r#"{"do_sample": false, "num_beam_groups": 1, "diversity_penalty": 0.0, "temperature": 0.7,
+            "top_k": 50, "suppress_tokens": null, "begin_suppress_tokens": [], "remove_invalid_values": false,
+            "encoder_repetition_penalty": 1.0, "guidance_scale": null, "renormalize_logits": true}"#;
+        assert!(check(neutral).is_ok());
+        for (json, field) in [
+            (r#"{"do_sample": true}"#, "do_sample"),
+            (r#"{"num_beam_groups": 2}"#, "num_beam_groups"),
+            (r#"{"suppress_tokens": [5]}"#, "suppress_tokens"),
+            (r#"{"sequence_bias": {"[1]": -1.0}}"#, "sequence_bias"),
+            (r#"{"max_time": 3.0}"#, "max_time"),
+        ] {
+            let message = check(json).unwrap_err().to_string();
+            assert!(message.contains(field) && message.contains("g.json"), "{message}");
+        }
     }
 
     #[test]

@@ -64,6 +64,7 @@ fn options(file: &GenerationFile, config_pad: u32, config_path: &Path) -> Result
         bad_words_ids,
         forced_bos_token_id: file.forced_bos_token_id,
         forced_eos_token_id: file.forced_eos_token_id.as_ref().map(|e| e.to_vec()),
+        renormalize_logits: file.renormalize_logits.unwrap_or(false),
         decoder_start_token_id,
         eos_token_ids,
         pad_token_id: pad,

@@ -120,8 +120,15 @@ pub(crate) fn load(
         })?;
     let generation_path = files.get("generation_config.json")?;
     let generation_file = match &generation_path {
-        Some(path) => read_json::<GenerationFile>(path)?.or(common.generation.clone()),
-        None => common.generation.clone(),
+        Some(path) => {
+            let file = read_json::<GenerationFile>(path)?;
+            file.check_supported(path)?;
+            file.or(common.generation.clone())
+        }
+        None => {
+            common.generation.check_supported(&config_path)?;
+            common.generation.clone()
+        }
     };
     let weights = find_weights(files)?;
     let (packing, dtype) = packing(device, precision)?;
