@@ -1,6 +1,7 @@
 //! The translation pipeline: segment, tokenize, split what is too long, batch by length, generate,
 //! decode, and put everything back in input order, aligned with the source.
 
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::PathBuf;
 
@@ -195,6 +196,7 @@ impl TranslatorBuilder {
         }
         Ok(Translator {
             model_name: files.name(),
+            languages: self.languages,
             loaded,
             options,
             batch_size: self.batch_size,
@@ -203,11 +205,40 @@ impl TranslatorBuilder {
     }
 }
 
+/// A fingerprint of a local model's files: each file's name and size, the whole of the small ones
+/// (configs, tokenizers) and the first and last MiB of the large ones (weights: the header, which
+/// names and places every tensor, and values at both ends, which any retraining changes); sha256 over
+/// all of it. Copying the folder elsewhere keeps it; editing any file changes it. (Hashing all of a
+/// multi-gigabyte checkpoint on every run would cost seconds to minutes.)
+fn files_fingerprint(files: &[PathBuf]) -> String {
+    use sha2::{Digest, Sha256};
+    use std::io::{Read, Seek, SeekFrom};
+    const WHOLE_UP_TO: u64 = 64 << 20;
+    const END: u64 = 1 << 20;
+    let mut hash = Sha256::new();
+    for path in files {
+        hash.update(path.file_name().map(|name| name.as_encoded_bytes()).unwrap_or_default());
+        let Ok(mut file) = std::fs::File::open(path) else { continue };
+        let Ok(size) = file.metadata().map(|metadata| metadata.len()) else { continue };
+        hash.update(size.to_le_bytes());
+        let mut contents = Vec::new();
+        if size > WHOLE_UP_TO {
+            let _ = (&mut file).take(END).read_to_end(&mut contents);
+            let _ = file.seek(SeekFrom::End(-(END as i64))).and_then(|_| file.read_to_end(&mut contents));
+        } else {
+            let _ = file.read_to_end(&mut contents);
+        }
+        hash.update(&contents);
+    }
+    hash.finalize().iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
 /// A loaded translation model. Cheap to share: it is `Send + Sync`, and concurrent calls from several
 /// threads run independently (each call keeps its own decoding state) and give the same results as
 /// sequential calls.
 pub struct Translator {
     loaded: LoadedModel,
+    languages: Languages,
     options: GenerationOptions,
     batch_size: usize,
     model_name: String,
@@ -272,21 +303,44 @@ impl Translator {
         self.options.num_beams
     }
 
-    /// A one-line description of every setting that changes the output (model, decoding options), for
-    /// recording how an output was made.
-    pub fn settings_fingerprint(&self) -> String {
-        let o = &self.options;
-        format!(
-            "model={} beams={} max_length={} min_new_tokens={} length_penalty={} early_stopping={:?} forced_bos={:?} precision={:?}",
-            self.model_name,
-            o.num_beams,
-            o.max_length,
-            o.min_new_tokens,
-            o.length_penalty,
-            o.early_stopping,
-            o.forced_bos_token_id,
-            self.precision
-        )
+    /// Every setting that changes the output, by name, for recording how an output was made (batch
+    /// resume) and telling what changed: the anuvad version, the model's identity (hub id and commit,
+    /// or canonical folder and a fingerprint of its files), the languages, the precision (and the CPU
+    /// path, where it changes bf16/int8 results), and every generation setting in use.
+    pub fn settings(&self) -> BTreeMap<String, String> {
+        let mut settings = BTreeMap::new();
+        let mut set = |name: &str, value: String| {
+            settings.insert(name.to_string(), value);
+        };
+        set("anuvad", env!("CARGO_PKG_VERSION").to_string());
+        match self.model_commit() {
+            Some(commit) => {
+                set("model", self.model_name.split('@').next().unwrap_or_default().to_string());
+                set("model_files", format!("commit {commit}"));
+            }
+            None => {
+                let dir = self.loaded.files.first().map(|config| crate::output::parent_dir(config));
+                let canonical = dir.and_then(|dir| dir.canonicalize().ok());
+                set(
+                    "model",
+                    canonical.map_or_else(|| self.model_name.clone(), |dir| dir.display().to_string()),
+                );
+                set("model_files", files_fingerprint(&self.loaded.files));
+            }
+        }
+        set("source_language", self.languages.source.clone().unwrap_or_else(|| "default".into()));
+        set("target_language", self.languages.target.clone().unwrap_or_else(|| "default".into()));
+        set("precision", format!("{:?}", self.precision));
+        if self.precision != Precision::F32 {
+            // f32 matches transformers on every path; the other formats round differently per path.
+            set("kernels", crate::cpu::isa().name().to_string());
+        }
+        if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(&self.options) {
+            for (name, value) in fields {
+                set(&name, value.to_string());
+            }
+        }
+        settings
     }
 
     /// Translates one sentence.

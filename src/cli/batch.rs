@@ -79,6 +79,16 @@ impl Progress {
 }
 
 impl BatchObserver for Progress {
+    fn note(&mut self, message: &str) {
+        self.say(format!("anuvad: {message}"));
+    }
+
+    fn entry_failed(&mut self, path: &std::path::Path, reason: &str) {
+        self.files_done += 1;
+        self.say(format!("anuvad: failed: {}: {reason}", path.display()));
+        self.update_message();
+    }
+
     fn started(&mut self, files: usize, bytes: u64, skipped: usize) {
         self.files_total = files;
         if skipped > 0 {
@@ -128,7 +138,6 @@ pub(crate) fn run(args: BatchArgs) -> anyhow::Result<ExitCode> {
     ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))?;
 
     let started = Instant::now();
-    let translator = args.decode.apply(args.model.builder())?.build()?;
     let mut options = BatchOptions::new(&args.input_dir, &args.output_dir);
     options.format = args.format;
     options.force = args.force;
@@ -136,6 +145,10 @@ pub(crate) fn run(args: BatchArgs) -> anyhow::Result<ExitCode> {
     if !args.globs.is_empty() {
         options.patterns = args.globs.clone();
     }
+    // The folders first: a missing input folder or a read-only output folder fails at once, not after
+    // the model has loaded.
+    anuvad::batch::check_folders(&options)?;
+    let translator = args.decode.apply(args.model.builder())?.build()?;
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = ProgressBar::new(0);
         bar.set_style(
@@ -166,8 +179,12 @@ pub(crate) fn run(args: BatchArgs) -> anyhow::Result<ExitCode> {
         summary.sentences,
         summary.sentences as f64 / seconds.max(1e-9)
     );
-    for (path, reason) in &summary.failed {
-        eprintln!("anuvad: failed: {}: {reason}", path.display());
+    if summary.translated + summary.skipped + summary.failed.len() == 0 {
+        eprintln!(
+            "anuvad: no files matched {} in {}",
+            options.patterns.join(", "),
+            options.input_dir.display()
+        );
     }
     if summary.interrupted {
         eprintln!(

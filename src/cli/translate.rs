@@ -33,6 +33,13 @@ pub(crate) fn parse_format(name: &str) -> Result<Format, String> {
 }
 
 pub(crate) fn run(args: TranslateArgs) -> anyhow::Result<ExitCode> {
+    // Where the output goes is checked first: a read-only destination or a closed standard output
+    // fails at once, not after the translation.
+    match output_target(&args.output) {
+        Some(path) => anuvad::output::check_writable(anuvad::output::parent_dir(path))
+            .map_err(|e| anyhow::anyhow!("{}: cannot write here: {e}", path.display()))?,
+        None => check_stdout()?,
+    }
     let text = read_input(&args.input)?;
     if text.trim().is_empty() {
         // Nothing to translate: no model needed, empty output.
@@ -59,9 +66,34 @@ fn finish(args: &TranslateArgs, bytes: &[u8]) -> anyhow::Result<ExitCode> {
             .map_err(|e| anyhow::anyhow!("{}: cannot write: {e}", path.display()))?,
         None => {
             let mut stdout = std::io::stdout().lock();
-            stdout.write_all(bytes)?;
-            stdout.flush()?;
+            stdout.write_all(bytes).and_then(|()| stdout.flush()).map_err(StdoutError)?;
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writing to standard output failed (other than a closed pipe, which `main` treats as success).
+#[derive(Debug, thiserror::Error)]
+#[error("standard output: cannot write")]
+pub(crate) struct StdoutError(#[source] pub std::io::Error);
+
+/// Fails when standard output was closed (`>&-`). Rust's runtime reopens a closed standard output on
+/// `/dev/null` before `main`, for reading and writing, where a shell's `> /dev/null` opens it for
+/// writing only: without this check the translation would be discarded with exit 0.
+fn check_stdout() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        // SAFETY: `fcntl(F_GETFL)` on a file descriptor only reads its flags.
+        let flags = unsafe { libc::fcntl(libc::STDOUT_FILENO, libc::F_GETFL) };
+        let stdout = std::fs::metadata("/proc/self/fd/1").or_else(|_| std::fs::metadata("/dev/fd/1"));
+        let is_null = match (stdout, std::fs::metadata("/dev/null")) {
+            (Ok(stdout), Ok(null)) => stdout.rdev() == null.rdev() && stdout.dev() == null.dev(),
+            _ => false,
+        };
+        if flags >= 0 && flags & libc::O_ACCMODE == libc::O_RDWR && is_null {
+            anyhow::bail!("standard output was closed (>&-): nowhere to write the translation");
+        }
+    }
+    Ok(())
 }

@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::model::Seq2SeqModel;
 
 /// `early_stopping` of beam search (see `transformers`' `GenerationConfig`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub enum EarlyStopping {
     /// `false` (the default): stop an input when no running beam can, by a heuristic, beat the finished
     /// ones.
@@ -27,8 +27,9 @@ pub enum EarlyStopping {
     Never,
 }
 
-/// Decoding settings, resolved from `generation_config.json` and the caller's overrides.
-#[derive(Debug, Clone, PartialEq)]
+/// Decoding settings, resolved from `generation_config.json` and the caller's overrides. (Serialized
+/// field by field into the settings a batch run records: every field changes the output.)
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub(crate) struct GenerationOptions {
     /// 1 = greedy.
     pub num_beams: usize,
