@@ -14,6 +14,7 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
+use crate::checks::FlagSummary;
 use crate::document::Format;
 use crate::error::{Error, Result};
 use crate::translator::Translator;
@@ -104,6 +105,8 @@ pub struct BatchSummary {
     pub sentences: usize,
     /// True when the observer stopped the run early (the remaining files were not touched).
     pub interrupted: bool,
+    /// What the checks found in the sentences translated in this run (skipped files not counted).
+    pub flags: FlagSummary,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -310,6 +313,7 @@ fn finish_file(
             });
             summary.translated += 1;
             summary.sentences += sentences;
+            summary.flags.merge(&document.flag_summary());
             observer.file_done(file, &FileOutcome::Translated(sentences));
         }
         Err(error) => {

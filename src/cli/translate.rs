@@ -26,6 +26,9 @@ pub(crate) struct TranslateArgs {
     /// Write to this file (atomically) instead of standard output.
     #[arg(long, short = 'o')]
     output: Option<PathBuf>,
+    /// Exit with 1 when any translation is flagged by the checks (the output is written all the same).
+    #[arg(long)]
+    strict: bool,
 }
 
 pub(crate) fn parse_format(name: &str) -> Result<Format, String> {
@@ -36,7 +39,8 @@ pub(crate) fn run(args: TranslateArgs) -> anyhow::Result<ExitCode> {
     let text = read_input(&args.input)?;
     if text.trim().is_empty() {
         // Nothing to translate: no model needed, empty output.
-        return finish(&args, b"");
+        finish(&args, b"")?;
+        return Ok(ExitCode::SUCCESS);
     }
     let translator = args.decode.apply(args.model.builder())?.build()?;
     let document = translator.translate_document(&text)?;
@@ -50,10 +54,13 @@ pub(crate) fn run(args: TranslateArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let rendered = document.render(args.format);
-    finish(&args, rendered.as_bytes())
+    finish(&args, rendered.as_bytes())?;
+    let summary = document.flag_summary();
+    eprintln!("anuvad: {summary}");
+    Ok(if args.strict && summary.flagged > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
-fn finish(args: &TranslateArgs, bytes: &[u8]) -> anyhow::Result<ExitCode> {
+fn finish(args: &TranslateArgs, bytes: &[u8]) -> anyhow::Result<()> {
     match output_target(&args.output) {
         Some(path) => write_atomically(path, bytes)
             .map_err(|e| anyhow::anyhow!("{}: cannot write: {e}", path.display()))?,
@@ -63,5 +70,5 @@ fn finish(args: &TranslateArgs, bytes: &[u8]) -> anyhow::Result<ExitCode> {
             stdout.flush()?;
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
