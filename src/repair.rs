@@ -3,7 +3,7 @@
 //! verbatim span is put back without the model only where exactly one place of the translation is that
 //! span with spaces or letter case changed ([`crate::checks::restore_verbatim`]).
 
-use crate::checks::{check, restore_verbatim, FindingKind};
+use crate::checks::{check, restore_verbatim, Finding, FindingKind};
 use crate::document::{AlignedSentence, Document};
 use crate::error::{Error, Result};
 use crate::generate::GenerationOptions;
@@ -94,12 +94,23 @@ impl Redecode {
     }
 }
 
-/// The repair attempts, in order, for a translator decoding with `beams` beams: first against
-/// repetition (no repeated trigram, repetition penalty 1.2) at the same beam, then a wider beam (twice
-/// as wide, at least 8), then both. Each considers every finished hypothesis of its beam.
-pub fn attempts(beams: usize) -> Vec<Redecode> {
-    let wide = beams.saturating_mul(2).max(8);
-    let against_repetition = Redecode::new().no_repeat_ngram_size(3).repetition_penalty(1.2).alternatives(true);
+/// The repair attempts, in order, for a translator decoding with `base`: first against repetition at
+/// the same beam (no repeated trigram and a repetition penalty of 1.2, or stricter than the model's own
+/// where it has such rules), then a wider beam (twice as wide, at least 8), then both. Each looks at
+/// every finished hypothesis of its beam.
+pub(crate) fn attempts(base: &GenerationOptions) -> Vec<Redecode> {
+    let wide = base.num_beams.saturating_mul(2).max(8);
+    let ngram = match base.no_repeat_ngram_size {
+        0 => 3,
+        size => size.saturating_sub(1).clamp(2, 3),
+    };
+    let penalty = if base.repetition_penalty > 1.0 {
+        // One decimal, so that records say "1.5", not "1.5000001".
+        ((f64::from(base.repetition_penalty) + 0.3) * 10.0).round() as f32 / 10.0
+    } else {
+        1.2
+    };
+    let against_repetition = Redecode::new().no_repeat_ngram_size(ngram).repetition_penalty(penalty).alternatives(true);
     vec![
         against_repetition.clone(),
         Redecode::new().beam_size(wide).alternatives(true),
@@ -110,6 +121,15 @@ pub fn attempts(beams: usize) -> Vec<Redecode> {
 /// Repairs every flagged sentence of `documents` it can; those it cannot keep their translation and
 /// flags.
 pub(crate) fn repair_documents(translator: &Translator, documents: &mut [Document]) -> Result<()> {
+    repair_with(translator, documents, &check)
+}
+
+/// [`repair_documents`] with `check` deciding what passes (tests narrow it to one kind).
+fn repair_with(
+    translator: &Translator,
+    documents: &mut [Document],
+    check: &dyn Fn(&str, &str) -> Vec<Finding>,
+) -> Result<()> {
     let mut todo: Vec<&mut AlignedSentence> = documents
         .iter_mut()
         .flat_map(|d| d.paragraphs.iter_mut())
@@ -117,10 +137,10 @@ pub(crate) fn repair_documents(translator: &Translator, documents: &mut [Documen
         .filter(|s| !s.flags.is_empty())
         .collect();
     for sentence in todo.iter_mut() {
-        restore(sentence);
+        restore(sentence, check);
     }
     todo.retain(|s| !s.flags.is_empty());
-    for attempt in attempts(translator.beam_size()) {
+    for attempt in attempts(translator.generation_options()) {
         if todo.is_empty() {
             break;
         }
@@ -146,7 +166,7 @@ pub(crate) fn repair_documents(translator: &Translator, documents: &mut [Documen
 }
 
 /// Puts back mangled verbatim spans where that is unambiguous, when they are all that is wrong.
-fn restore(sentence: &mut AlignedSentence) {
+fn restore(sentence: &mut AlignedSentence, check: &dyn Fn(&str, &str) -> Vec<Finding>) {
     if !sentence.flags.iter().all(|f| f.kind == FindingKind::Verbatim) {
         return;
     }
@@ -177,13 +197,17 @@ mod tests {
 
     #[test]
     fn attempts_widen_the_beam_and_fight_repetition() {
-        let attempts = attempts(4);
+        let base = GenerationOptions { num_beams: 4, ..GenerationOptions::default() };
+        let attempts = attempts(&base);
         assert_eq!(attempts.len(), 3);
         assert_eq!(attempts[0].describe(), "no_repeat_ngram_size 3, repetition_penalty 1.2");
         assert_eq!(attempts[1].describe(), "beam 8");
         assert_eq!(attempts[2].describe(), "beam 8, no_repeat_ngram_size 3, repetition_penalty 1.2");
         assert!(attempts.iter().all(|a| a.alternatives));
-        assert_eq!(super::attempts(6)[1].beam_size, Some(12));
+        let strict = GenerationOptions { num_beams: 6, no_repeat_ngram_size: 3, repetition_penalty: 1.2, ..base };
+        let attempts = super::attempts(&strict);
+        assert_eq!(attempts[0].describe(), "no_repeat_ngram_size 2, repetition_penalty 1.5");
+        assert_eq!(attempts[1].beam_size, Some(12));
     }
 
     #[test]
@@ -194,6 +218,49 @@ mod tests {
         assert_eq!(Redecode::new().apply(&base).unwrap(), base);
         assert!(Redecode::new().beam_size(0).apply(&base).is_err());
         assert!(Redecode::new().repetition_penalty(f32::NAN).apply(&base).is_err());
+    }
+
+    /// The tiny variant model (random weights, beam 3, its own n-gram and repetition rules) loops on
+    /// most sentences of the sample article: decoding again against repetition, or with a wider beam,
+    /// gives translations without the loops, and exactly those sentences say so.
+    #[test]
+    fn loops_of_the_tiny_model_are_repaired_by_decoding_again() {
+        let root = env!("CARGO_MANIFEST_DIR");
+        let translator = Translator::builder().model(format!("{root}/models/tiny-marian-variant")).build().unwrap();
+        let article = std::fs::read_to_string(format!("{root}/models/samples/article-hi.txt")).unwrap();
+        let loops_only = |source: &str, translation: &str| -> Vec<Finding> {
+            check(source, translation).into_iter().filter(|f| f.kind == FindingKind::Loop).collect()
+        };
+        let mut documents = vec![translator.translate_document(&article).unwrap()];
+        let sentences = |documents: &[Document]| -> Vec<AlignedSentence> {
+            documents.iter().flat_map(|d| d.sentences().map(|(_, _, s)| s.clone())).collect()
+        };
+        for paragraph in &mut documents[0].paragraphs {
+            for sentence in &mut paragraph.sentences {
+                sentence.flags = loops_only(&sentence.source, &sentence.translation);
+            }
+        }
+        let before = sentences(&documents);
+        let looping = before.iter().filter(|s| !s.flags.is_empty()).count();
+        assert!(looping >= 5, "the fixture should loop on most sentences, looped on {looping}");
+
+        repair_with(&translator, &mut documents, &loops_only).unwrap();
+        let after = sentences(&documents);
+        let mut repaired = 0;
+        for (old, new) in before.iter().zip(&after) {
+            match &new.repaired {
+                Some(how) => {
+                    repaired += 1;
+                    assert!(!old.flags.is_empty(), "only flagged sentences are repaired");
+                    assert!(how.starts_with("loop: decoded again with "), "{how}");
+                    assert!(new.flags.is_empty() && loops_only(&new.source, &new.translation).is_empty());
+                    assert_ne!(new.translation, old.translation);
+                }
+                // Unrepaired sentences keep their translation and their flags.
+                None => assert_eq!((&new.translation, &new.flags), (&old.translation, &old.flags)),
+            }
+        }
+        assert!(repaired * 2 >= looping, "{repaired} of {looping} looping sentences repaired");
     }
 
     #[test]
@@ -209,7 +276,7 @@ mod tests {
             repaired: None,
         };
         sentence.flags = check(&sentence.source, &sentence.translation);
-        restore(&mut sentence);
+        restore(&mut sentence, &check);
         assert_eq!(sentence.translation, "See https://example.org/news.");
         assert!(sentence.flags.is_empty());
         assert_eq!(sentence.repaired.as_deref(), Some("verbatim: restored “https://example.org/news” as in the source"));

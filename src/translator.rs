@@ -333,6 +333,11 @@ impl Translator {
         self.options.num_beams
     }
 
+    /// The decoding options in use (the model's generation config with the builder's overrides).
+    pub(crate) fn generation_options(&self) -> &GenerationOptions {
+        &self.options
+    }
+
     /// A one-line description of every setting that changes the output (model, decoding options), for
     /// recording how an output was made.
     pub fn settings_fingerprint(&self) -> String {

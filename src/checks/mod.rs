@@ -21,6 +21,7 @@ mod length;
 mod loops;
 mod numbers;
 mod numerals;
+mod quantities;
 mod summary;
 mod text;
 mod untranslated;
@@ -147,7 +148,7 @@ impl Finding {
 /// Runs every check on a source sentence and its translation; an empty list means nothing was found.
 ///
 /// Findings come in the order of the checks (empty or untranslated first, then numbers, verbatim
-/// spans, loops and length). A translation that is empty, or the source left untranslated, gets only
+/// spans, loops and length). A translation that is empty, or the source copied unchanged, gets only
 /// that finding: the other checks would only repeat it.
 pub fn check(source: &str, translation: &str) -> Vec<Finding> {
     let mut findings = Vec::new();

@@ -11,9 +11,9 @@ pub(super) fn is_word_char(c: char) -> bool {
         || c == '\u{200D}'
 }
 
-/// A Devanagari letter or sign (not a digit, not the danda).
+/// A Devanagari letter or vowel sign (not a digit, the danda, the virama or the nukta).
 pub(super) fn is_devanagari_letter(c: char) -> bool {
-    ('\u{0900}'..='\u{0963}').contains(&c) || ('\u{0971}'..='\u{097F}').contains(&c)
+    (('\u{0900}'..='\u{0963}').contains(&c) || ('\u{0971}'..='\u{097F}').contains(&c)) && c.is_alphabetic()
 }
 
 /// A Latin-script letter: ASCII, or Latin-1 / Latin Extended (é, ü, ł ...).

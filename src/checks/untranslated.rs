@@ -18,8 +18,8 @@ pub(super) fn empty(source: &str, translation: &str) -> Option<Finding> {
     Some(Finding::new(FindingKind::Empty, 0..source.len(), message))
 }
 
-/// A finding when Devanagari words are left in the translation, and whether the translation is
-/// untranslated as a whole (the source unchanged, or mostly Devanagari).
+/// A finding when Devanagari words are left in the translation, and whether it is the source copied
+/// unchanged (then the other checks have nothing to add).
 pub(super) fn check(source: &str, translation: &str) -> Option<(Finding, bool)> {
     let whole = 0..source.len();
     let has_devanagari = |text: &str| text.chars().any(is_devanagari_letter);
@@ -33,9 +33,8 @@ pub(super) fn check(source: &str, translation: &str) -> Option<(Finding, bool)> 
         .collect();
     let (first_span, first_word) = left.first().cloned()?;
     let letters = translation.chars().filter(|c| c.is_alphabetic()).count();
-    let devanagari = translation.chars().filter(|&c| is_devanagari_letter(c) && c.is_alphabetic()).count();
-    let wholly = devanagari * 2 >= letters;
-    let message = if wholly {
+    let devanagari = translation.chars().filter(|&c| is_devanagari_letter(c)).count();
+    let message = if devanagari * 2 >= letters {
         format!("translation is mostly Devanagari ({devanagari} of {letters} letters): not translated")
     } else {
         let shown: Vec<String> = left.iter().take(3).map(|(_, w)| format!("“{w}”")).collect();
@@ -46,7 +45,7 @@ pub(super) fn check(source: &str, translation: &str) -> Option<(Finding, bool)> 
     };
     // Point at the word in the source when it is there.
     let span = source.find(first_word).map_or(whole, |at| at..at + first_word.len());
-    Some((Finding::new(FindingKind::Untranslated, span, message).in_translation(first_span), wholly))
+    Some((Finding::new(FindingKind::Untranslated, span, message).in_translation(first_span), false))
 }
 
 #[cfg(test)]
@@ -77,8 +76,9 @@ mod tests {
         assert!(!wholly);
         assert_eq!(&source[finding.span.clone()], "केसीएनए");
         assert_eq!(finding.message, "1 word left in Devanagari: “केसीएनए”");
-        let (_, wholly) = check(source, "किम ने केसीएनए को told").unwrap();
-        assert!(wholly);
+        let (finding, wholly) = check(source, "किम ने केसीएनए को told").unwrap();
+        assert!(!wholly);
+        assert!(finding.message.starts_with("translation is mostly Devanagari"), "{}", finding.message);
     }
 
     #[test]

@@ -41,15 +41,41 @@ const NOT_NAMES: &[&str] = &[
     "nos", "ft", "sq", "lb", "lbs", "oz", "mw", "kw", "gb", "mb",
 ];
 
+/// A character of a URL (or right next to one, so that it would be part of it).
+fn url_char(c: char) -> bool {
+    c.is_alphanumeric() || "/-_.%=&?#~+@".contains(c)
+}
+
+/// Whether what follows a link ends it: a `/`, a full stop or sentence punctuation may follow, more of
+/// a link may not.
+fn ends_link(after: &str) -> bool {
+    let after = after.strip_prefix('/').unwrap_or(after);
+    let after = after.strip_prefix('.').unwrap_or(after);
+    !after.chars().next().is_some_and(|c| c.is_alphanumeric() || "/-_%=&#~+@".contains(c))
+}
+
+/// A character of an e-mail address's local part.
+fn local_char(c: char) -> bool {
+    c.is_alphanumeric() || ".-_%+".contains(c)
+}
+
+/// Before a handle or hashtag: "##tag" or "x@name" is not one.
+fn tag_char(c: char) -> bool {
+    is_alphanumeric(c) || "#@_".contains(c)
+}
+
+/// Spans read from one source at most (a sentence has far fewer): keeps the work linear in the text.
+const MAX_SPANS: usize = 256;
+
 /// The verbatim spans of `source`: byte range and kind, in order.
 pub(super) fn spans(source: &str) -> Vec<(Range<usize>, SpanKind)> {
     let mut found: Vec<(Range<usize>, SpanKind)> = Vec::new();
     let taken = |found: &[(Range<usize>, SpanKind)], at: usize| found.iter().any(|(r, _)| r.contains(&at));
     let mut at = 0;
     while let Some(c) = char_at(source, at) {
-        let boundary = !char_before(source, at).is_some_and(is_alphanumeric);
+        let boundary = !char_before(source, at).is_some_and(url_char);
         let next = if boundary { url_end(source, at) } else { None };
-        if let Some(end) = next {
+        if let (Some(end), true) = (next, found.len() < MAX_SPANS) {
             found.push((at..end, SpanKind::Url));
             at = end;
             continue;
@@ -57,20 +83,26 @@ pub(super) fn spans(source: &str) -> Vec<(Range<usize>, SpanKind)> {
         at += c.len_utf8();
     }
     for (index, _) in source.match_indices('@') {
+        if found.len() >= MAX_SPANS {
+            break;
+        }
         if taken(&found, index) {
             continue;
         }
         if let Some(email) = email_at(source, index) {
             found.push((email, SpanKind::Email));
-        } else if !char_before(source, index).is_some_and(is_alphanumeric) {
+        } else if !char_before(source, index).is_some_and(tag_char) {
             let end = index + 1 + latin_word_len(&source[index + 1..]);
-            if end > index + 1 {
+            if end > index + 1 && !char_at(source, end).is_some_and(is_alphanumeric) {
                 found.push((index..end, SpanKind::Handle));
             }
         }
     }
     for (index, _) in source.match_indices('#') {
-        if taken(&found, index) || char_before(source, index).is_some_and(is_alphanumeric) {
+        if found.len() >= MAX_SPANS {
+            break;
+        }
+        if taken(&found, index) || char_before(source, index).is_some_and(tag_char) {
             continue;
         }
         let end = index + 1 + latin_word_len(&source[index + 1..]);
@@ -89,11 +121,13 @@ pub(super) fn spans(source: &str) -> Vec<(Range<usize>, SpanKind)> {
             at = range.end;
             continue;
         }
-        let glued = char_before(source, at).is_some_and(|b| is_latin_letter(b) || b.is_ascii_digit());
-        if (is_latin_letter(c) || c.is_ascii_digit()) && !glued {
+        if is_latin_letter(c) || c.is_ascii_digit() {
             let end = token_end(source, at);
             let token = &source[at..end];
-            if is_name_like(token) {
+            // Only whole words: glued to letters of another script, it could not be found either.
+            let whole = !char_before(source, at).is_some_and(is_alphanumeric)
+                && !char_at(source, end).is_some_and(is_alphanumeric);
+            if whole && is_name_like(token) && found.len() + tokens.len() < MAX_SPANS {
                 tokens.push((at..end, SpanKind::Token));
             }
             at = end;
@@ -171,16 +205,25 @@ fn url_end(text: &str, at: usize) -> Option<usize> {
 
 /// The e-mail address around the `@` at `index`, if there is one.
 fn email_at(text: &str, index: usize) -> Option<Range<usize>> {
-    let local_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '%' | '+' | '-');
+    let ascii_local = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '%' | '+' | '-');
     let head = &text[..index];
-    let local = head.len() - head.trim_end_matches(local_char).len();
+    let local = head.len() - head.trim_end_matches(ascii_local).len();
     let start = index - local;
+    // Glued to more of a word (ऑफ़name@x.org): not an address we can delimit.
+    if char_before(text, start).is_some_and(local_char) {
+        return None;
+    }
     let tail = &text[index + 1..];
     let domain_len = tail.find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))).unwrap_or(tail.len());
     let domain = tail[..domain_len].trim_end_matches(['.', '-']);
     let top = domain.rsplit('.').next().unwrap_or("");
-    let valid = local > 0 && domain.contains('.') && top.len() >= 2 && top.chars().all(|c| c.is_ascii_alphabetic());
-    valid.then(|| start..index + 1 + domain.len())
+    let end = index + 1 + domain.len();
+    let valid = local > 0
+        && domain.contains('.')
+        && top.len() >= 2
+        && top.chars().all(|c| c.is_ascii_alphabetic())
+        && ends_link(&text[end..]);
+    valid.then_some(start..end)
 }
 
 /// Checks that every verbatim span of `source` is in `translation`.
@@ -203,17 +246,12 @@ pub(super) fn check(source: &str, translation: &str) -> Vec<Finding> {
 fn present(text: &str, kind: SpanKind, translation: &str) -> bool {
     match kind {
         SpanKind::Url | SpanKind::Email => translation.match_indices(text).any(|(at, _)| {
-            let url_char = |c: char| c.is_alphanumeric() || "/-_.%=&?#~+@".contains(c);
-            let after = &translation[at + text.len()..];
-            let after = after.strip_prefix('/').unwrap_or(after);
-            let after_ok = !after.chars().next().is_some_and(|c| c != '.' && url_char(c))
-                || after.starts_with(". ")
-                || after == ".";
-            !char_before(translation, at).is_some_and(url_char) && after_ok
+            let before = if kind == SpanKind::Url { url_char } else { local_char };
+            !char_before(translation, at).is_some_and(before) && ends_link(&translation[at + text.len()..])
         }),
         // "##tag" or "@@name" is not the tag or the name.
         SpanKind::Handle | SpanKind::Hashtag => find_caseless(translation, text).any(|range| {
-            !char_before(translation, range.start).is_some_and(|c| is_alphanumeric(c) || "#@_".contains(c))
+            !char_before(translation, range.start).is_some_and(tag_char)
                 && !char_at(translation, range.end).is_some_and(|c| is_alphanumeric(c) || c == '_')
         }),
         // One letter ("vitamin A"): in its case, or every "a" would do.
@@ -310,7 +348,8 @@ pub fn restore_verbatim(source: &str, translation: &str) -> Option<(String, Vec<
         names.push(text.to_string());
     }
     names.reverse();
-    Some((restored, names))
+    // A place that was another span of the source, differently written, is not a restoration.
+    (check(source, &restored).len() < missing.len()).then_some((restored, names))
 }
 
 #[cfg(test)]

@@ -11,8 +11,8 @@ use std::process::ExitCode;
 
 use anuvad::batch::write_atomically;
 use anuvad::checks::{check, Finding, FlagSummary};
-use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
-use serde_json::Value;
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::{Serialize, Serializer};
 
 use super::files::decode_utf8;
 use super::output_target;
@@ -40,35 +40,108 @@ enum CheckFormat {
     Md,
 }
 
-/// A JSON object's members in the order they were written (serde_json's map would sort them).
-struct Members(Vec<(String, Value)>);
+/// A JSON value that keeps the order of object members as written (serde_json's map sorts them), so
+/// records are written back as they came.
+enum Json {
+    Null,
+    Bool(bool),
+    Number(serde_json::Number),
+    String(String),
+    Array(Vec<Json>),
+    Object(Vec<(String, Json)>),
+}
 
-impl<'de> Deserialize<'de> for Members {
+impl<'de> Deserialize<'de> for Json {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Object;
-        impl<'de> Visitor<'de> for Object {
-            type Value = Members;
+        deserializer.deserialize_any(JsonVisitor)
+    }
+}
 
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a JSON object")
-            }
+struct JsonVisitor;
 
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members, A::Error> {
-                let mut members = Vec::new();
-                while let Some(member) = map.next_entry::<String, Value>()? {
-                    members.push(member);
-                }
-                Ok(Members(members))
-            }
+impl<'de> Visitor<'de> for JsonVisitor {
+    type Value = Json;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Json, E> {
+        Ok(Json::Null)
+    }
+
+    fn visit_bool<E>(self, value: bool) -> Result<Json, E> {
+        Ok(Json::Bool(value))
+    }
+
+    fn visit_i64<E>(self, value: i64) -> Result<Json, E> {
+        Ok(Json::Number(value.into()))
+    }
+
+    fn visit_u64<E>(self, value: u64) -> Result<Json, E> {
+        Ok(Json::Number(value.into()))
+    }
+
+    fn visit_f64<E>(self, value: f64) -> Result<Json, E> {
+        // serde_json gives only finite numbers; a non-finite one would be null, as serde_json writes it.
+        Ok(serde_json::Number::from_f64(value).map_or(Json::Null, Json::Number))
+    }
+
+    fn visit_str<E>(self, value: &str) -> Result<Json, E> {
+        Ok(Json::String(value.to_string()))
+    }
+
+    fn visit_string<E>(self, value: String) -> Result<Json, E> {
+        Ok(Json::String(value))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
         }
-        deserializer.deserialize_map(Object)
+        Ok(Json::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
+        let mut members = Vec::new();
+        while let Some(member) = map.next_entry()? {
+            members.push(member);
+        }
+        Ok(Json::Object(members))
+    }
+}
+
+impl Serialize for Json {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Json::Null => serializer.serialize_unit(),
+            Json::Bool(value) => serializer.serialize_bool(*value),
+            Json::Number(value) => value.serialize(serializer),
+            Json::String(value) => serializer.serialize_str(value),
+            Json::Array(items) => serializer.collect_seq(items),
+            Json::Object(members) => serializer.collect_map(members.iter().map(|(k, v)| (k, v))),
+        }
+    }
+}
+
+impl Json {
+    fn kind(&self) -> &'static str {
+        match self {
+            Json::Null => "null",
+            Json::Bool(_) => "a boolean",
+            Json::Number(_) => "a number",
+            Json::String(_) => "a string",
+            Json::Array(_) => "an array",
+            Json::Object(_) => "an object",
+        }
     }
 }
 
 /// One checked record.
 struct Checked {
     line: usize,
-    members: Members,
+    members: Vec<(String, Json)>,
     source: String,
     translation: String,
     flags: Vec<Finding>,
@@ -134,11 +207,15 @@ fn read(path: &PathBuf) -> Result<(String, String), String> {
 }
 
 /// A record's members, source and translation; or what is wrong with it.
-fn parse(line: &str) -> Result<(Members, String, String), String> {
-    let members: Members = serde_json::from_str(line).map_err(|e| format!("not a JSON object: {e}"))?;
-    let field = |name: &str| match members.0.iter().find(|(key, _)| key == name) {
-        Some((_, Value::String(text))) => Ok(text.clone()),
-        Some((_, other)) => Err(format!("\"{name}\" is not a string but {}", kind(other))),
+fn parse(line: &str) -> Result<(Vec<(String, Json)>, String, String), String> {
+    let members = match serde_json::from_str::<Json>(line) {
+        Ok(Json::Object(members)) => members,
+        Ok(other) => return Err(format!("not a JSON object but {}", other.kind())),
+        Err(e) => return Err(format!("not a JSON object: {e}")),
+    };
+    let field = |name: &str| match members.iter().find(|(key, _)| key == name) {
+        Some((_, Json::String(text))) => Ok(text.clone()),
+        Some((_, other)) => Err(format!("\"{name}\" is not a string but {}", other.kind())),
         None => Err(format!("the record has no \"{name}\"")),
     };
     let source = field("source")?;
@@ -146,46 +223,28 @@ fn parse(line: &str) -> Result<(Members, String, String), String> {
     Ok((members, source, translation))
 }
 
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 /// Every record as it came, members in their order, with "flags" set (replaced where it was there).
 fn render_jsonl(records: &[Checked]) -> anyhow::Result<String> {
     let mut out = String::new();
     for record in records {
-        let flags = serde_json::to_value(&record.flags)?;
-        let mut members: Vec<(&str, &Value)> = Vec::new();
+        let flags = serde_json::to_string(&record.flags)?;
+        let mut members: Vec<String> = Vec::with_capacity(record.members.len() + 1);
         let mut placed = false;
-        for (key, value) in &record.members.0 {
+        for (key, value) in &record.members {
             if key == "flags" {
                 if !placed {
-                    members.push(("flags", &flags));
+                    members.push(format!("\"flags\":{flags}"));
                     placed = true;
                 }
             } else {
-                members.push((key, value));
+                members.push(format!("{}:{}", serde_json::to_string(key)?, serde_json::to_string(value)?));
             }
         }
         if !placed {
-            members.push(("flags", &flags));
+            members.push(format!("\"flags\":{flags}"));
         }
         out.push('{');
-        for (index, (key, value)) in members.iter().enumerate() {
-            if index > 0 {
-                out.push(',');
-            }
-            out.push_str(&serde_json::to_string(key)?);
-            out.push(':');
-            out.push_str(&serde_json::to_string(value)?);
-        }
+        out.push_str(&members.join(","));
         out.push_str("}\n");
     }
     Ok(out)
@@ -220,6 +279,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn nested_members_keep_their_order_too() {
+        let line = r#"{"source":"x","translation":"x","meta":{"z":[1,2.5,{"b":null,"a":true}],"a":"é"}}"#;
+        let (members, source, translation) = parse(line).unwrap();
+        let record = Checked { line: 1, members, source, translation, flags: Vec::new() };
+        let expected = r#"{"source":"x","translation":"x","meta":{"z":[1,2.5,{"b":null,"a":true}],"a":"é"},"flags":[]}"#;
+        assert_eq!(render_jsonl(&[record]).unwrap(), format!("{expected}\n"));
+    }
+
+    #[test]
     fn members_keep_their_order_and_flags_go_last_or_in_place() {
         let (members, source, translation) = parse(r#"{"z":1,"source":"दो","translation":"three","a":[1]}"#).unwrap();
         assert_eq!((source.as_str(), translation.as_str()), ("दो", "three"));
@@ -235,7 +303,7 @@ mod tests {
 
     #[test]
     fn bad_records_say_what_is_wrong() {
-        assert!(parse("[1]").err().unwrap().starts_with("not a JSON object"));
+        assert_eq!(parse("[1]").err().unwrap(), "not a JSON object but an array");
         assert!(parse("{").err().unwrap().starts_with("not a JSON object"));
         assert_eq!(parse(r#"{"source":"x"}"#).err().unwrap(), "the record has no \"translation\"");
         assert_eq!(parse(r#"{"source":"x","translation":3}"#).err().unwrap(), "\"translation\" is not a string but a number");
