@@ -17,7 +17,8 @@ use serde::{Deserialize, Serialize};
 use crate::checks::FlagSummary;
 use crate::document::Format;
 use crate::error::{Error, Result};
-use crate::translator::Translator;
+use crate::segment::{segment, Paragraph};
+use crate::translator::{Progress, Translator};
 
 /// Name of the manifest directory inside the output directory.
 pub const MANIFEST_DIR: &str = ".anuvad-manifest";
@@ -82,10 +83,10 @@ pub enum FileOutcome {
 
 /// Events of a batch run, for progress display. Every method has an empty default.
 pub trait BatchObserver {
-    /// The run starts: files to translate (after skipping) and their sentences.
-    fn started(&mut self, _files: usize, _sentences: usize, _skipped: usize) {}
-    /// A model batch finished `sentences` sentences. Return `false` to stop the run after it.
-    fn progress(&mut self, _sentences: usize) -> bool {
+    /// The run starts: files to translate (after skipping) and their size in bytes.
+    fn started(&mut self, _files: usize, _bytes: u64, _skipped: usize) {}
+    /// A model batch finished some sentences. Return `false` to stop the run after it.
+    fn progress(&mut self, _done: Progress) -> bool {
         true
     }
     /// A file is done (translated, skipped or failed).
@@ -179,13 +180,14 @@ pub fn run(
     observer: &mut dyn BatchObserver,
 ) -> Result<BatchSummary> {
     std::fs::create_dir_all(&options.output_dir).map_err(|e| Error::io(&options.output_dir, e))?;
-    remove_stale_temporaries(&options.output_dir);
+    crate::output::remove_stale_temporaries(&options.output_dir);
     let files = discover(options)?;
     let settings = format!("{} format={}", translator.settings_fingerprint(), options.format.name());
     let manifest = read_manifest(&options.output_dir);
     let mut summary = BatchSummary::default();
 
-    // First pass: what is up to date, what fails to read, how many sentences the rest have.
+    // First pass: what is up to date, and how large the rest is (each file is read and segmented only
+    // when its turn comes).
     let mut todo = Vec::new();
     let mut outputs_seen: HashMap<PathBuf, PathBuf> = HashMap::new();
     for file in &files {
@@ -200,22 +202,24 @@ pub fn run(
             observer.file_done(file, &FileOutcome::Skipped);
             continue;
         }
+        todo.push(file);
+    }
+    let total_bytes =
+        todo.iter().filter_map(|file| std::fs::metadata(&file.input).ok()).map(|m| m.len()).sum();
+    observer.started(todo.len(), total_bytes, summary.skipped);
+
+    let mut manifest_log = ManifestLog::open(&options.output_dir, options.shard);
+    let mut chunk: Vec<ReadFile> = Vec::new();
+    let mut chunk_sentences = 0;
+    for (index, file) in todo.iter().enumerate() {
         match read_text(&file.input) {
             Ok(text) => {
-                todo.push((file, crate::segment::segment(&text).iter().map(|p| p.sentences.len()).sum()))
+                let paragraphs = segment(&text);
+                chunk_sentences += paragraphs.iter().map(|p| p.sentences.len()).sum::<usize>();
+                chunk.push(ReadFile { file, text, paragraphs });
             }
             Err(reason) => fail(&mut summary, observer, file, reason),
         }
-    }
-    let total_sentences: usize = todo.iter().map(|(_, n)| n).sum();
-    observer.started(todo.len(), total_sentences, summary.skipped);
-
-    let mut manifest_log = ManifestLog::open(&options.output_dir, options.shard);
-    let mut chunk: Vec<&BatchFile> = Vec::new();
-    let mut chunk_sentences = 0;
-    for (index, (file, sentences)) in todo.iter().enumerate() {
-        chunk.push(file);
-        chunk_sentences += sentences;
         let last = index + 1 == todo.len();
         if chunk_sentences < options.chunk_sentences.max(1) && !last {
             continue;
@@ -239,57 +243,64 @@ pub fn run(
     Ok(summary)
 }
 
+/// An input file read and segmented, waiting for its chunk to be translated.
+struct ReadFile<'a> {
+    file: &'a BatchFile,
+    text: String,
+    paragraphs: Vec<Paragraph>,
+}
+
 /// Translates and writes one chunk of files; returns true when the observer asked to stop.
 fn translate_chunk(
     translator: &Translator,
     options: &BatchOptions,
-    chunk: &[&BatchFile],
+    chunk: &[ReadFile],
     settings: &str,
     observer: &mut dyn BatchObserver,
     summary: &mut BatchSummary,
     manifest: &mut ManifestLog,
 ) -> bool {
-    let mut texts = Vec::with_capacity(chunk.len());
-    let mut readable = Vec::with_capacity(chunk.len());
-    for file in chunk {
-        match read_text(&file.input) {
-            Ok(text) => {
-                texts.push(text);
-                readable.push(*file);
-            }
-            Err(reason) => fail(summary, observer, file, reason),
-        }
-    }
-    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let mut stop = false;
-    let result = translator.translate_documents_with_progress(&refs, &mut |sentences| {
-        stop = !observer.progress(sentences);
-        !stop
-    });
-    let documents = match result {
-        Ok(documents) => documents,
+    let mut translate = |documents: &[(&str, &[Paragraph])]| {
+        translator.translate_segmented(documents, &mut |done| {
+            stop = !observer.progress(done);
+            !stop
+        })
+    };
+    let documents: Vec<(&str, &[Paragraph])> =
+        chunk.iter().map(|read| (read.text.as_str(), read.paragraphs.as_slice())).collect();
+    let result = translate(&documents);
+    let translated = match result {
+        Ok(translated) => translated,
         Err(Error::Cancelled) => return true,
         // A model failure on packed files cannot be pinned on one of them: retry them one by one.
-        Err(_) if readable.len() > 1 => {
-            for (file, text) in readable.iter().zip(&texts) {
-                match translator.translate_document(text) {
-                    Ok(document) => {
-                        finish_file(options, file, &document, settings, observer, summary, manifest)
-                    }
-                    Err(error) => fail(summary, observer, file, format!("translation failed: {error}")),
+        Err(_) if chunk.len() > 1 => {
+            let mut outcomes = Vec::with_capacity(chunk.len());
+            for document in documents.chunks(1) {
+                outcomes.push(translate(document));
+            }
+            for (read, outcome) in chunk.iter().zip(outcomes) {
+                match outcome {
+                    Ok(mut document) => match document.pop() {
+                        Some(document) => {
+                            finish_file(options, read.file, &document, settings, observer, summary, manifest)
+                        }
+                        None => fail(summary, observer, read.file, "translation gave no document".into()),
+                    },
+                    Err(error) => fail(summary, observer, read.file, format!("translation failed: {error}")),
                 }
             }
             return stop;
         }
         Err(error) => {
-            for file in &readable {
-                fail(summary, observer, file, format!("translation failed: {error}"));
+            for read in chunk {
+                fail(summary, observer, read.file, format!("translation failed: {error}"));
             }
             return stop;
         }
     };
-    for (file, document) in readable.iter().zip(&documents) {
-        finish_file(options, file, document, settings, observer, summary, manifest);
+    for (read, document) in chunk.iter().zip(&translated) {
+        finish_file(options, read.file, document, settings, observer, summary, manifest);
     }
     stop
 }
@@ -304,7 +315,7 @@ fn finish_file(
     manifest: &mut ManifestLog,
 ) {
     let sentences = document.sentences().count();
-    match write_atomically(&file.output, document.render(options.format).as_bytes()) {
+    match crate::output::write_atomically(&file.output, document.render(options.format).as_bytes()) {
         Ok(()) => {
             manifest.record(&ManifestEntry {
                 input: file.relative.to_string_lossy().into_owned(),
@@ -384,29 +395,6 @@ impl ManifestLog {
         if let (Some(file), Ok(line)) = (self.file.as_mut(), serde_json::to_string(entry)) {
             // A lost record only means the file is translated again next time.
             let _ = writeln!(file, "{line}").and_then(|()| file.flush());
-        }
-    }
-}
-
-/// Writes `contents` to `path` through a temporary file in the same directory, renamed into place.
-pub fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let mut temporary = tempfile::Builder::new().prefix(TEMP_PREFIX).suffix(".tmp").tempfile_in(dir)?;
-    temporary.write_all(contents)?;
-    temporary.as_file().sync_all()?;
-    temporary.persist(path).map_err(|e| e.error)?;
-    Ok(())
-}
-
-const TEMP_PREFIX: &str = ".anuvad-";
-
-/// Deletes temporary files a killed run may have left in the output directory.
-fn remove_stale_temporaries(output_dir: &Path) {
-    for entry in walkdir::WalkDir::new(output_dir).into_iter().filter_map(|e| e.ok()) {
-        let name = entry.file_name().to_string_lossy();
-        if entry.file_type().is_file() && name.starts_with(TEMP_PREFIX) && name.ends_with(".tmp") {
-            let _ = std::fs::remove_file(entry.path());
         }
     }
 }

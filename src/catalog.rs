@@ -50,7 +50,7 @@ mod tests {
         assert_eq!(entries.model[0].id, crate::DEFAULT_MODEL);
         for entry in &entries.model {
             assert!(
-                crate::loader::SUPPORTED_MODEL_TYPES.contains(&entry.architecture.as_str()),
+                crate::model::Architecture::from_model_type(&entry.architecture).is_some(),
                 "{}",
                 entry.id
             );

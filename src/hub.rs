@@ -110,7 +110,7 @@ pub fn cached_models() -> Vec<CachedModel> {
             let revision =
                 reference.strip_prefix(&refs).unwrap_or(&reference).to_string_lossy().replace('\\', "/");
             found.push(CachedModel {
-                supported: crate::loader::SUPPORTED_MODEL_TYPES.contains(&model_type.as_str()),
+                supported: crate::model::Architecture::from_model_type(&model_type).is_some(),
                 id: id.clone(),
                 revision,
                 commit,

@@ -33,20 +33,28 @@ pub mod batch;
 mod catalog;
 pub mod checks;
 mod config;
+pub mod cpu;
+mod device;
 mod document;
 pub mod error;
 mod generate;
 mod hub;
 mod loader;
 mod model;
+mod ops;
+pub mod output;
 pub mod repair;
 pub mod segment;
 mod tokenizer;
 mod translator;
 
+#[cfg(test)]
+mod parity_tests;
+
 pub use catalog::{catalog, CatalogEntry};
+pub use device::{Device, Precision};
 pub use document::{AlignedSentence, Document, Format, TranslatedParagraph};
 pub use error::{Error, Result};
 pub use hub::{cache_dir, cached_models, CachedModel, DEFAULT_MODEL};
 pub use segment::{segment, Paragraph, Sentence};
-pub use translator::{Device, Precision, Translation, Translator, TranslatorBuilder};
+pub use translator::{Progress, Translation, Translator, TranslatorBuilder};

@@ -16,6 +16,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let args = cli::Args::parse();
+    if let Some(problem) = anuvad::cpu::isa_override_problem() {
+        eprintln!("anuvad: warning: {problem}");
+    }
     match cli::run(args) {
         Ok(code) => code,
         Err(error) => {

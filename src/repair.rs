@@ -7,7 +7,6 @@ use crate::checks::{check, restore_verbatim, Finding, FindingKind};
 use crate::document::{AlignedSentence, Document};
 use crate::error::{Error, Result};
 use crate::generate::GenerationOptions;
-use crate::translator::Translator;
 
 /// Decoding settings that override the model's for a second try at a sentence; `None` keeps the
 /// translator's setting.
@@ -118,16 +117,29 @@ pub(crate) fn attempts(base: &GenerationOptions) -> Vec<Redecode> {
     ]
 }
 
-/// Repairs every flagged sentence of `documents` it can; those it cannot keep their translation and
-/// flags.
-pub(crate) fn repair_documents(translator: &Translator, documents: &mut [Document]) -> Result<()> {
-    repair_with(translator, documents, &check)
+/// A translation from a second decoding.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Candidate {
+    pub text: String,
+    pub score: f32,
+    pub split: bool,
+}
+
+/// Decodes sentences again with other settings: each sentence's candidates, best first
+/// (`Translator::retranslate`, passed in so that this module does not depend on the translator).
+pub(crate) type Redecoder<'a> = &'a mut dyn FnMut(&[&str], &Redecode) -> Result<Vec<Vec<Candidate>>>;
+
+/// Repairs every flagged sentence of `documents` it can, trying [`attempts`] for a translator
+/// decoding with `base`; those it cannot keep their translation and flags.
+pub(crate) fn repair_documents(documents: &mut [Document], base: &GenerationOptions, redecode: Redecoder) -> Result<()> {
+    repair_with(documents, base, redecode, &check)
 }
 
 /// [`repair_documents`] with `check` deciding what passes (tests narrow it to one kind).
 fn repair_with(
-    translator: &Translator,
     documents: &mut [Document],
+    base: &GenerationOptions,
+    redecode: Redecoder,
     check: &dyn Fn(&str, &str) -> Vec<Finding>,
 ) -> Result<()> {
     let mut todo: Vec<&mut AlignedSentence> = documents
@@ -140,13 +152,13 @@ fn repair_with(
         restore(sentence, check);
     }
     todo.retain(|s| !s.flags.is_empty());
-    for attempt in attempts(translator.generation_options()) {
+    for attempt in attempts(base) {
         if todo.is_empty() {
             break;
         }
         let sources: Vec<String> = todo.iter().map(|s| s.source.clone()).collect();
         let sources: Vec<&str> = sources.iter().map(String::as_str).collect();
-        let candidates = translator.retranslate(&sources, &attempt)?;
+        let candidates = redecode(&sources, &attempt)?;
         for (sentence, candidates) in todo.iter_mut().zip(candidates) {
             // Best first: the first that passes is the best that passes.
             let passing = candidates.into_iter().enumerate().find(|(_, c)| check(&sentence.source, &c.text).is_empty());
@@ -226,7 +238,8 @@ mod tests {
     #[test]
     fn loops_of_the_tiny_model_are_repaired_by_decoding_again() {
         let root = env!("CARGO_MANIFEST_DIR");
-        let translator = Translator::builder().model(format!("{root}/models/tiny-marian-variant")).build().unwrap();
+        let translator =
+            crate::Translator::builder().model(format!("{root}/models/tiny-marian-variant")).build().unwrap();
         let article = std::fs::read_to_string(format!("{root}/models/samples/article-hi.txt")).unwrap();
         let loops_only = |source: &str, translation: &str| -> Vec<Finding> {
             check(source, translation).into_iter().filter(|f| f.kind == FindingKind::Loop).collect()
@@ -244,7 +257,16 @@ mod tests {
         let looping = before.iter().filter(|s| !s.flags.is_empty()).count();
         assert!(looping >= 5, "the fixture should loop on most sentences, looped on {looping}");
 
-        repair_with(&translator, &mut documents, &loops_only).unwrap();
+        let mut redecode = |sentences: &[&str], settings: &Redecode| {
+            let candidates = translator.retranslate(sentences, settings)?;
+            Ok(candidates
+                .into_iter()
+                .map(|list| {
+                    list.into_iter().map(|t| Candidate { text: t.text, score: t.score, split: t.split }).collect()
+                })
+                .collect())
+        };
+        repair_with(&mut documents, translator.generation_options(), &mut redecode, &loops_only).unwrap();
         let after = sentences(&documents);
         let mut repaired = 0;
         for (old, new) in before.iter().zip(&after) {

@@ -4,86 +4,14 @@
 use std::ops::Range;
 use std::path::PathBuf;
 
+use crate::device::{Device, Precision};
 use crate::document::{AlignedSentence, Document, TranslatedParagraph};
 use crate::error::{Error, Result};
 use crate::generate::{self, GenerationOptions};
 use crate::hub::{self, ModelFiles, ModelLocation, DEFAULT_MODEL};
 use crate::loader::{self, Languages, LoadedModel};
-use crate::repair::{self, Redecode};
-use crate::segment::segment;
-
-/// Where the model runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum Device {
-    /// The CPU (always available).
-    #[default]
-    Cpu,
-    /// An NVIDIA GPU by ordinal (needs the `cuda` feature).
-    Cuda(usize),
-    /// An Apple GPU by ordinal (needs the `metal` feature).
-    Metal(usize),
-    /// The first CUDA GPU when the `cuda` feature is built in and a GPU is present, else the CPU.
-    Auto,
-}
-
-/// The number format the model computes in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum Precision {
-    /// 32-bit floats: the format the checkpoints are published in; output matches `transformers`.
-    #[default]
-    F32,
-    /// bfloat16: the fastest CPU mode after [`Precision::Int8`], and the fastest GPU mode. On GPUs the
-    /// model computes in bf16. On CPUs the matrix products' weights are stored as bf16 (half the memory
-    /// traffic) while layer norms, softmax and residual sums stay f32: with Intel AMX (Sapphire Rapids
-    /// and later Xeons) the products run on AMX tiles with their inputs rounded to bf16 (about 2x f32
-    /// at batch 32); with AVX-512 alone
-    /// the inputs and arithmetic stay f32; elsewhere candle's bf16 kernels, slower than f32. Output can
-    /// differ from f32 (how often: see README). `ANUVAD_NO_AMX=1` turns AMX off.
-    Bf16,
-    /// IEEE half precision: more mantissa and less range than bf16; candle's kernels on every device
-    /// (slow on CPUs).
-    F16,
-    /// int8 matrix products on Intel AMX tiles, the fastest CPU mode where it is available (Sapphire
-    /// Rapids and later Xeons; elsewhere [`TranslatorBuilder::build`] fails with
-    /// [`Error::DeviceUnavailable`]): weights quantized per output column at load time, each product's
-    /// inputs per row, the scheme of CTranslate2's int8; everything else stays f32. Output differs
-    /// from f32 more often than bf16's (how often: see README).
-    Int8,
-}
-
-impl Precision {
-    /// The dtype candle computes in (int8: f32 outside the packed products).
-    pub(crate) fn dtype(self) -> candle_core::DType {
-        match self {
-            Precision::F32 | Precision::Int8 => candle_core::DType::F32,
-            Precision::Bf16 => candle_core::DType::BF16,
-            Precision::F16 => candle_core::DType::F16,
-        }
-    }
-}
-
-impl Device {
-    fn to_candle(self) -> Result<candle_core::Device> {
-        let unavailable = |what: &str, e: candle_core::Error| {
-            Error::DeviceUnavailable(format!("{what}: {e} (was anuvad built with `--features {what}`?)"))
-        };
-        match self {
-            Device::Cpu => Ok(candle_core::Device::Cpu),
-            Device::Cuda(ordinal) => {
-                candle_core::Device::new_cuda(ordinal).map_err(|e| unavailable("cuda", e))
-            }
-            Device::Metal(ordinal) => {
-                candle_core::Device::new_metal(ordinal).map_err(|e| unavailable("metal", e))
-            }
-            Device::Auto if candle_core::utils::cuda_is_available() => {
-                candle_core::Device::new_cuda(0).or(Ok(candle_core::Device::Cpu))
-            }
-            Device::Auto => Ok(candle_core::Device::Cpu),
-        }
-    }
-}
+use crate::repair::{self, Candidate, Redecode};
+use crate::segment::{best_split, segment, Paragraph};
 
 /// The result of translating one sentence.
 #[derive(Debug, Clone, PartialEq)]
@@ -291,16 +219,26 @@ impl std::fmt::Debug for Translator {
     }
 }
 
+/// What a model batch finished, for progress displays.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Sentences finished.
+    pub sentences: usize,
+    /// Their length in the source, in bytes.
+    pub bytes: usize,
+}
+
 /// One unit of model input: a sentence or a piece of a split sentence.
 struct Unit {
     sentence: usize,
     ids: Vec<u32>,
-    /// The last (or only) piece of its sentence: counts as one sentence done for progress.
-    last_piece: bool,
+    /// For the last (or only) piece of its sentence, the sentence's length in bytes: it counts as one
+    /// sentence done for progress.
+    last_piece_of: Option<usize>,
 }
 
-/// Called after every model batch with the number of sentences it finished; returning `false` cancels.
-type ProgressFn<'a> = &'a mut dyn FnMut(usize) -> bool;
+/// Called after every model batch with what it finished; returning `false` cancels.
+type ProgressFn<'a> = &'a mut dyn FnMut(Progress) -> bool;
 
 impl Translator {
     /// Loads `model` (hub id, `ID@REVISION` or directory) with default settings.
@@ -334,6 +272,7 @@ impl Translator {
     }
 
     /// The decoding options in use (the model's generation config with the builder's overrides).
+    #[cfg(test)]
     pub(crate) fn generation_options(&self) -> &GenerationOptions {
         &self.options
     }
@@ -407,7 +346,7 @@ impl Translator {
             units.extend(pieces.into_iter().enumerate().map(|(i, ids)| Unit {
                 sentence: index,
                 ids,
-                last_piece: i + 1 == count,
+                last_piece_of: (i + 1 == count).then_some(sentence.len()),
             }));
         }
         let hypotheses = self.generate_sorted(&units, options, alternatives, progress)?;
@@ -453,25 +392,36 @@ impl Translator {
         self.translate_documents_with_progress(texts, &mut |_| true)
     }
 
-    /// Like [`Translator::translate_documents`], calling `progress` after every model batch with the
-    /// number of sentences it finished. When `progress` returns `false`, translation stops after that
-    /// batch and the call returns [`Error::Cancelled`].
+    /// Like [`Translator::translate_documents`], calling `progress` after every model batch with what it
+    /// finished. When `progress` returns `false`, translation stops after that batch and the call
+    /// returns [`Error::Cancelled`].
     pub fn translate_documents_with_progress(
         &self,
         texts: &[&str],
-        progress: &mut dyn FnMut(usize) -> bool,
+        progress: &mut dyn FnMut(Progress) -> bool,
     ) -> Result<Vec<Document>> {
-        let segmented: Vec<_> = texts.iter().map(|text| segment(text)).collect();
-        let sources: Vec<&str> = texts
+        let segmented: Vec<Vec<Paragraph>> = texts.iter().map(|text| segment(text)).collect();
+        let documents: Vec<(&str, &[Paragraph])> =
+            texts.iter().zip(&segmented).map(|(text, paragraphs)| (*text, paragraphs.as_slice())).collect();
+        self.translate_segmented(&documents, progress)
+    }
+
+    /// [`Translator::translate_documents_with_progress`] for documents already segmented (each text
+    /// with its [`segment()`] result).
+    pub(crate) fn translate_segmented(
+        &self,
+        documents: &[(&str, &[Paragraph])],
+        progress: ProgressFn,
+    ) -> Result<Vec<Document>> {
+        let sources: Vec<&str> = documents
             .iter()
-            .zip(&segmented)
             .flat_map(|(text, paragraphs)| {
                 paragraphs.iter().flat_map(|p| p.sentences.iter().map(|s| &text[s.span.clone()]))
             })
             .collect();
         let mut translations = self.translate_batch_with_progress(&sources, progress)?.into_iter();
-        let mut documents = Vec::with_capacity(texts.len());
-        for (text, paragraphs) in texts.iter().zip(segmented) {
+        let mut translated_documents = Vec::with_capacity(documents.len());
+        for &(text, paragraphs) in documents {
             let mut previous_end = 0;
             let mut translated = Vec::with_capacity(paragraphs.len());
             for paragraph in paragraphs {
@@ -494,14 +444,27 @@ impl Translator {
                         }
                     })
                     .collect();
-                translated.push(TranslatedParagraph { span: paragraph.span, sentences, line_breaks_before });
+                translated.push(TranslatedParagraph {
+                    span: paragraph.span.clone(),
+                    sentences,
+                    line_breaks_before,
+                });
             }
-            documents.push(Document { paragraphs: translated });
+            translated_documents.push(Document { paragraphs: translated });
         }
         if self.repair {
-            repair::repair_documents(self, &mut documents)?;
+            let mut redecode = |sentences: &[&str], settings: &Redecode| {
+                let candidates = self.retranslate(sentences, settings)?;
+                Ok(candidates
+                    .into_iter()
+                    .map(|list| {
+                        list.into_iter().map(|t| Candidate { text: t.text, score: t.score, split: t.split }).collect()
+                    })
+                    .collect())
+            };
+            repair::repair_documents(&mut translated_documents, &self.options, &mut redecode)?;
         }
-        Ok(documents)
+        Ok(translated_documents)
     }
 
     /// Runs the model on units sorted by length (little padding per batch); results in unit order,
@@ -527,7 +490,12 @@ impl Translator {
             for (&i, hypothesis) in chunk.iter().zip(hypotheses) {
                 results[i] = Some(hypothesis);
             }
-            if !progress(chunk.iter().filter(|&&i| units[i].last_piece).count()) {
+            let finished = chunk.iter().filter_map(|&i| units[i].last_piece_of);
+            let done = finished.fold(Progress::default(), |done, bytes| Progress {
+                sentences: done.sentences + 1,
+                bytes: done.bytes + bytes,
+            });
+            if !progress(done) {
                 return Err(Error::Cancelled);
             }
         }
@@ -562,75 +530,8 @@ impl Translator {
     }
 }
 
-/// Where to cut a too-long sentence: the clause boundary nearest its middle (after `,` `;` `:` `।`, or
-/// before a conjunction), else the whitespace nearest the middle, else the char boundary nearest it.
-/// `None` when the text is a single character.
-fn best_split(text: &str) -> Option<usize> {
-    const CONJUNCTIONS: &[&str] = &[
-        "और ",
-        "लेकिन ",
-        "किंतु ",
-        "किन्तु ",
-        "परंतु ",
-        "परन्तु ",
-        "तथा ",
-        "एवं ",
-        "जबकि ",
-        "क्योंकि ",
-        "इसलिए ",
-        "ताकि ",
-        "बल्कि ",
-        "and ",
-        "but ",
-        "while ",
-        "because ",
-        "which ",
-    ];
-    let middle = text.len() / 2;
-    let nearest = |candidates: Vec<usize>| {
-        candidates.into_iter().filter(|&at| at > 0 && at < text.len()).min_by_key(|&at| at.abs_diff(middle))
-    };
-    let mut clause = Vec::new();
-    let mut spaces = Vec::new();
-    for (i, c) in text.char_indices() {
-        if c.is_whitespace() {
-            spaces.push(i);
-            let before = &text[..i];
-            if before.ends_with([',', ';', ':', '।', '|']) {
-                clause.push(i);
-            }
-            if CONJUNCTIONS.iter().any(|word| text[i + c.len_utf8()..].starts_with(word)) {
-                clause.push(i);
-            }
-        }
-    }
-    nearest(clause).or_else(|| nearest(spaces)).or_else(|| {
-        let boundaries: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
-        nearest(boundaries)
-    })
-}
-
 // A `Translator` is shared between threads.
 const _: fn() = || {
     fn send_sync<T: Send + Sync>() {}
     send_sync::<Translator>();
 };
-
-#[cfg(test)]
-mod tests {
-    use super::best_split;
-
-    #[test]
-    fn splits_prefer_clause_boundaries_near_the_middle() {
-        let text = "पहला भाग बहुत लंबा है, दूसरा भाग भी लंबा है और तीसरा भाग";
-        let at = best_split(text).unwrap();
-        assert!(text[..at].ends_with(',') || text[at..].trim_start().starts_with("और"));
-    }
-
-    #[test]
-    fn splits_fall_back_to_whitespace_then_characters() {
-        assert_eq!(best_split("aaaa bbbb"), Some(4));
-        assert_eq!(best_split("abcd"), Some(2));
-        assert_eq!(best_split("a"), None);
-    }
-}

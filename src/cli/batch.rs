@@ -57,9 +57,22 @@ struct Progress {
     stop: Arc<AtomicBool>,
     files_total: usize,
     files_done: usize,
+    sentences_done: usize,
+    started: Instant,
 }
 
 impl Progress {
+    /// The bar's message: files finished and sentences translated, with the rate.
+    fn update_message(&self) {
+        if let Some(bar) = &self.bar {
+            let rate = self.sentences_done as f64 / self.started.elapsed().as_secs_f64().max(1e-3);
+            bar.set_message(format!(
+                "files {}/{}, {} sentences ({rate:.1}/s)",
+                self.files_done, self.files_total, self.sentences_done
+            ));
+        }
+    }
+
     fn say(&self, line: String) {
         match &self.bar {
             Some(bar) => bar.println(line),
@@ -69,21 +82,23 @@ impl Progress {
 }
 
 impl BatchObserver for Progress {
-    fn started(&mut self, files: usize, sentences: usize, skipped: usize) {
+    fn started(&mut self, files: usize, bytes: u64, skipped: usize) {
         self.files_total = files;
         if skipped > 0 {
             self.say(format!("anuvad: {skipped} file(s) already translated with these settings: skipped"));
         }
         if let Some(bar) = &self.bar {
-            bar.set_length(sentences as u64);
-            bar.set_message(format!("files 0/{files}"));
+            bar.set_length(bytes);
         }
+        self.update_message();
     }
 
-    fn progress(&mut self, sentences: usize) -> bool {
+    fn progress(&mut self, done: anuvad::Progress) -> bool {
+        self.sentences_done += done.sentences;
         if let Some(bar) = &self.bar {
-            bar.inc(sentences as u64);
+            bar.inc(done.bytes as u64);
         }
+        self.update_message();
         !self.stop.load(Ordering::SeqCst)
     }
 
@@ -106,9 +121,7 @@ impl BatchObserver for Progress {
                 self.say(format!("anuvad: failed: {}: {reason}", file.input.display()));
             }
         }
-        if let Some(bar) = &self.bar {
-            bar.set_message(format!("files {}/{}", self.files_done, self.files_total));
-        }
+        self.update_message();
     }
 }
 
@@ -129,12 +142,19 @@ pub(crate) fn run(args: BatchArgs) -> anyhow::Result<ExitCode> {
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = ProgressBar::new(0);
         bar.set_style(
-            ProgressStyle::with_template("{msg}  sentences {pos}/{len} {wide_bar} {per_sec} ETA {eta}")
+            ProgressStyle::with_template("{msg} {wide_bar} {percent}% ETA {eta}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         bar
     });
-    let mut progress = Progress { bar, stop: Arc::clone(&stop), files_total: 0, files_done: 0 };
+    let mut progress = Progress {
+        bar,
+        stop: Arc::clone(&stop),
+        files_total: 0,
+        files_done: 0,
+        sentences_done: 0,
+        started: Instant::now(),
+    };
     let summary = anuvad::batch::run(&translator, &options, &mut progress)?;
     if let Some(bar) = &progress.bar {
         bar.finish_and_clear();

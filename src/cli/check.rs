@@ -9,7 +9,7 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anuvad::batch::write_atomically;
+use anuvad::output::write_atomically;
 use anuvad::checks::{check, Finding, FlagSummary};
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Serialize, Serializer};

@@ -1,4 +1,4 @@
-//! Reading inputs and writing outputs: whole-file UTF-8 checks with byte offsets, atomic writes.
+//! Reading inputs: whole files or standard input, checked as UTF-8 (errors give the byte offset).
 
 use std::io::Read;
 use std::path::Path;

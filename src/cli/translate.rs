@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anuvad::Format;
 
-use anuvad::batch::write_atomically;
+use anuvad::output::write_atomically;
 
 use super::files::read_input;
 use super::{output_target, DecodeArgs, ModelArgs};

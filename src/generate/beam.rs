@@ -14,8 +14,9 @@ use super::{
     effective_max_length, log_sum_exp_given_max, processors, with_host_scores, EarlyStopping,
     GenerationOptions, Hypothesis,
 };
+use crate::cpu::math;
 use crate::error::Result;
-use crate::model::{fast_math, Seq2SeqModel};
+use crate::model::Seq2SeqModel;
 
 /// `transformers` marks impossible beams with this score rather than -inf.
 const MASKED: f32 = -1.0e9;
@@ -170,13 +171,13 @@ impl ScoredBlock {
             running.iter().zip(self.log_probs.chunks_mut(vocab)).zip(rows.chunks(vocab).cycle())
         {
             // The largest logit of each stretch comes with the pass that finds the largest of all.
-            let max = fast_math::stretch_maxima(logits, STRETCH, &mut self.logit_maxima);
+            let max = math::stretch_maxima(logits, STRETCH, &mut self.logit_maxima);
             let normalizer = log_sum_exp_given_max(logits, max);
             for (out, &logit) in row.iter_mut().zip(logits) {
                 *out = logit - normalizer;
             }
             if processors::process(row, &beam.tokens, options) {
-                self.bounds.extend(row.chunks(STRETCH).map(fast_math::max));
+                self.bounds.extend(row.chunks(STRETCH).map(math::max));
             } else {
                 // Subtracting the normalizer keeps the order (rounding is monotonic), so these are the
                 // stretches' largest log-probabilities, or more where a processor banned tokens.
@@ -338,7 +339,7 @@ mod tests {
                 // Bounds exact (each stretch's largest value) and loose (larger: what banned tokens
                 // leave behind).
                 let exact: Vec<f32> =
-                    block.chunks(vocab).flat_map(|row| row.chunks(STRETCH).map(fast_math::max)).collect();
+                    block.chunks(vocab).flat_map(|row| row.chunks(STRETCH).map(math::max)).collect();
                 for slack in [0.0, 0.5] {
                     let scored = ScoredBlock {
                         log_probs: block.clone(),
@@ -396,11 +397,8 @@ mod tests {
             scored.fill(&logits, vocab, &running, &options);
             assert_eq!(scored.log_probs.len(), 2 * vocab);
             assert_eq!(scored.log_probs[..vocab], scored.log_probs[vocab..]);
-            let maxima: Vec<f32> = scored
-                .log_probs
-                .chunks(vocab)
-                .flat_map(|row| row.chunks(STRETCH).map(fast_math::max))
-                .collect();
+            let maxima: Vec<f32> =
+                scored.log_probs.chunks(vocab).flat_map(|row| row.chunks(STRETCH).map(math::max)).collect();
             assert_eq!(scored.bounds.len(), maxima.len());
             for (bound, max) in scored.bounds.iter().zip(&maxima) {
                 assert!(bound >= max, "{options:?}: bound {bound} below {max}");

@@ -283,19 +283,19 @@ fn with_host_scores<R>(logits: &Tensor, f: impl FnOnce(&[f32]) -> R) -> Result<R
     // Each step is a no-op (a shared handle) for f32 logits already contiguous in CPU memory.
     let host =
         logits.to_device(&candle_core::Device::Cpu)?.to_dtype(candle_core::DType::F32)?.contiguous()?;
-    crate::model::cpu_kernels::with_f32_slice(&host, f)
+    crate::ops::with_f32_slice(&host, f)
         .ok_or_else(|| candle_core::Error::Msg("logits not readable as f32 in CPU memory".into()).into())
 }
 
 fn argmax(scores: &[f32]) -> usize {
     // The first position of the largest score, found in two vectorized passes.
-    let max = crate::model::fast_math::max(scores);
+    let max = crate::cpu::math::max(scores);
     scores.iter().position(|&score| score == max).unwrap_or(0)
 }
 
 /// `log(sum(exp(scores)))`, -inf entries contributing nothing.
 fn log_sum_exp(scores: &[f32]) -> f32 {
-    log_sum_exp_given_max(scores, crate::model::fast_math::max(scores))
+    log_sum_exp_given_max(scores, crate::cpu::math::max(scores))
 }
 
 /// [`log_sum_exp`] when the largest score, `max`, is known.
@@ -303,12 +303,9 @@ fn log_sum_exp_given_max(scores: &[f32], max: f32) -> f32 {
     if max == f32::NEG_INFINITY {
         return max;
     }
-    let sum = crate::model::fast_math::sum_exp_shifted(scores, max);
+    let sum = crate::cpu::math::sum_exp_shifted(scores, max);
     max + sum.ln()
 }
-
-#[cfg(test)]
-mod parity_tests;
 
 #[cfg(test)]
 mod tests {

@@ -1,18 +1,59 @@
-//! Encoder-decoder architectures on candle, and the interface the generation loop drives them through.
+//! The encoder-decoder architectures on candle (layers → `ops` → `cpu` kernels), and the interface the
+//! generation loop drives them through.
+//!
+//! Every family is one [`transformer::EncoderDecoder`] built from a [`transformer::TransformerConfig`]
+//! (norm placement, activation, positions, embedding scale and norms) and the family's own weight
+//! names and embedding ties: `marian.rs` and `m2m100.rs` are only that mapping.
 
-mod amx;
-pub(crate) mod cpu_kernels;
-pub(crate) mod fast_math;
+mod attention;
+mod cache;
 pub(crate) mod layers;
-mod legacy_pth;
 pub(crate) mod m2m100;
 pub(crate) mod marian;
-pub(crate) mod packed_gemm;
-pub(crate) mod weights;
+mod positions;
+pub(crate) mod transformer;
+
+use std::path::Path;
 
 use candle_core::{Device, Tensor};
+use candle_nn::VarBuilder;
 
-use crate::error::Result;
+pub(crate) use cache::DecoderState;
+
+use crate::error::{Error, Result};
+use crate::ops::elementwise::Activation;
+
+/// The model families anuvad runs, by `config.json`'s `model_type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Architecture {
+    /// `marian`: MarianMT (opus-mt).
+    Marian,
+    /// `m2m_100`: M2M100 and NLLB-200.
+    M2M100,
+}
+
+impl Architecture {
+    /// Every family, in the order they are listed to users.
+    pub(crate) const ALL: [Architecture; 2] = [Architecture::Marian, Architecture::M2M100];
+
+    /// The family of a `model_type`, if anuvad runs it.
+    pub(crate) fn from_model_type(model_type: &str) -> Option<Self> {
+        Architecture::ALL.into_iter().find(|architecture| architecture.model_type() == model_type)
+    }
+
+    /// The `model_type` of `config.json`.
+    pub(crate) fn model_type(self) -> &'static str {
+        match self {
+            Architecture::Marian => "marian",
+            Architecture::M2M100 => "m2m_100",
+        }
+    }
+
+    /// The supported `model_type`s, for messages.
+    pub(crate) fn supported_list() -> String {
+        Architecture::ALL.map(Architecture::model_type).join(", ")
+    }
+}
 
 /// What the generation loop needs of a model: encode a padded batch once, then advance the decoder one
 /// token at a time for any subset or reordering of the rows it started with.
@@ -40,42 +81,22 @@ pub(crate) trait Seq2SeqModel: Send + Sync {
     fn device(&self) -> &Device;
 }
 
-/// Per-layer decoder caches. Rows can be selected (dropping finished sequences, reordering beams)
-/// without recomputing anything.
-pub(crate) struct DecoderState {
-    pub(crate) layers: Vec<layers::LayerCache>,
-    /// Additive cross-attention mask `[inputs, 1, 1, source_len]`: 0 for tokens, -inf for padding.
-    pub(crate) cross_mask: Tensor,
-    /// Decoder rows per input (beams): rows `i * copies ..` all attend to input `i`'s encoder output,
-    /// whose cross-attention keys and values are stored once.
-    pub(crate) copies: usize,
-    /// Tokens fed so far (the position of the next one).
-    pub(crate) step: usize,
+/// The activation `config.json` names, or an error naming it.
+fn activation(name: &str) -> Result<Activation> {
+    Activation::from_name(name)
+        .ok_or_else(|| Error::InvalidInput(format!("unsupported activation_function `{name}`")))
 }
 
-impl DecoderState {
-    /// Keeps the rows `rows` (indices into the current rows), in that order: whole inputs, each input's
-    /// `copies` rows together (any order among them).
-    pub(crate) fn select_rows(&mut self, rows: &[u32]) -> Result<()> {
-        let device = self.cross_mask.device().clone();
-        let copies = self.copies as u32;
-        let inputs: Vec<u32> = rows.chunks(self.copies).map(|beams| beams[0] / copies).collect();
-        let inputs = Tensor::new(inputs.as_slice(), &device)?;
-        let rows = Tensor::new(rows, &device)?;
-        for layer in &mut self.layers {
-            layer.select(&rows, &inputs)?;
-        }
-        self.cross_mask = self.cross_mask.index_select(&inputs, 0)?;
-        Ok(())
-    }
+/// Turns an error reading the weights into one naming the weights file.
+fn bad_weights(path: &Path) -> impl Fn(candle_core::Error) -> Error + '_ {
+    move |error| Error::bad_file(path, error)
+}
 
-    /// Reorders only the self-attention caches (beams moving within their input, whose cross-attention
-    /// keys and values stay where they are).
-    pub(crate) fn reorder_self_attention(&mut self, rows: &[u32]) -> Result<()> {
-        let rows = Tensor::new(rows, self.cross_mask.device())?;
-        for layer in &mut self.layers {
-            layer.reorder_self_attention(&rows)?;
-        }
-        Ok(())
-    }
+/// The first of `names` the weights have, or an error naming the file and what is missing.
+fn first_present<'a>(vb: &VarBuilder, names: &[&'a str], weights_path: &Path) -> Result<&'a str> {
+    names
+        .iter()
+        .copied()
+        .find(|name| vb.contains_tensor(name))
+        .ok_or_else(|| Error::bad_file(weights_path, format!("no tensor named {}", names.join(" or "))))
 }

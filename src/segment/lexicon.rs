@@ -200,6 +200,30 @@ const LIGHT_VERBS: &[&str] = &["किया", "किए", "की", "कीं
 const HINDI_COORDINATORS: &[&str] = &["और", "लेकिन", "मगर", "पर", "परंतु", "किंतु", "या", "कि", "तो", "तथा", "एवं"];
 
 /// Auxiliaries that may follow a reporting verb at the end of a reporting clause (कहा गया, कहा था).
+/// Conjunctions that start a clause, where a sentence too long for the model may be cut before them
+/// (`clauses::best_split`): Hindi coordinating and subordinating conjunctions of news text, and their
+/// English counterparts for English runs inside Hindi text.
+const CLAUSE_CONJUNCTIONS: &[&str] = &[
+    "और",
+    "लेकिन",
+    "किंतु",
+    "किन्तु",
+    "परंतु",
+    "परन्तु",
+    "तथा",
+    "एवं",
+    "जबकि",
+    "क्योंकि",
+    "इसलिए",
+    "ताकि",
+    "बल्कि",
+    "and",
+    "but",
+    "while",
+    "because",
+    "which",
+];
+
 const REPORTING_AUXILIARIES: &[&str] =
     &["है", "हैं", "था", "थे", "थी", "थीं", "गया", "गई", "गए", "जाता", "जाती", "जाते", "रहा", "रही", "रहे"];
 
@@ -344,6 +368,10 @@ pub(crate) fn sentence_connective_len(words: &[&str]) -> Option<usize> {
             });
         matches.then_some(n)
     })
+}
+
+pub(crate) fn is_clause_conjunction(word: &str) -> bool {
+    CLAUSE_CONJUNCTIONS.contains(&word)
 }
 
 #[cfg(test)]

@@ -30,10 +30,13 @@ use std::ops::Range;
 
 use serde::Serialize;
 
+mod clauses;
 mod lexicon;
 #[doc(hidden)]
 pub mod metric;
 mod rules;
+
+pub(crate) use clauses::best_split;
 
 /// A paragraph: one line of the input, or several lines when a line ending with a comma or colon
 /// continues on the next. Never empty.

@@ -16,11 +16,10 @@
 //! Rust has no stable AMX intrinsics, so the tile instructions are inline assembly. Linux hands out
 //! the tile registers only on request (`arch_prctl(ARCH_REQ_XCOMP_PERM)`), made once per process.
 
-use std::sync::OnceLock;
-
 use rayon::prelude::*;
 
-use super::packed_gemm::SharedOut;
+use super::SharedOut;
+use crate::cpu::Isa;
 
 /// Output columns per weight tile: a 32-bit lane (2 bf16 or 4 int8 inputs) for each of 16 columns.
 const TILE_COLUMNS: usize = 16;
@@ -55,47 +54,9 @@ impl TileFormat {
     }
 }
 
-/// Whether this CPU and OS run the AMX kernel of `format` (checked, and the tiles requested, once).
-pub(crate) fn available(format: TileFormat) -> bool {
-    static AVAILABLE: OnceLock<(bool, bool)> = OnceLock::new();
-    let (bf16, int8) = *AVAILABLE.get_or_init(detect);
-    match format {
-        TileFormat::Bf16 => bf16,
-        TileFormat::Int8 => int8,
-    }
-}
-
-#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
-#[allow(unused_unsafe)] // `__cpuid` is safe to call from Rust 1.90 on, unsafe before.
-fn detect() -> (bool, bool) {
-    // CPUID leaf 7: EDX bit 22 AMX-BF16, bit 24 AMX-TILE, bit 25 AMX-INT8.
-    // SAFETY: CPUID leaf 0 exists on every x86-64 CPU, leaf 7 on those reporting it as available.
-    let max_leaf = unsafe { std::arch::x86_64::__cpuid(0) }.eax;
-    if max_leaf < 7 {
-        return (false, false);
-    }
-    let edx = unsafe { std::arch::x86_64::__cpuid_count(7, 0) }.edx;
-    if edx & (1 << 24) == 0 || !std::arch::is_x86_feature_detected!("avx512f") {
-        return (false, false);
-    }
-    const ARCH_REQ_XCOMP_PERM: libc::c_long = 0x1023;
-    const XFEATURE_XTILEDATA: libc::c_long = 18;
-    // SAFETY: a plain system call with integer arguments; it fails cleanly on kernels without AMX
-    // support.
-    if unsafe { libc::syscall(libc::SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) } != 0 {
-        return (false, false);
-    }
-    (edx & (1 << 22) != 0, edx & (1 << 25) != 0)
-}
-
-#[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
-fn detect() -> (bool, bool) {
-    (false, false)
-}
-
 /// `value` rounded to the nearest bfloat16 (ties to even).
 fn bf16(value: f32) -> u16 {
-    super::packed_gemm::bf16_bits(value) as u16
+    super::bf16_bits(value) as u16
 }
 
 /// The largest magnitude in `values` (0 for none).
@@ -226,8 +187,8 @@ fn tile_inputs(a: &[f32], in_dim: usize, row_bytes: usize, format: TileFormat) -
 /// `row` quantized into `out` (as `i8` bytes) by its largest magnitude; returns the row's scale.
 fn quantize_row(row: &[f32], out: &mut [u8]) -> f32 {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512f") {
-        // SAFETY: AVX-512F is present; `out` is at least as long as `row` (`tile_inputs` pads rows).
+    if Isa::Avx512.available() && out.len() >= row.len() {
+        // SAFETY: AVX-512F is present; `out` is at least as long as `row` (both checked above).
         return unsafe { quantize_row_avx512(row, out) };
     }
     let max = max_magnitude(row);
@@ -251,15 +212,20 @@ unsafe fn quantize_row_avx512(row: &[f32], out: &mut [u8]) -> f32 {
     let mask = |start: usize| -> __mmask16 { (((1u32 << (row.len() - start).min(16)) - 1) & 0xffff) as u16 };
     let mut max = _mm512_setzero_ps();
     for start in (0..row.len()).step_by(16) {
-        let values = _mm512_maskz_loadu_ps(mask(start), row.as_ptr().add(start));
+        // SAFETY: the load is masked to the elements of `row` from `start` on.
+        let values = unsafe { _mm512_maskz_loadu_ps(mask(start), row.as_ptr().add(start)) };
         max = _mm512_max_ps(max, _mm512_abs_ps(values));
     }
     let max = _mm512_reduce_max_ps(max);
     let factor = _mm512_set1_ps(quantizing_factor(max));
     for start in (0..row.len()).step_by(16) {
-        let values = _mm512_maskz_loadu_ps(mask(start), row.as_ptr().add(start));
-        let integers = _mm512_cvtps_epi32(_mm512_mul_ps(values, factor));
-        _mm512_mask_cvtsepi32_storeu_epi8(out.as_mut_ptr().add(start) as *mut i8, mask(start), integers);
+        // SAFETY: the load is masked to the elements of `row` from `start` on, the store to as many
+        // bytes of `out`, which is at least as long as `row` (the caller's contract).
+        unsafe {
+            let values = _mm512_maskz_loadu_ps(mask(start), row.as_ptr().add(start));
+            let integers = _mm512_cvtps_epi32(_mm512_mul_ps(values, factor));
+            _mm512_mask_cvtsepi32_storeu_epi8(out.as_mut_ptr().add(start) as *mut i8, mask(start), integers);
+        }
     }
     max / INT8_MAX
 }
@@ -280,24 +246,28 @@ unsafe fn write_sums(
     out: &mut [f32],
 ) {
     use std::arch::x86_64::*;
-    for half in 0..2 {
-        let start = half * 16;
-        if start >= out.len() {
-            break;
-        }
-        let mask = (((1u32 << (out.len() - start).min(16)) - 1) & 0xffff) as __mmask16;
-        let sums = _mm512_loadu_si512(sums.as_ptr().add(start) as *const __m512i);
-        let mut values = match format {
-            TileFormat::Bf16 => _mm512_castsi512_ps(sums),
-            TileFormat::Int8 => {
-                let scales = _mm512_maskz_loadu_ps(mask, column_scales.as_ptr().add(start));
-                _mm512_mul_ps(_mm512_cvtepi32_ps(sums), _mm512_mul_ps(_mm512_set1_ps(row_scale), scales))
+    // SAFETY: AVX-512F is present (the caller's contract); loads and stores are masked to `out.len()`
+    // columns, which `sums`, `column_scales` (int8) and `bias` all have.
+    unsafe {
+        for half in 0..2 {
+            let start = half * 16;
+            if start >= out.len() {
+                break;
             }
-        };
-        if let Some(bias) = bias {
-            values = _mm512_add_ps(values, _mm512_maskz_loadu_ps(mask, bias.as_ptr().add(start)));
+            let mask = (((1u32 << (out.len() - start).min(16)) - 1) & 0xffff) as __mmask16;
+            let sums = _mm512_loadu_si512(sums.as_ptr().add(start) as *const __m512i);
+            let mut values = match format {
+                TileFormat::Bf16 => _mm512_castsi512_ps(sums),
+                TileFormat::Int8 => {
+                    let scales = _mm512_maskz_loadu_ps(mask, column_scales.as_ptr().add(start));
+                    _mm512_mul_ps(_mm512_cvtepi32_ps(sums), _mm512_mul_ps(_mm512_set1_ps(row_scale), scales))
+                }
+            };
+            if let Some(bias) = bias {
+                values = _mm512_add_ps(values, _mm512_maskz_loadu_ps(mask, bias.as_ptr().add(start)));
+            }
+            _mm512_mask_storeu_ps(out.as_mut_ptr().add(start), mask, values);
         }
-        _mm512_mask_storeu_ps(out.as_mut_ptr().add(start), mask, values);
     }
 }
 
@@ -305,7 +275,7 @@ unsafe fn write_sums(
 /// `format`: `[rows, out_dim]`.
 ///
 /// # Safety
-/// [`available`] must have returned `true` for `format`, `tiles` and `column_scales` must come from
+/// This CPU must run AMX (`Isa::Amx.available()`), `tiles` and `column_scales` must come from
 /// `pack` with these sizes and format, and `a` and `bias` must have `rows * in_dim` and `out_dim`
 /// elements.
 #[cfg(target_arch = "x86_64")]
@@ -322,134 +292,139 @@ pub(crate) unsafe fn matmul(
 ) -> Vec<f32> {
     use std::arch::asm;
     use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-
-    let chunks = in_dim.div_ceil(format.tile_depth());
-    let row_bytes = chunks * ROW_BYTES;
-    let (inputs, row_scales) = tile_inputs(&a[..rows * in_dim], in_dim, row_bytes, format);
-    let mut out: Vec<f32> = Vec::with_capacity(rows * out_dim);
-    let out_ptr = SharedOut(out.as_mut_ptr());
-    let blocks = out_dim.div_ceil(BLOCK);
-    (0..blocks).into_par_iter().with_min_len(4).for_each_init(
-        || vec![0u32; BLOCK * BLOCK],
-        |sums, block| {
-            // Weight tiles of this block's two 16-column groups, and of the next block (prefetched
-            // while the first row block computes).
-            let weights = |group: usize| tiles.as_ptr().add(group * chunks * TILE_LANES) as *const u8;
-            let (w0, w1) = (weights(2 * block), weights(2 * block + 1));
-            let next = (block + 1 < blocks).then(|| weights(2 * block + 2) as *const i8);
-            let mut configured_rows = 0;
-            for row_block in 0..rows.div_ceil(BLOCK) {
-                let block_rows = BLOCK.min(rows - row_block * BLOCK);
-                if block_rows != configured_rows {
-                    let config = TileConfig::for_rows(block_rows);
-                    asm!("ldtilecfg [{}]", in(reg) &config, options(nostack, readonly));
-                    configured_rows = block_rows;
-                }
-                let two_row_tiles = block_rows > 16;
-                let a0 = inputs.as_ptr().add(row_block * BLOCK * row_bytes);
-                let a1 = a0.add(16 * row_bytes);
-                asm!("tilezero tmm0", "tilezero tmm1", options(nostack, nomem));
-                if two_row_tiles {
-                    asm!("tilezero tmm2", "tilezero tmm3", options(nostack, nomem));
-                }
-                for chunk in 0..chunks {
-                    if let (0, Some(next)) = (row_block, next) {
-                        for line in 0..16 {
-                            _mm_prefetch::<_MM_HINT_T0>(next.add(chunk * 1024 + line * 64));
-                            _mm_prefetch::<_MM_HINT_T0>(next.add((chunks + chunk) * 1024 + line * 64));
-                        }
+    // SAFETY: the caller's contract: AMX is granted and the sizes match; each task writes only its
+    // block's columns of `out`; every tile load and store stays within `inputs`, `tiles` and `sums`
+    // (the second row tile's address is only formed, with `wrapping_add`, when a block has at most 16
+    // rows, and then never loaded).
+    unsafe {
+        let chunks = in_dim.div_ceil(format.tile_depth());
+        let row_bytes = chunks * ROW_BYTES;
+        let (inputs, row_scales) = tile_inputs(&a[..rows * in_dim], in_dim, row_bytes, format);
+        let mut out: Vec<f32> = Vec::with_capacity(rows * out_dim);
+        let out_ptr = SharedOut::uninitialized(&mut out);
+        let blocks = out_dim.div_ceil(BLOCK);
+        (0..blocks).into_par_iter().with_min_len(4).for_each_init(
+            || vec![0u32; BLOCK * BLOCK],
+            |sums, block| {
+                // Weight tiles of this block's two 16-column groups, and of the next block (prefetched
+                // while the first row block computes).
+                let weights = |group: usize| tiles.as_ptr().add(group * chunks * TILE_LANES) as *const u8;
+                let (w0, w1) = (weights(2 * block), weights(2 * block + 1));
+                let next = (block + 1 < blocks).then(|| weights(2 * block + 2) as *const i8);
+                let mut configured_rows = 0;
+                for row_block in 0..rows.div_ceil(BLOCK) {
+                    let block_rows = BLOCK.min(rows - row_block * BLOCK);
+                    if block_rows != configured_rows {
+                        let config = TileConfig::for_rows(block_rows);
+                        asm!("ldtilecfg [{}]", in(reg) &config, options(nostack, readonly));
+                        configured_rows = block_rows;
                     }
-                    let (a0, w0, w1) =
-                        (a0.add(chunk * ROW_BYTES), w0.add(chunk * 1024), w1.add(chunk * 1024));
-                    asm!(
-                        "tileloadd tmm4, [{a0} + {input_stride}*1]",
-                        "tileloadd tmm6, [{w0} + {weight_stride}*1]",
-                        "tileloadd tmm7, [{w1} + {weight_stride}*1]",
-                        a0 = in(reg) a0,
-                        input_stride = in(reg) row_bytes,
-                        w0 = in(reg) w0,
-                        w1 = in(reg) w1,
-                        weight_stride = in(reg) ROW_BYTES,
-                        options(nostack, readonly),
-                    );
-                    match format {
-                        TileFormat::Bf16 => asm!(
-                            "tdpbf16ps tmm0, tmm4, tmm6",
-                            "tdpbf16ps tmm1, tmm4, tmm7",
-                            options(nostack, nomem)
-                        ),
-                        TileFormat::Int8 => asm!(
-                            "tdpbssd tmm0, tmm4, tmm6",
-                            "tdpbssd tmm1, tmm4, tmm7",
-                            options(nostack, nomem)
-                        ),
-                    }
+                    let two_row_tiles = block_rows > 16;
+                    let a0 = inputs.as_ptr().add(row_block * BLOCK * row_bytes);
+                    let a1 = a0.wrapping_add(16 * row_bytes);
+                    asm!("tilezero tmm0", "tilezero tmm1", options(nostack, nomem));
                     if two_row_tiles {
-                        // Rows 16-31 against the weight tiles still loaded.
+                        asm!("tilezero tmm2", "tilezero tmm3", options(nostack, nomem));
+                    }
+                    for chunk in 0..chunks {
+                        if let (0, Some(next)) = (row_block, next) {
+                            for line in 0..16 {
+                                _mm_prefetch::<_MM_HINT_T0>(next.add(chunk * 1024 + line * 64));
+                                _mm_prefetch::<_MM_HINT_T0>(next.add((chunks + chunk) * 1024 + line * 64));
+                            }
+                        }
+                        let (a0, w0, w1) =
+                            (a0.add(chunk * ROW_BYTES), w0.add(chunk * 1024), w1.add(chunk * 1024));
                         asm!(
-                            "tileloadd tmm5, [{a1} + {input_stride}*1]",
-                            a1 = in(reg) a1.add(chunk * ROW_BYTES),
+                            "tileloadd tmm4, [{a0} + {input_stride}*1]",
+                            "tileloadd tmm6, [{w0} + {weight_stride}*1]",
+                            "tileloadd tmm7, [{w1} + {weight_stride}*1]",
+                            a0 = in(reg) a0,
                             input_stride = in(reg) row_bytes,
+                            w0 = in(reg) w0,
+                            w1 = in(reg) w1,
+                            weight_stride = in(reg) ROW_BYTES,
                             options(nostack, readonly),
                         );
                         match format {
                             TileFormat::Bf16 => asm!(
-                                "tdpbf16ps tmm2, tmm5, tmm6",
-                                "tdpbf16ps tmm3, tmm5, tmm7",
+                                "tdpbf16ps tmm0, tmm4, tmm6",
+                                "tdpbf16ps tmm1, tmm4, tmm7",
                                 options(nostack, nomem)
                             ),
                             TileFormat::Int8 => asm!(
-                                "tdpbssd tmm2, tmm5, tmm6",
-                                "tdpbssd tmm3, tmm5, tmm7",
+                                "tdpbssd tmm0, tmm4, tmm6",
+                                "tdpbssd tmm1, tmm4, tmm7",
                                 options(nostack, nomem)
                             ),
                         }
+                        if two_row_tiles {
+                            // Rows 16-31 against the weight tiles still loaded.
+                            asm!(
+                                "tileloadd tmm5, [{a1} + {input_stride}*1]",
+                                a1 = in(reg) a1.add(chunk * ROW_BYTES),
+                                input_stride = in(reg) row_bytes,
+                                options(nostack, readonly),
+                            );
+                            match format {
+                                TileFormat::Bf16 => asm!(
+                                    "tdpbf16ps tmm2, tmm5, tmm6",
+                                    "tdpbf16ps tmm3, tmm5, tmm7",
+                                    options(nostack, nomem)
+                                ),
+                                TileFormat::Int8 => asm!(
+                                    "tdpbssd tmm2, tmm5, tmm6",
+                                    "tdpbssd tmm3, tmm5, tmm7",
+                                    options(nostack, nomem)
+                                ),
+                            }
+                        }
                     }
-                }
-                let sums_ptr = sums.as_mut_ptr() as *mut u8;
-                asm!(
-                    "tilestored [{s00} + {stride}*1], tmm0",
-                    "tilestored [{s01} + {stride}*1], tmm1",
-                    s00 = in(reg) sums_ptr,
-                    s01 = in(reg) sums_ptr.add(64),
-                    stride = in(reg) BLOCK * 4,
-                    options(nostack),
-                );
-                if two_row_tiles {
+                    let sums_ptr = sums.as_mut_ptr() as *mut u8;
                     asm!(
-                        "tilestored [{s10} + {stride}*1], tmm2",
-                        "tilestored [{s11} + {stride}*1], tmm3",
-                        s10 = in(reg) sums_ptr.add(16 * BLOCK * 4),
-                        s11 = in(reg) sums_ptr.add(16 * BLOCK * 4 + 64),
+                        "tilestored [{s00} + {stride}*1], tmm0",
+                        "tilestored [{s01} + {stride}*1], tmm1",
+                        s00 = in(reg) sums_ptr,
+                        s01 = in(reg) sums_ptr.add(64),
                         stride = in(reg) BLOCK * 4,
                         options(nostack),
                     );
+                    if two_row_tiles {
+                        asm!(
+                            "tilestored [{s10} + {stride}*1], tmm2",
+                            "tilestored [{s11} + {stride}*1], tmm3",
+                            s10 = in(reg) sums_ptr.add(16 * BLOCK * 4),
+                            s11 = in(reg) sums_ptr.add(16 * BLOCK * 4 + 64),
+                            stride = in(reg) BLOCK * 4,
+                            options(nostack),
+                        );
+                    }
+                    // The block's valid rows and columns, scaled back (int8) and with the bias, into the
+                    // output.
+                    let first_column = block * BLOCK;
+                    let columns = BLOCK.min(out_dim - first_column);
+                    for row in 0..block_rows {
+                        let out_row = row_block * BLOCK + row;
+                        write_sums(
+                            &sums[row * BLOCK..][..BLOCK],
+                            format,
+                            row_scales.get(out_row).copied().unwrap_or(1.0),
+                            &column_scales[first_column.min(column_scales.len())..],
+                            bias.map(|bias| &bias[first_column..]),
+                            std::slice::from_raw_parts_mut(
+                                out_ptr.ptr().add(out_row * out_dim + first_column),
+                                columns,
+                            ),
+                        );
+                    }
                 }
-                // The block's valid rows and columns, scaled back (int8) and with the bias, into the
-                // output.
-                let first_column = block * BLOCK;
-                let columns = BLOCK.min(out_dim - first_column);
-                for row in 0..block_rows {
-                    let out_row = row_block * BLOCK + row;
-                    write_sums(
-                        &sums[row * BLOCK..][..BLOCK],
-                        format,
-                        row_scales.get(out_row).copied().unwrap_or(1.0),
-                        &column_scales[first_column.min(column_scales.len())..],
-                        bias.map(|bias| &bias[first_column..]),
-                        std::slice::from_raw_parts_mut(
-                            out_ptr.ptr().add(out_row * out_dim + first_column),
-                            columns,
-                        ),
-                    );
-                }
-            }
-            asm!("tilerelease", options(nostack, nomem));
-        },
-    );
-    // SAFETY: every task wrote its block's columns of every row; the blocks cover all columns.
-    out.set_len(rows * out_dim);
-    out
+                asm!("tilerelease", options(nostack, nomem));
+            },
+        );
+        // Every task wrote its block's columns of every row; the blocks cover all columns.
+        out.set_len(rows * out_dim);
+        out
+    }
 }
 
 #[cfg(test)]

@@ -4,20 +4,28 @@
 //! decoding run.
 //!
 //! The vector `exp` is Cephes' `expf` (range reduction by `ln 2`, degree-6 polynomial), within 2 ulp of
-//! the exact value, as PyTorch's vectorized `exp` (SLEEF, 1 ulp) is; the scalar fallback is libm's.
+//! the exact value, as PyTorch's vectorized `exp` (SLEEF, 1 ulp) is; the generic version is libm's.
+
+use super::{isa, Isa};
 
 /// `sum(exp(values - max))`, with -inf entries contributing nothing.
 pub(crate) fn sum_exp_shifted(values: &[f32], max: f32) -> f32 {
+    sum_exp_shifted_with(isa(), values, max)
+}
+
+fn sum_exp_shifted_with(isa: Isa, values: &[f32], max: f32) -> f32 {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512f") {
-        // SAFETY: AVX-512F is present.
+    if isa.has_avx512() && isa.available() {
+        // SAFETY: this CPU has AVX-512F (checked just above).
         return unsafe { avx512::sum_exp_shifted(values, max) };
     }
+    let _ = isa;
     values.iter().map(|&value| (value - max).exp()).sum()
 }
 
 /// The largest of `values` (-inf when empty; NaNs ignored), in sixteen lanes: `fold(f32::max)` goes one
-/// element at a time, each waiting for the last (a step's 61k-word rows, hundreds of times).
+/// element at a time, each waiting for the last (a step's 61k-word rows, hundreds of times). Portable
+/// code on every level: the compiler vectorizes it well.
 pub(crate) fn max(values: &[f32]) -> f32 {
     let mut lanes = [f32::NEG_INFINITY; 16];
     let chunks = values.chunks_exact(16);
@@ -34,24 +42,30 @@ pub(crate) fn max(values: &[f32]) -> f32 {
 /// `maxima` (cleared first), NaNs ignored, -inf for a piece with no other value; returns the largest
 /// of all, as [`max`] does. One pass where `max` per piece paid a call and a reduction each time.
 pub(crate) fn stretch_maxima(values: &[f32], stretch: usize, maxima: &mut Vec<f32>) -> f32 {
+    stretch_maxima_with(isa(), values, stretch, maxima)
+}
+
+fn stretch_maxima_with(isa: Isa, values: &[f32], stretch: usize, maxima: &mut Vec<f32>) -> f32 {
     maxima.clear();
     #[cfg(target_arch = "x86_64")]
-    if stretch.is_multiple_of(16) && stretch > 0 && std::arch::is_x86_feature_detected!("avx512f") {
-        // SAFETY: AVX-512F is present and `stretch` a positive multiple of 16.
+    if stretch.is_multiple_of(16) && stretch > 0 && isa.has_avx512() && isa.available() {
+        // SAFETY: this CPU has AVX-512F; `stretch` is a positive multiple of 16 (both checked above).
         unsafe { avx512::stretch_maxima(values, stretch, maxima) };
         return maxima.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     }
+    let _ = isa;
     maxima.extend(values.chunks(stretch.max(1)).map(max));
     maxima.iter().copied().fold(f32::NEG_INFINITY, f32::max)
 }
 
 /// `values[i] = exp(values[i] - max)`, returning their sum.
-pub(crate) fn exp_shifted_in_place(values: &mut [f32], max: f32) -> f32 {
+fn exp_shifted_in_place_with(isa: Isa, values: &mut [f32], max: f32) -> f32 {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512f") {
-        // SAFETY: AVX-512F is present.
+    if isa.has_avx512() && isa.available() {
+        // SAFETY: this CPU has AVX-512F (checked just above).
         return unsafe { avx512::exp_shifted_in_place(values, max) };
     }
+    let _ = isa;
     let mut sum = 0.0;
     for value in values.iter_mut() {
         *value = (*value - max).exp();
@@ -60,18 +74,33 @@ pub(crate) fn exp_shifted_in_place(values: &mut [f32], max: f32) -> f32 {
     sum
 }
 
+/// `scores` replaced by their softmax (the vectorized `exp`, then one division each), with the
+/// kernels of `isa`.
+pub(super) fn softmax_in_place_with(isa: Isa, scores: &mut [f32]) {
+    let max = max(scores);
+    let sum = exp_shifted_in_place_with(isa, scores, max);
+    scores.iter_mut().for_each(|score| *score /= sum);
+}
+
 /// `x * sigmoid(x)` (SiLU, also called swish) of every element, in place.
 pub(crate) fn silu_in_place(values: &mut [f32]) {
+    silu_in_place_with(isa(), values)
+}
+
+fn silu_in_place_with(isa: Isa, values: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512f") {
-        // SAFETY: AVX-512F is present.
+    if isa.has_avx512() && isa.available() {
+        // SAFETY: this CPU has AVX-512F (checked just above).
         return unsafe { avx512::silu_in_place(values) };
     }
+    let _ = isa;
     for value in values.iter_mut() {
         *value /= 1.0 + (-*value).exp();
     }
 }
 
+/// The AVX-512 versions. Each `unsafe fn` needs AVX-512F, which its caller checks; the loads and stores
+/// stay inside the slices they are given (whole 16-lane chunks, or masked to the tail's length).
 #[cfg(target_arch = "x86_64")]
 mod avx512 {
     use std::arch::x86_64::*;
@@ -81,7 +110,7 @@ mod avx512 {
     /// NaN too; above 88.7, +inf.
     #[inline]
     #[target_feature(enable = "avx512f")]
-    unsafe fn exp(x: __m512) -> __m512 {
+    fn exp(x: __m512) -> __m512 {
         let floor = _mm512_set1_ps(-103.9);
         let in_range = _mm512_cmp_ps_mask::<_CMP_GE_OQ>(x, floor);
         let x = _mm512_min_ps(_mm512_max_ps(x, floor), _mm512_set1_ps(88.73));
@@ -114,12 +143,14 @@ mod avx512 {
         let chunks = values.chunks_exact(16);
         let tail = chunks.remainder();
         for chunk in chunks {
-            let x = _mm512_sub_ps(_mm512_loadu_ps(chunk.as_ptr()), shift);
+            // SAFETY: `chunk` has 16 elements.
+            let x = _mm512_sub_ps(unsafe { _mm512_loadu_ps(chunk.as_ptr()) }, shift);
             sum = _mm512_add_ps(sum, exp(x));
         }
         if !tail.is_empty() {
             let mask = tail_mask(tail.len());
-            let x = _mm512_sub_ps(_mm512_maskz_loadu_ps(mask, tail.as_ptr()), shift);
+            // SAFETY: the mask covers the `tail.len()` elements of `tail` only.
+            let x = _mm512_sub_ps(unsafe { _mm512_maskz_loadu_ps(mask, tail.as_ptr()) }, shift);
             sum = _mm512_add_ps(sum, _mm512_maskz_mov_ps(mask, exp(x)));
         }
         _mm512_reduce_add_ps(sum)
@@ -133,7 +164,8 @@ mod avx512 {
             let mut lanes = _mm512_set1_ps(f32::NEG_INFINITY);
             for chunk in piece.chunks_exact(16) {
                 // (`max_ps` returns its second operand when either is NaN: NaNs in `values` are passed over.)
-                lanes = _mm512_max_ps(_mm512_loadu_ps(chunk.as_ptr()), lanes);
+                // SAFETY: `chunk` has 16 elements.
+                lanes = _mm512_max_ps(unsafe { _mm512_loadu_ps(chunk.as_ptr()) }, lanes);
             }
             maxima.push(_mm512_reduce_max_ps(lanes));
         }
@@ -143,7 +175,9 @@ mod avx512 {
             for chunk in rest.chunks(16) {
                 let mask = if chunk.len() == 16 { 0xffff } else { tail_mask(chunk.len()) };
                 // Lanes past the end read as -inf.
-                let values = _mm512_mask_loadu_ps(_mm512_set1_ps(f32::NEG_INFINITY), mask, chunk.as_ptr());
+                // SAFETY: the mask covers the `chunk.len()` elements of `chunk` only.
+                let values =
+                    unsafe { _mm512_mask_loadu_ps(_mm512_set1_ps(f32::NEG_INFINITY), mask, chunk.as_ptr()) };
                 lanes = _mm512_max_ps(values, lanes);
             }
             maxima.push(_mm512_reduce_max_ps(lanes));
@@ -156,15 +190,19 @@ mod avx512 {
         let mut sum = _mm512_setzero_ps();
         let mut chunks = values.chunks_exact_mut(16);
         for chunk in &mut chunks {
-            let e = exp(_mm512_sub_ps(_mm512_loadu_ps(chunk.as_ptr()), shift));
-            _mm512_storeu_ps(chunk.as_mut_ptr(), e);
+            // SAFETY: `chunk` has 16 elements.
+            let e = exp(_mm512_sub_ps(unsafe { _mm512_loadu_ps(chunk.as_ptr()) }, shift));
+            // SAFETY: as above.
+            unsafe { _mm512_storeu_ps(chunk.as_mut_ptr(), e) };
             sum = _mm512_add_ps(sum, e);
         }
         let tail = chunks.into_remainder();
         if !tail.is_empty() {
             let mask = tail_mask(tail.len());
-            let e = exp(_mm512_sub_ps(_mm512_maskz_loadu_ps(mask, tail.as_ptr()), shift));
-            _mm512_mask_storeu_ps(tail.as_mut_ptr(), mask, e);
+            // SAFETY: the mask covers the `tail.len()` elements of `tail` only.
+            let e = exp(_mm512_sub_ps(unsafe { _mm512_maskz_loadu_ps(mask, tail.as_ptr()) }, shift));
+            // SAFETY: as above.
+            unsafe { _mm512_mask_storeu_ps(tail.as_mut_ptr(), mask, e) };
             sum = _mm512_add_ps(sum, _mm512_maskz_mov_ps(mask, e));
         }
         _mm512_reduce_add_ps(sum)
@@ -177,12 +215,20 @@ mod avx512 {
             |x: __m512| _mm512_div_ps(x, _mm512_add_ps(one, exp(_mm512_sub_ps(_mm512_setzero_ps(), x))));
         let mut chunks = values.chunks_exact_mut(16);
         for chunk in &mut chunks {
-            _mm512_storeu_ps(chunk.as_mut_ptr(), silu(_mm512_loadu_ps(chunk.as_ptr())));
+            // SAFETY: `chunk` has 16 elements.
+            unsafe { _mm512_storeu_ps(chunk.as_mut_ptr(), silu(_mm512_loadu_ps(chunk.as_ptr()))) };
         }
         let tail = chunks.into_remainder();
         if !tail.is_empty() {
             let mask = tail_mask(tail.len());
-            _mm512_mask_storeu_ps(tail.as_mut_ptr(), mask, silu(_mm512_maskz_loadu_ps(mask, tail.as_ptr())));
+            // SAFETY: the mask covers the `tail.len()` elements of `tail` only.
+            unsafe {
+                _mm512_mask_storeu_ps(
+                    tail.as_mut_ptr(),
+                    mask,
+                    silu(_mm512_maskz_loadu_ps(mask, tail.as_ptr())),
+                )
+            };
         }
     }
 }
@@ -201,72 +247,78 @@ mod tests {
         assert_eq!(max(&[f32::NEG_INFINITY; 20]), f32::NEG_INFINITY);
     }
 
-    #[test]
-    fn stretch_maxima_match_max_of_each_piece() {
-        for len in [0, 1, 15, 16, 63, 64, 65, 130, 1000] {
-            let mut values: Vec<f32> = (0..len).map(|i| ((i * 7919) % 1013) as f32 - 500.0).collect();
-            if len > 70 {
-                values[3] = f32::NAN;
-                values[64..70].fill(f32::NEG_INFINITY);
-            }
-            for stretch in [16, 64, 7] {
-                let mut maxima = vec![1.0; 3];
-                let overall = stretch_maxima(&values, stretch, &mut maxima);
-                let want: Vec<f32> = values.chunks(stretch).map(max).collect();
-                assert_eq!(maxima, want, "len {len} stretch {stretch}");
-                assert_eq!(overall, max(&values), "len {len} stretch {stretch}");
-            }
-        }
-    }
-
     /// Distance in units in the last place between two finite f32 of the same sign (or zero).
     fn ulps(a: f32, b: f32) -> u32 {
         (a.to_bits() as i64 - b.to_bits() as i64).unsigned_abs() as u32
     }
 
-    #[test]
-    fn exp_is_within_two_ulp_of_f64() {
-        let inputs: Vec<f32> = (-8700..=8800).map(|i| i as f32 * 0.01 + 0.003).collect();
-        let mut got = inputs.clone();
-        exp_shifted_in_place(&mut got, 0.0);
-        for (&x, &y) in inputs.iter().zip(&got) {
-            let exact = (x as f64).exp() as f32;
-            if exact.is_normal() {
-                assert!(ulps(y, exact) <= 2, "exp({x}) = {y}, exact {exact}");
+    crate::cpu::isa_tests! {
+        fn stretch_maxima_match_max_of_each_piece(isa) {
+            for len in [0, 1, 15, 16, 63, 64, 65, 130, 1000] {
+                let mut values: Vec<f32> = (0..len).map(|i| ((i * 7919) % 1013) as f32 - 500.0).collect();
+                if len > 70 {
+                    values[3] = f32::NAN;
+                    values[64..70].fill(f32::NEG_INFINITY);
+                }
+                for stretch in [16, 64, 7] {
+                    let mut maxima = vec![1.0; 3];
+                    let overall = stretch_maxima_with(isa, &values, stretch, &mut maxima);
+                    let want: Vec<f32> = values.chunks(stretch).map(max).collect();
+                    assert_eq!(maxima, want, "len {len} stretch {stretch}");
+                    assert_eq!(overall, max(&values), "len {len} stretch {stretch}");
+                }
             }
         }
-    }
 
-    #[test]
-    fn limits_and_lengths() {
-        // Every tail length, -inf (masked attention scores) giving exactly 0, large inputs +inf.
-        for len in 0..40 {
-            let mut values: Vec<f32> = (0..len).map(|i| i as f32 * 0.5 - 3.0).collect();
-            if len > 2 {
-                values[1] = f32::NEG_INFINITY;
-            }
-            let sum = sum_exp_shifted(&values, 1.0);
-            let total = exp_shifted_in_place(&mut values, 1.0);
-            assert!((sum - total).abs() <= 1e-6 * total.max(1.0), "{sum} vs {total}");
-            let expected: f64 =
-                (0..len).filter(|&i| !(len > 2 && i == 1)).map(|i| (i as f64 * 0.5 - 4.0).exp()).sum();
-            assert!((total as f64 - expected).abs() <= 1e-5 * expected.max(1.0), "len {len}");
-            if len > 2 {
-                assert_eq!(values[1], 0.0);
+        fn exp_is_within_two_ulp_of_f64(isa) {
+            let inputs: Vec<f32> = (-8700..=8800).map(|i| i as f32 * 0.01 + 0.003).collect();
+            let mut got = inputs.clone();
+            exp_shifted_in_place_with(isa, &mut got, 0.0);
+            for (&x, &y) in inputs.iter().zip(&got) {
+                let exact = (x as f64).exp() as f32;
+                if exact.is_normal() {
+                    assert!(ulps(y, exact) <= 2, "exp({x}) = {y}, exact {exact}");
+                }
             }
         }
-        let mut big = [100.0f32, -200.0];
-        exp_shifted_in_place(&mut big, 0.0);
-        assert_eq!(big, [f32::INFINITY, 0.0]);
-    }
 
-    #[test]
-    fn silu_matches_definition() {
-        let mut values: Vec<f32> = (-400..400).map(|i| i as f32 * 0.05).collect();
-        let expected: Vec<f64> = values.iter().map(|&x| x as f64 / (1.0 + (-(x as f64)).exp())).collect();
-        silu_in_place(&mut values);
-        for (&got, &want) in values.iter().zip(&expected) {
-            assert!((got as f64 - want).abs() <= 1e-6 * want.abs().max(1e-3), "{got} vs {want}");
+        fn limits_and_lengths(isa) {
+            // Every tail length, -inf (masked attention scores) giving exactly 0, large inputs +inf.
+            for len in 0..40 {
+                let mut values: Vec<f32> = (0..len).map(|i| i as f32 * 0.5 - 3.0).collect();
+                if len > 2 {
+                    values[1] = f32::NEG_INFINITY;
+                }
+                let sum = sum_exp_shifted_with(isa, &values, 1.0);
+                let total = exp_shifted_in_place_with(isa, &mut values, 1.0);
+                assert!((sum - total).abs() <= 1e-6 * total.max(1.0), "{sum} vs {total}");
+                let expected: f64 =
+                    (0..len).filter(|&i| !(len > 2 && i == 1)).map(|i| (i as f64 * 0.5 - 4.0).exp()).sum();
+                assert!((total as f64 - expected).abs() <= 1e-5 * expected.max(1.0), "len {len}");
+                if len > 2 {
+                    assert_eq!(values[1], 0.0);
+                }
+            }
+            let mut big = [100.0f32, -200.0];
+            exp_shifted_in_place_with(isa, &mut big, 0.0);
+            assert_eq!(big, [f32::INFINITY, 0.0]);
+        }
+
+        fn softmax_sums_to_one(isa) {
+            let mut scores = vec![1.0f32, 2.0, f32::NEG_INFINITY, 0.5, 3.0];
+            softmax_in_place_with(isa, &mut scores);
+            assert_eq!(scores[2], 0.0);
+            assert!((scores.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+            assert!(scores[4] > scores[1] && scores[1] > scores[0] && scores[0] > scores[3]);
+        }
+
+        fn silu_matches_definition(isa) {
+            let mut values: Vec<f32> = (-400..400).map(|i| i as f32 * 0.05).collect();
+            let expected: Vec<f64> = values.iter().map(|&x| x as f64 / (1.0 + (-(x as f64)).exp())).collect();
+            silu_in_place_with(isa, &mut values);
+            for (&got, &want) in values.iter().zip(&expected) {
+                assert!((got as f64 - want).abs() <= 1e-6 * want.abs().max(1e-3), "{got} vs {want}");
+            }
         }
     }
 }

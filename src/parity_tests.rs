@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use candle_core::{Device, Tensor};
 use serde::Deserialize;
 
-use super::{generate, GenerationOptions};
+use crate::generate::{generate, GenerationOptions};
 use crate::hub::{ModelFiles, ModelLocation};
 use crate::loader::{load, Languages, LoadedModel};
 

@@ -1,0 +1,161 @@
+//! Loading a model: reading `config.json`, choosing the family from its `model_type`, opening the
+//! weights, and building the model, the tokenizer and the generation settings.
+
+mod generation;
+mod legacy_pth;
+mod m2m100;
+mod marian;
+mod weights;
+
+use std::path::{Path, PathBuf};
+
+use candle_core::{DType, Device};
+
+use crate::config::{read_json, CommonConfig, GenerationFile};
+use crate::cpu::Isa;
+use crate::device::Precision;
+use crate::error::{Error, Result};
+use crate::generate::GenerationOptions;
+use crate::hub::ModelFiles;
+use crate::model::{Architecture, Seq2SeqModel};
+use crate::ops::PackedFormat;
+use crate::tokenizer::Tokenizer;
+use weights::WeightsFile;
+
+/// Source and target languages for multilingual models (M2M100, NLLB); `None` = the family's default
+/// (Hindi to English). Marian models translate one pair and ignore them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Languages {
+    pub source: Option<String>,
+    pub target: Option<String>,
+}
+
+/// A model with everything needed to translate.
+pub(crate) struct LoadedModel {
+    pub model: Box<dyn Seq2SeqModel>,
+    pub tokenizer: Tokenizer,
+    /// Settings from the model's files (before the caller's overrides).
+    pub generation: GenerationOptions,
+    /// The files the model was loaded from.
+    pub files: Vec<PathBuf>,
+}
+
+/// What a family's loader gets: the model's files and how to build it.
+struct LoadRequest<'a> {
+    files: &'a ModelFiles,
+    config_path: &'a Path,
+    weights: &'a WeightsFile,
+    dtype: DType,
+    device: &'a Device,
+    packing: Option<PackedFormat>,
+    languages: &'a Languages,
+}
+
+/// What a family's loader returns.
+struct FamilyParts {
+    model: Box<dyn Seq2SeqModel>,
+    tokenizer: Tokenizer,
+    /// `pad_token_id` of `config.json`.
+    pad: u32,
+    /// The token that must start every output (the target language of multilingual models).
+    forced_bos: Option<u32>,
+    /// The tokenizer's files, for the list of files loaded.
+    tokenizer_files: Vec<PathBuf>,
+}
+
+/// How to run the matrix products in `precision` on `device`: in our packed CPU kernels (in which
+/// format) or in candle's, and the dtype to load the model in. Decided by the CPU level in use
+/// (`cpu::isa`, which `ANUVAD_CPU_ISA` can lower).
+///
+/// On CPUs with AVX-512 f32 weights are packed for our kernel. bf16 there keeps the model in f32
+/// (layer norms, softmax, residual sums, sums of the products) and packs only the weights of the
+/// matrix products as bf16: for AMX tiles where the CPU has them (inputs rounded to bf16 too), else
+/// widened to f32 in registers. Either way half the weight memory traffic, where candle's CPU bf16
+/// products are several times slower than f32. int8 likewise keeps the model in f32 and packs the
+/// products' weights as int8 AMX tiles; it needs a CPU with AMX-INT8.
+pub(crate) fn packing(device: &Device, precision: Precision) -> Result<(Option<PackedFormat>, DType)> {
+    let isa = crate::cpu::isa();
+    if precision == Precision::Int8 {
+        return if device.is_cpu() && isa >= Isa::Amx {
+            Ok((Some(PackedFormat::AmxInt8), DType::F32))
+        } else {
+            Err(Error::DeviceUnavailable(
+                "int8 runs only on CPUs with Intel AMX-INT8 (Sapphire Rapids or later Xeons); \
+                 use bf16 elsewhere"
+                    .into(),
+            ))
+        };
+    }
+    let dtype = precision.dtype();
+    if !device.is_cpu() {
+        return Ok((None, dtype));
+    }
+    Ok(match dtype {
+        DType::F32 if isa.has_avx512() => (Some(PackedFormat::F32), DType::F32),
+        DType::BF16 if isa >= Isa::Amx => (Some(PackedFormat::AmxBf16), DType::F32),
+        DType::BF16 if isa.has_avx512() => (Some(PackedFormat::Bf16), DType::F32),
+        _ => (None, dtype),
+    })
+}
+
+/// Loads the model behind `files` onto `device`, computing in `precision`.
+pub(crate) fn load(
+    files: &ModelFiles,
+    device: &Device,
+    languages: &Languages,
+    precision: Precision,
+) -> Result<LoadedModel> {
+    let config_path = files.require("config.json")?;
+    let common: CommonConfig = read_json(&config_path)?;
+    let model_type = common.model_type.clone().unwrap_or_default();
+    let architecture =
+        Architecture::from_model_type(&model_type).ok_or_else(|| Error::UnsupportedArchitecture {
+            path: config_path.clone(),
+            model_type: if model_type.is_empty() { "(none)".into() } else { model_type },
+            supported: Architecture::supported_list(),
+        })?;
+    let generation_path = files.get("generation_config.json")?;
+    let generation_file = match &generation_path {
+        Some(path) => read_json::<GenerationFile>(path)?.or(common.generation.clone()),
+        None => common.generation.clone(),
+    };
+    let weights = find_weights(files)?;
+    let (packing, dtype) = packing(device, precision)?;
+    let request = LoadRequest {
+        files,
+        config_path: &config_path,
+        weights: &weights,
+        dtype,
+        device,
+        packing,
+        languages,
+    };
+    let parts = match architecture {
+        Architecture::Marian => marian::load(&request)?,
+        Architecture::M2M100 => m2m100::load(&request)?,
+    };
+    let mut generation_file = generation_file;
+    if parts.forced_bos.is_some() {
+        generation_file.forced_bos_token_id = parts.forced_bos;
+    }
+    let generation = generation::resolve(&generation_file, parts.pad, &config_path)?;
+    let mut loaded_files = vec![config_path, weights.path().to_path_buf()];
+    loaded_files.extend(generation_path);
+    loaded_files.extend(parts.tokenizer_files);
+    Ok(LoadedModel { model: parts.model, tokenizer: parts.tokenizer, generation, files: loaded_files })
+}
+
+/// `model.safetensors` when the model has it, else `pytorch_model.bin`.
+fn find_weights(files: &ModelFiles) -> Result<WeightsFile> {
+    if let Some(path) = files.get("model.safetensors")? {
+        return Ok(WeightsFile::Safetensors(path));
+    }
+    if let Some(path) = files.get("pytorch_model.bin")? {
+        return Ok(WeightsFile::PyTorch(path));
+    }
+    let place = files.local_dir().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(files.name()));
+    Err(match files.require("model.safetensors") {
+        Err(error @ Error::ModelNotCached { .. }) => error,
+        _ => Error::bad_file(place, "has neither model.safetensors nor pytorch_model.bin"),
+    })
+}
