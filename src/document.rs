@@ -329,7 +329,10 @@ mod tests {
         let md = document().render(Format::Markdown);
         assert!(md.contains("| a\\|b | A\tB |  |"));
         assert_eq!(md.matches("| Source | Translation | Check |").count(), 2);
-        assert!(md.contains("| d\\\\ | D | ⚠ verbatim: Latin-script token “d” is not in the translation |"), "{md}");
+        assert!(
+            md.contains("| d\\\\ | D | ⚠ verbatim: Latin-script token “d” is not in the translation |"),
+            "{md}"
+        );
     }
 
     #[test]

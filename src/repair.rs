@@ -67,7 +67,9 @@ impl Redecode {
         }
         if let Some(penalty) = self.repetition_penalty {
             if !(penalty.is_finite() && penalty > 0.0) {
-                return Err(Error::InvalidInput(format!("the repetition penalty must be positive, not {penalty}")));
+                return Err(Error::InvalidInput(format!(
+                    "the repetition penalty must be positive, not {penalty}"
+                )));
             }
             options.repetition_penalty = penalty;
         }
@@ -109,7 +111,8 @@ pub(crate) fn attempts(base: &GenerationOptions) -> Vec<Redecode> {
     } else {
         1.2
     };
-    let against_repetition = Redecode::new().no_repeat_ngram_size(ngram).repetition_penalty(penalty).alternatives(true);
+    let against_repetition =
+        Redecode::new().no_repeat_ngram_size(ngram).repetition_penalty(penalty).alternatives(true);
     vec![
         against_repetition.clone(),
         Redecode::new().beam_size(wide).alternatives(true),
@@ -131,7 +134,11 @@ pub(crate) type Redecoder<'a> = &'a mut dyn FnMut(&[&str], &Redecode) -> Result<
 
 /// Repairs every flagged sentence of `documents` it can, trying [`attempts`] for a translator
 /// decoding with `base`; those it cannot keep their translation and flags.
-pub(crate) fn repair_documents(documents: &mut [Document], base: &GenerationOptions, redecode: Redecoder) -> Result<()> {
+pub(crate) fn repair_documents(
+    documents: &mut [Document],
+    base: &GenerationOptions,
+    redecode: Redecoder,
+) -> Result<()> {
     repair_with(documents, base, redecode, &check)
 }
 
@@ -161,9 +168,11 @@ fn repair_with(
         let candidates = redecode(&sources, &attempt)?;
         for (sentence, candidates) in todo.iter_mut().zip(candidates) {
             // Best first: the first that passes is the best that passes.
-            let passing = candidates.into_iter().enumerate().find(|(_, c)| check(&sentence.source, &c.text).is_empty());
+            let passing =
+                candidates.into_iter().enumerate().find(|(_, c)| check(&sentence.source, &c.text).is_empty());
             if let Some((rank, candidate)) = passing {
-                let which = if rank == 0 { String::new() } else { format!(" (hypothesis {} of the beam)", rank + 1) };
+                let which =
+                    if rank == 0 { String::new() } else { format!(" (hypothesis {} of the beam)", rank + 1) };
                 let how = format!("decoded again with {}{which}", attempt.describe());
                 sentence.repaired = Some(format!("{}: {how}", kinds(sentence)));
                 sentence.translation = candidate.text;
@@ -216,7 +225,8 @@ mod tests {
         assert_eq!(attempts[1].describe(), "beam 8");
         assert_eq!(attempts[2].describe(), "beam 8, no_repeat_ngram_size 3, repetition_penalty 1.2");
         assert!(attempts.iter().all(|a| a.alternatives));
-        let strict = GenerationOptions { num_beams: 6, no_repeat_ngram_size: 3, repetition_penalty: 1.2, ..base };
+        let strict =
+            GenerationOptions { num_beams: 6, no_repeat_ngram_size: 3, repetition_penalty: 1.2, ..base };
         let attempts = super::attempts(&strict);
         assert_eq!(attempts[0].describe(), "no_repeat_ngram_size 2, repetition_penalty 1.5");
         assert_eq!(attempts[1].beam_size, Some(12));
@@ -262,7 +272,9 @@ mod tests {
             Ok(candidates
                 .into_iter()
                 .map(|list| {
-                    list.into_iter().map(|t| Candidate { text: t.text, score: t.score, split: t.split }).collect()
+                    list.into_iter()
+                        .map(|t| Candidate { text: t.text, score: t.score, split: t.split })
+                        .collect()
                 })
                 .collect())
         };
@@ -301,6 +313,9 @@ mod tests {
         restore(&mut sentence, &check);
         assert_eq!(sentence.translation, "See https://example.org/news.");
         assert!(sentence.flags.is_empty());
-        assert_eq!(sentence.repaired.as_deref(), Some("verbatim: restored “https://example.org/news” as in the source"));
+        assert_eq!(
+            sentence.repaired.as_deref(),
+            Some("verbatim: restored “https://example.org/news” as in the source")
+        );
     }
 }

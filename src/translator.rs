@@ -362,7 +362,8 @@ impl Translator {
                 [list] if !split => list.iter().map(|h| self.translation_of(&[h])).collect(),
                 // Pieces: the best of each, joined.
                 _ => {
-                    let best: Vec<&generate::Hypothesis> = pieces.iter().filter_map(|list| list.first()).collect();
+                    let best: Vec<&generate::Hypothesis> =
+                        pieces.iter().filter_map(|list| list.first()).collect();
                     vec![Translation { split, ..self.translation_of(&best) }]
                 }
             })
@@ -458,7 +459,9 @@ impl Translator {
                 Ok(candidates
                     .into_iter()
                     .map(|list| {
-                        list.into_iter().map(|t| Candidate { text: t.text, score: t.score, split: t.split }).collect()
+                        list.into_iter()
+                            .map(|t| Candidate { text: t.text, score: t.score, split: t.split })
+                            .collect()
                     })
                     .collect())
             };

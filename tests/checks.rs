@@ -6,8 +6,14 @@ use anuvad::checks::{check, FindingKind};
 
 /// (source, a correct translation).
 const CORRECT: &[(&str, &str)] = &[
-    ("सरकार ने इस योजना के लिए 2.5 लाख करोड़ रुपये आवंटित किए हैं।", "The government has allocated Rs 2.5 lakh crore for the scheme."),
-    ("सरकार ने इस योजना के लिए 2.5 लाख करोड़ रुपये आवंटित किए हैं।", "The government has allocated Rs 2.5 trillion for the scheme."),
+    (
+        "सरकार ने इस योजना के लिए 2.5 लाख करोड़ रुपये आवंटित किए हैं।",
+        "The government has allocated Rs 2.5 lakh crore for the scheme.",
+    ),
+    (
+        "सरकार ने इस योजना के लिए 2.5 लाख करोड़ रुपये आवंटित किए हैं।",
+        "The government has allocated Rs 2.5 trillion for the scheme.",
+    ),
     ("दिल्ली में तापमान 45 डिग्री सेल्सियस तक पहुंच गया।", "The temperature in Delhi touched 45 degrees Celsius."),
     ("प्रधानमंत्री सुबह साढ़े दस बजे रवाना होंगे।", "The Prime Minister will leave at 10:30 am."),
     ("कार्यक्रम शाम 7:30 बजे शुरू होगा।", "The programme will begin at 7.30 pm."),
@@ -16,7 +22,10 @@ const CORRECT: &[(&str, &str)] = &[
     ("15 अगस्त को लाल किले पर झंडा फहराया गया।", "The flag was hoisted at the Red Fort on 15th August."),
     ("कंपनी का मुनाफा 50 फीसदी बढ़ा।", "The company's profit rose 50 per cent."),
     ("इसरो ने Chandrayaan-3 का सफल प्रक्षेपण किया।", "ISRO successfully launched Chandrayaan-3."),
-    ("अधिक जानकारी https://pib.gov.in/release पर उपलब्ध है।", "More information is available at https://pib.gov.in/release."),
+    (
+        "अधिक जानकारी https://pib.gov.in/release पर उपलब्ध है।",
+        "More information is available at https://pib.gov.in/release.",
+    ),
     ("@PMOIndia ने #Budget2024 पर ट्वीट किया।", "@PMOIndia tweeted about #Budget2024."),
     ("उन्होंने दो-तीन दिन में लौटने की बात कही।", "He said he would return in a few days."),
     ("भारत ने पहली बार यह खिताब जीता।", "India won the title for the first time."),
@@ -47,13 +56,29 @@ const BROKEN: &[(&str, &str, FindingKind)] = &[
     ("कार्यक्रम शाम 7:30 बजे शुरू होगा।", "The programme will begin at 7 pm.", FindingKind::Number),
     ("कंपनी का मुनाफा 50 फीसदी बढ़ा।", "The company's profit rose sharply.", FindingKind::Number),
     ("इसरो ने Chandrayaan-3 का प्रक्षेपण किया।", "ISRO launched Chandrayan-3.", FindingKind::Verbatim),
-    ("अधिक जानकारी https://pib.gov.in/release पर है।", "More at https: //pib.gov.in/release.", FindingKind::Verbatim),
+    (
+        "अधिक जानकारी https://pib.gov.in/release पर है।",
+        "More at https: //pib.gov.in/release.",
+        FindingKind::Verbatim,
+    ),
     ("@PMOIndia ने ट्वीट किया।", "The PMO tweeted.", FindingKind::Verbatim),
     ("विमान MH370 कभी नहीं मिला।", "Flight MH37O was never found.", FindingKind::Verbatim),
-    ("प्रधानमंत्री ने कहा कि देश आगे बढ़ेगा।", "The Prime Minister said the country the country the country will move ahead.", FindingKind::Loop),
-    ("प्रधानमंत्री ने कहा कि देश आगे बढ़ेगा।", "The Prime Minister said that केसीएनए will move ahead.", FindingKind::Untranslated),
+    (
+        "प्रधानमंत्री ने कहा कि देश आगे बढ़ेगा।",
+        "The Prime Minister said the country the country the country will move ahead.",
+        FindingKind::Loop,
+    ),
+    (
+        "प्रधानमंत्री ने कहा कि देश आगे बढ़ेगा।",
+        "The Prime Minister said that केसीएनए will move ahead.",
+        FindingKind::Untranslated,
+    ),
     ("प्रधानमंत्री ने कहा कि देश आगे बढ़ेगा।", "", FindingKind::Empty),
-    ("प्रधानमंत्री ने कहा कि देश आगे बढ़ेगा और सभी नागरिकों को इसमें योगदान देना चाहिए।", "He said.", FindingKind::Length),
+    (
+        "प्रधानमंत्री ने कहा कि देश आगे बढ़ेगा और सभी नागरिकों को इसमें योगदान देना चाहिए।",
+        "He said.",
+        FindingKind::Length,
+    ),
 ];
 
 #[test]

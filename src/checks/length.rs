@@ -47,12 +47,16 @@ pub(super) fn check(source: &str, translation: &str) -> Option<Finding> {
 mod tests {
     use super::*;
 
-    const SOURCE: &str = "प्रदर्शनकारियों को आशा है कि वो नवंबर में राष्ट्रीय कांग्रेस के सामने प्रस्तुत करने के लिए हस्ताक्षर एकत्र करेंगे।";
+    const SOURCE: &str =
+        "प्रदर्शनकारियों को आशा है कि वो नवंबर में राष्ट्रीय कांग्रेस के सामने प्रस्तुत करने के लिए हस्ताक्षर एकत्र करेंगे।";
 
     #[test]
     fn a_usual_translation_passes() {
         assert_eq!(
-            check(SOURCE, "Protesters hope to collect signatures to present to the National Congress in November."),
+            check(
+                SOURCE,
+                "Protesters hope to collect signatures to present to the National Congress in November."
+            ),
             None
         );
     }
@@ -66,7 +70,9 @@ mod tests {
 
     #[test]
     fn a_padded_translation_is_too_long() {
-        let padded = "Protesters hope to collect signatures to present to the National Congress in November. ".repeat(3);
+        let padded =
+            "Protesters hope to collect signatures to present to the National Congress in November. "
+                .repeat(3);
         assert!(check(SOURCE, &padded).is_some());
     }
 

@@ -4,7 +4,7 @@
 use std::ops::Range;
 
 use super::length;
-use super::text::{excerpt, is_alphanumeric};
+use super::text::{excerpt, is_alphanumeric, is_letter};
 use super::{Finding, FindingKind};
 
 /// Longest repeated unit looked for, in tokens.
@@ -30,7 +30,8 @@ pub(super) fn check(source: &str, translation: &str) -> Option<Finding> {
         return Some(Finding::new(FindingKind::Loop, whole, message).in_translation(span));
     }
     if let Some(glued) = glued_repetition(translation) {
-        let message = format!("“{}” repeats one piece over and over", excerpt(&translation[glued.clone()], 40));
+        let message =
+            format!("“{}” repeats one piece over and over", excerpt(&translation[glued.clone()], 40));
         return Some(Finding::new(FindingKind::Loop, whole, message).in_translation(glued));
     }
     let ratio = length::ratio(source, translation)?;
@@ -50,7 +51,7 @@ fn tokens(text: &str) -> Vec<Token> {
             continue;
         }
         let word = is_alphanumeric(c);
-        let letter = c.is_alphabetic();
+        let letter = is_letter(c);
         match tokens.last_mut() {
             Some(last) if word && last.word && last.span.end == at => {
                 last.span.end = end;
@@ -136,7 +137,10 @@ mod tests {
             found("He said in the region, in the region, in the region.").as_deref(),
             Some("in the region, in the region, in the region")
         );
-        assert_eq!(found("The talks will continue the talks will continue").as_deref(), Some("The talks will continue the talks will continue"));
+        assert_eq!(
+            found("The talks will continue the talks will continue").as_deref(),
+            Some("The talks will continue the talks will continue")
+        );
         assert!(found("lalalalalalalala is it").is_some());
     }
 

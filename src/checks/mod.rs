@@ -219,7 +219,10 @@ mod tests {
             r#"{"kind":"loop","start":0,"end":3,"translation_start":4,"translation_end":9,"message":"repeats"}"#
         );
         let finding = Finding::new(FindingKind::Number, 1..2, "m".into());
-        assert_eq!(serde_json::to_string(&finding).unwrap(), r#"{"kind":"number","start":1,"end":2,"message":"m"}"#);
+        assert_eq!(
+            serde_json::to_string(&finding).unwrap(),
+            r#"{"kind":"number","start":1,"end":2,"message":"m"}"#
+        );
     }
 
     #[test]

@@ -10,7 +10,6 @@
 //! fractions (आधा, half) and collectives (दोनों, both) are translated loosely. A soft quantity may
 //! explain a number on the other side but is never required there.
 
-
 use super::quantities::{quantities, Quantity, Value};
 use super::text::excerpt;
 use super::{Finding, FindingKind};
@@ -33,13 +32,11 @@ pub(super) fn check(source: &str, translation: &str) -> Vec<Finding> {
     // One missing and one extra number: most likely the same number with another value.
     if missing.len() == extra.len() {
         for (lost, stated) in missing.iter().zip(&extra) {
-            let message = format!(
-                "{} is {} in the translation",
-                describe(source, lost),
-                describe(translation, stated)
-            );
+            let message =
+                format!("{} is {} in the translation", describe(source, lost), describe(translation, stated));
             findings.push(
-                Finding::new(FindingKind::Number, lost.span.clone(), message).in_translation(stated.span.clone()),
+                Finding::new(FindingKind::Number, lost.span.clone(), message)
+                    .in_translation(stated.span.clone()),
             );
         }
         return findings;
@@ -50,7 +47,9 @@ pub(super) fn check(source: &str, translation: &str) -> Vec<Finding> {
     }
     for stated in extra {
         let message = format!("{} in the translation is not in the source", describe(translation, stated));
-        findings.push(Finding::new(FindingKind::Number, 0..source.len(), message).in_translation(stated.span.clone()));
+        findings.push(
+            Finding::new(FindingKind::Number, 0..source.len(), message).in_translation(stated.span.clone()),
+        );
     }
     findings
 }

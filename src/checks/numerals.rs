@@ -1,5 +1,8 @@
 //! Number words of Hindi and English, and the role each plays when numbers are read.
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 use super::text::normalize_devanagari;
 
 /// How a number word combines with its neighbours.
@@ -365,25 +368,34 @@ const HINDI_ORDINAL_ENDINGS: &[&str] = &["वां", "वीं", "वें", 
 /// The number word `word` is, if any. Devanagari words are normalized first; Latin words are matched
 /// in lower case.
 pub(super) fn lookup(word: &str) -> Option<Numeral> {
+    // No number word is longer (the longest, ट्रिलियन, is 24 bytes): skip the work for long words.
+    if word.len() > 40 {
+        return None;
+    }
+    let table = table();
     if word.is_ascii() {
-        let lower = word.to_ascii_lowercase();
-        return ENGLISH.iter().find(|(w, _)| *w == lower).map(|&(_, n)| n);
+        return table.get(word.to_ascii_lowercase().as_str()).copied();
     }
     let word = normalize_devanagari(word);
-    if let Some(&(_, n)) = HINDI_OTHERS.iter().find(|(w, _)| *w == word) {
+    if let Some(&n) = table.get(word.as_str()) {
         return Some(n);
-    }
-    if let Some(value) = hindi_cardinal(&word) {
-        return Some(numeral(value, CARDINAL));
     }
     // Ordinals of cardinals (सातवां = 7th) and of hundred (सौवां).
     let stem = HINDI_ORDINAL_ENDINGS.iter().find_map(|ending| word.strip_suffix(ending))?;
-    let value = hindi_cardinal(stem).or((stem == "सौ").then_some(100.0))?;
-    Some(numeral(value, Role::Soft))
+    match table.get(stem) {
+        Some(n) if n.role == CARDINAL || stem == "सौ" => Some(numeral(n.value, Role::Soft)),
+        _ => None,
+    }
 }
 
-fn hindi_cardinal(word: &str) -> Option<f64> {
-    HINDI_CARDINALS.iter().find(|(w, _)| *w == word).map(|&(_, v)| f64::from(v))
+/// Every number word of both languages, by its normalized spelling.
+fn table() -> &'static HashMap<&'static str, Numeral> {
+    static TABLE: OnceLock<HashMap<&'static str, Numeral>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let cardinals = HINDI_CARDINALS.iter().map(|&(w, v)| (w, numeral(f64::from(v), CARDINAL)));
+        let others = HINDI_OTHERS.iter().chain(ENGLISH).copied();
+        cardinals.chain(others).collect()
+    })
 }
 
 /// English "m"/"k"/"bn"-style suffixes right after digits ("$5m", "10k", "2.8bn"): the multipliers a

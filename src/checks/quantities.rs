@@ -45,7 +45,11 @@ struct Atom {
 enum AtomKind {
     /// Digits: the value, the multipliers a glued suffix allows ("5m"), and how many digits it was
     /// written with when it is a plain integer.
-    Digits { value: f64, scales: &'static [f64], digits: Option<usize> },
+    Digits {
+        value: f64,
+        scales: &'static [f64],
+        digits: Option<usize>,
+    },
     Time(u32, u32),
     Word(Numeral),
 }
@@ -102,7 +106,9 @@ fn joinable(text: &str, builder: &Builder, atom: &Atom) -> bool {
         return true;
     }
     match (&builder.last, &atom.kind) {
-        (Last::Tens, AtomKind::Word(n)) if gap == "-" => matches!(n.role, Role::Cardinal { .. } | Role::Scale { .. }),
+        (Last::Tens, AtomKind::Word(n)) if gap == "-" => {
+            matches!(n.role, Role::Cardinal { .. } | Role::Scale { .. })
+        }
         // two-dozen, three-hundred, 5-lakh.
         (Last::Base, AtomKind::Word(n)) if gap == "-" => matches!(n.role, Role::Scale { .. }),
         (Last::Scale, AtomKind::Word(_)) => {
@@ -350,7 +356,9 @@ fn add_range_readings(text: &str, quantities: &mut [Quantity]) {
     }
     for quantity in quantities.iter_mut() {
         let apostrophe = matches!(char_before(text, quantity.span.start), Some('\'' | '’'));
-        if let (true, Some(2), [Value::Number(short)]) = (apostrophe, quantity.digits, quantity.values.as_slice()) {
+        if let (true, Some(2), [Value::Number(short)]) =
+            (apostrophe, quantity.digits, quantity.values.as_slice())
+        {
             let short = *short;
             quantity.values.extend([Value::Number(1900.0 + short), Value::Number(2000.0 + short)]);
         }
@@ -400,8 +408,20 @@ fn atoms(text: &str) -> Vec<Atom> {
 /// (जाने, करने; not the ergative ने of उन्होंने दो, राम ने दो).
 fn is_verb_do(text: &str, span: &Range<usize>, word: &str) -> bool {
     const ERGATIVE: &[&str] = &[
-        "ने", "उन्होंने", "इन्होंने", "जिन्होंने", "किन्होंने", "उसने", "इसने", "जिसने", "किसने", "मैंने", "हमने",
-        "तुमने", "आपने", "सबने",
+        "ने",
+        "उन्होंने",
+        "इन्होंने",
+        "जिन्होंने",
+        "किन्होंने",
+        "उसने",
+        "इसने",
+        "जिसने",
+        "किसने",
+        "मैंने",
+        "हमने",
+        "तुमने",
+        "आपने",
+        "सबने",
     ];
     if word != "दो" {
         return false;
@@ -409,7 +429,8 @@ fn is_verb_do(text: &str, span: &Range<usize>, word: &str) -> bool {
     let next = text[span.end..].trim_start().chars().next();
     let clause_ends = next.is_none_or(|c| "।॥.!?,;:\"'”’)".contains(c));
     let previous = text[..span.start].trim_end();
-    let previous_word = normalize_devanagari(previous.rsplit(|c: char| !is_word_char(c)).next().unwrap_or(""));
+    let previous_word =
+        normalize_devanagari(previous.rsplit(|c: char| !is_word_char(c)).next().unwrap_or(""));
     let infinitive = previous_word.ends_with("ने") && !ERGATIVE.contains(&previous_word.as_str());
     clause_ends || infinitive
 }
@@ -421,7 +442,9 @@ fn digit_run_end(text: &str, start: usize) -> usize {
     while let Some((offset, c)) = chars.next() {
         if digit_value(c).is_some() {
             end = start + offset + c.len_utf8();
-        } else if matches!(c, ',' | '.' | ':') && chars.peek().is_some_and(|&(_, next)| digit_value(next).is_some()) {
+        } else if matches!(c, ',' | '.' | ':')
+            && chars.peek().is_some_and(|&(_, next)| digit_value(next).is_some())
+        {
             continue;
         } else {
             break;
@@ -482,7 +505,10 @@ fn read_digit_run(text: &str, span: Range<usize>, atoms: &mut Vec<Atom>) {
     // Anything else (lists, dates, ratios, codes): each group a number of its own.
     for (range, digits) in groups {
         let count = Some(digits.len());
-        atoms.push(Atom { span: range, kind: AtomKind::Digits { value: integer(&digits), scales: &[1.0], digits: count } });
+        atoms.push(Atom {
+            span: range,
+            kind: AtomKind::Digits { value: integer(&digits), scales: &[1.0], digits: count },
+        });
     }
 }
 

@@ -2,23 +2,38 @@
 
 use std::ops::Range;
 
-/// A letter or a combining mark of a word (Devanagari vowel signs, virama, nukta; zero-width joiners).
-pub(super) fn is_word_char(c: char) -> bool {
-    c.is_alphabetic()
-        || ('\u{0900}'..='\u{0963}').contains(&c)
-        || ('\u{0971}'..='\u{097F}').contains(&c)
-        || c == '\u{200C}'
-        || c == '\u{200D}'
+/// In the Devanagari block, not a digit or punctuation (danda, abbreviation sign): letters, vowel
+/// signs, virama, nukta, accents.
+fn in_devanagari_letters(c: char) -> bool {
+    ('\u{0900}'..='\u{0963}').contains(&c) || ('\u{0971}'..='\u{097F}').contains(&c)
 }
 
-/// A Devanagari letter or vowel sign (not a digit, the danda, the virama or the nukta).
+/// A letter or a combining mark of a word (Devanagari vowel signs, virama, nukta; zero-width joiners).
+/// Devanagari and ASCII are decided first: `char::is_alphabetic` is slow outside ASCII.
+pub(super) fn is_word_char(c: char) -> bool {
+    c.is_ascii_alphabetic()
+        || in_devanagari_letters(c)
+        || c == '\u{200C}'
+        || c == '\u{200D}'
+        || (!c.is_ascii() && c.is_alphabetic())
+}
+
+/// A Devanagari letter or vowel sign (not a digit, the danda, the virama, the nukta or an accent):
+/// what `char::is_alphabetic` says of the block, without its slow lookup.
 pub(super) fn is_devanagari_letter(c: char) -> bool {
-    (('\u{0900}'..='\u{0963}').contains(&c) || ('\u{0971}'..='\u{097F}').contains(&c)) && c.is_alphabetic()
+    in_devanagari_letters(c) && !matches!(c, '\u{093C}' | '\u{094D}' | '\u{0951}'..='\u{0954}')
 }
 
 /// A Latin-script letter: ASCII, or Latin-1 / Latin Extended (é, ü, ł ...).
 pub(super) fn is_latin_letter(c: char) -> bool {
     c.is_ascii_alphabetic() || (('\u{00C0}'..='\u{024F}').contains(&c) && c != '×' && c != '÷')
+}
+
+/// A letter (`char::is_alphabetic`, with ASCII and Devanagari decided without its slow lookup).
+pub(super) fn is_letter(c: char) -> bool {
+    c.is_ascii_alphabetic()
+        || is_devanagari_letter(c)
+        || (!c.is_ascii() && !in_devanagari_letters(c) && c.is_alphabetic())
 }
 
 /// The value of an ASCII or Devanagari digit.
@@ -112,6 +127,17 @@ mod tests {
         assert_eq!(normalize_devanagari("हज़ार"), normalize_devanagari("हजार"));
         assert_eq!(normalize_devanagari("करोड़"), "करोड");
         assert_eq!(normalize_devanagari("\u{095B}"), "ज");
+    }
+
+    #[test]
+    fn devanagari_letters_are_the_alphabetic_characters_of_the_block() {
+        for c in '\u{0900}'..='\u{097F}' {
+            let expected = in_devanagari_letters(c) && c.is_alphabetic();
+            assert_eq!(is_devanagari_letter(c), expected, "U+{:04X}", c as u32);
+        }
+        for c in ['a', 'Z', 'é', 'क', 'ा', '्', '़', '५', '।', '1', ' ', 'Ω', '😀'] {
+            assert_eq!(is_letter(c), c.is_alphabetic(), "{c}");
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Untranslated and empty: Devanagari left in the English (up to the whole source copied unchanged),
 //! or no translation at all for a source that has words.
 
-use super::text::{char_before, excerpt, is_devanagari_letter, words};
+use super::text::{char_before, excerpt, is_devanagari_letter, is_letter, words};
 use super::{Finding, FindingKind};
 
 /// A finding when the source has letters or digits and the translation has none.
@@ -24,7 +24,8 @@ pub(super) fn check(source: &str, translation: &str) -> Option<(Finding, bool)> 
     let whole = 0..source.len();
     let has_devanagari = |text: &str| text.chars().any(is_devanagari_letter);
     if translation.trim() == source.trim() && has_devanagari(source) {
-        let finding = Finding::new(FindingKind::Untranslated, whole, "translation is the source, unchanged".into());
+        let finding =
+            Finding::new(FindingKind::Untranslated, whole, "translation is the source, unchanged".into());
         return Some((finding.in_translation(0..translation.len()), true));
     }
     // Devanagari words, except hashtags (#भारत), which may stay as they are.
@@ -32,7 +33,7 @@ pub(super) fn check(source: &str, translation: &str) -> Option<(Finding, bool)> 
         .filter(|(span, word)| has_devanagari(word) && char_before(translation, span.start) != Some('#'))
         .collect();
     let (first_span, first_word) = left.first().cloned()?;
-    let letters = translation.chars().filter(|c| c.is_alphabetic()).count();
+    let letters = translation.chars().filter(|&c| is_letter(c)).count();
     let devanagari = translation.chars().filter(|&c| is_devanagari_letter(c)).count();
     let message = if devanagari * 2 >= letters {
         format!("translation is mostly Devanagari ({devanagari} of {letters} letters): not translated")

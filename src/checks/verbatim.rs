@@ -36,14 +36,14 @@ impl SpanKind {
 /// Abbreviations of units, times, currencies and titles (lower case, dots removed) that translations
 /// may spell out.
 const NOT_NAMES: &[&str] = &[
-    "km", "kms", "kg", "kgs", "cm", "mm", "m", "g", "gm", "mg", "ml", "l", "kmph", "kph", "mph", "h", "hr", "hrs",
-    "min", "mins", "sec", "am", "pm", "rs", "inr", "mr", "mrs", "ms", "dr", "jr", "sr", "st", "vs", "etc", "no",
-    "nos", "ft", "sq", "lb", "lbs", "oz", "mw", "kw", "gb", "mb",
+    "km", "kms", "kg", "kgs", "cm", "mm", "m", "g", "gm", "mg", "ml", "l", "kmph", "kph", "mph", "h", "hr",
+    "hrs", "min", "mins", "sec", "am", "pm", "rs", "inr", "mr", "mrs", "ms", "dr", "jr", "sr", "st", "vs",
+    "etc", "no", "nos", "ft", "sq", "lb", "lbs", "oz", "mw", "kw", "gb", "mb",
 ];
 
 /// A character of a URL (or right next to one, so that it would be part of it).
 fn url_char(c: char) -> bool {
-    c.is_alphanumeric() || "/-_.%=&?#~+@".contains(c)
+    is_alphanumeric(c) || "/-_.%=&?#~+@".contains(c)
 }
 
 /// Whether what follows a link ends it: a `/`, a full stop or sentence punctuation may follow, more of
@@ -51,12 +51,12 @@ fn url_char(c: char) -> bool {
 fn ends_link(after: &str) -> bool {
     let after = after.strip_prefix('/').unwrap_or(after);
     let after = after.strip_prefix('.').unwrap_or(after);
-    !after.chars().next().is_some_and(|c| c.is_alphanumeric() || "/-_%=&#~+@".contains(c))
+    !after.chars().next().is_some_and(|c| is_alphanumeric(c) || "/-_%=&#~+@".contains(c))
 }
 
 /// A character of an e-mail address's local part.
 fn local_char(c: char) -> bool {
-    c.is_alphanumeric() || ".-_%+".contains(c)
+    is_alphanumeric(c) || ".-_%+".contains(c)
 }
 
 /// Before a handle or hashtag: "##tag" or "x@name" is not one.
@@ -182,8 +182,9 @@ fn latin_word_len(text: &str) -> usize {
 /// End of a URL starting at `at` (`http://`, `https://` or `www.`), trailing punctuation left out.
 fn url_end(text: &str, at: usize) -> Option<usize> {
     let tail = &text[at..];
-    let lower: String = tail.chars().take(8).collect::<String>().to_ascii_lowercase();
-    let scheme = ["https://", "http://", "www."].iter().find(|p| lower.starts_with(*p))?;
+    let scheme = ["https://", "http://", "www."]
+        .iter()
+        .find(|p| tail.get(..p.len()).is_some_and(|head| head.eq_ignore_ascii_case(p)))?;
     let end = tail
         .find(|c: char| c.is_whitespace() || matches!(c, '"' | '<' | '>' | '“' | '”' | '«' | '»' | '।'))
         .unwrap_or(tail.len());
@@ -214,7 +215,8 @@ fn email_at(text: &str, index: usize) -> Option<Range<usize>> {
         return None;
     }
     let tail = &text[index + 1..];
-    let domain_len = tail.find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))).unwrap_or(tail.len());
+    let domain_len =
+        tail.find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))).unwrap_or(tail.len());
     let domain = tail[..domain_len].trim_end_matches(['.', '-']);
     let top = domain.rsplit('.').next().unwrap_or("");
     let end = index + 1 + domain.len();
@@ -260,9 +262,11 @@ fn present(text: &str, kind: SpanKind, translation: &str) -> bool {
                 && !char_at(translation, at + text.len()).is_some_and(is_alphanumeric)
         }),
         // Also with its dots or hyphens left out (U.S. = US, Wi-Fi = WiFi) or hyphens as spaces.
-        SpanKind::Token => [text.to_string(), text.replace('.', ""), text.replace('-', ""), text.replace('-', " ")]
-            .iter()
-            .any(|form| whole_word_matches(translation, form, true)),
+        SpanKind::Token => {
+            [text.to_string(), text.replace('.', ""), text.replace('-', ""), text.replace('-', " ")]
+                .iter()
+                .any(|form| whole_word_matches(translation, form, true))
+        }
     }
 }
 
@@ -310,7 +314,8 @@ pub fn restore_verbatim(source: &str, translation: &str) -> Option<(String, Vec<
         return None;
     }
     // The translation without whitespace, each character with its byte range.
-    let compact: Vec<(usize, char)> = translation.char_indices().filter(|(_, c)| !c.is_whitespace()).collect();
+    let compact: Vec<(usize, char)> =
+        translation.char_indices().filter(|(_, c)| !c.is_whitespace()).collect();
     let mut replacements: Vec<(Range<usize>, &str)> = Vec::new();
     for finding in &missing {
         let wanted: Vec<char> = source[finding.span.clone()].chars().filter(|c| !c.is_whitespace()).collect();
@@ -362,7 +367,8 @@ mod tests {
 
     #[test]
     fn finds_urls_emails_handles_hashtags_and_tokens() {
-        let source = "देखें https://example.org/a?b=1. या लिखें news@example.co.in पर, @PMOIndia #G20 और JAS 39C Gripen।";
+        let source =
+            "देखें https://example.org/a?b=1. या लिखें news@example.co.in पर, @PMOIndia #G20 और JAS 39C Gripen।";
         assert_eq!(
             kinds(source),
             [
@@ -420,9 +426,15 @@ mod tests {
         assert_eq!(restored, "See https://example.org/news.");
         assert_eq!(names, ["https://example.org/news"]);
         // Two candidate places: no guess.
-        assert_eq!(restore_verbatim(source, "See https: //example.org/news or https://example. org/news."), None);
+        assert_eq!(
+            restore_verbatim(source, "See https: //example.org/news or https://example. org/news."),
+            None
+        );
         // Nothing like it: no guess.
         assert_eq!(restore_verbatim(source, "See the website."), None);
-        assert_eq!(restore_verbatim("JAS 39C", "JAS 39 C"), Some(("JAS 39C".to_string(), vec!["39C".to_string()])));
+        assert_eq!(
+            restore_verbatim("JAS 39C", "JAS 39 C"),
+            Some(("JAS 39C".to_string(), vec!["39C".to_string()]))
+        );
     }
 }

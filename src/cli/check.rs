@@ -9,8 +9,8 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anuvad::output::write_atomically;
 use anuvad::checks::{check, Finding, FlagSummary};
+use anuvad::output::write_atomically;
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Serialize, Serializer};
 
@@ -260,7 +260,8 @@ fn render_markdown(records: &[Checked]) -> String {
         let check = if record.flags.is_empty() {
             String::new()
         } else {
-            let findings: Vec<String> = record.flags.iter().map(|f| format!("{}: {}", f.kind, f.message)).collect();
+            let findings: Vec<String> =
+                record.flags.iter().map(|f| format!("{}: {}", f.kind, f.message)).collect();
             format!("⚠ {}", findings.join("; "))
         };
         out.push_str(&format!(
@@ -283,22 +284,32 @@ mod tests {
         let line = r#"{"source":"x","translation":"x","meta":{"z":[1,2.5,{"b":null,"a":true}],"a":"é"}}"#;
         let (members, source, translation) = parse(line).unwrap();
         let record = Checked { line: 1, members, source, translation, flags: Vec::new() };
-        let expected = r#"{"source":"x","translation":"x","meta":{"z":[1,2.5,{"b":null,"a":true}],"a":"é"},"flags":[]}"#;
+        let expected =
+            r#"{"source":"x","translation":"x","meta":{"z":[1,2.5,{"b":null,"a":true}],"a":"é"},"flags":[]}"#;
         assert_eq!(render_jsonl(&[record]).unwrap(), format!("{expected}\n"));
     }
 
     #[test]
     fn members_keep_their_order_and_flags_go_last_or_in_place() {
-        let (members, source, translation) = parse(r#"{"z":1,"source":"दो","translation":"three","a":[1]}"#).unwrap();
+        let (members, source, translation) =
+            parse(r#"{"z":1,"source":"दो","translation":"three","a":[1]}"#).unwrap();
         assert_eq!((source.as_str(), translation.as_str()), ("दो", "three"));
         let flags = check(&source, &translation);
         let record = Checked { line: 1, members, source, translation, flags };
         let out = render_jsonl(&[record]).unwrap();
-        assert!(out.starts_with(r#"{"z":1,"source":"दो","translation":"three","a":[1],"flags":[{"kind":"number""#), "{out}");
+        assert!(
+            out.starts_with(
+                r#"{"z":1,"source":"दो","translation":"three","a":[1],"flags":[{"kind":"number""#
+            ),
+            "{out}"
+        );
 
         let (members, source, translation) = parse(r#"{"flags":[],"source":"x","translation":"x"}"#).unwrap();
         let record = Checked { line: 1, members, source, translation, flags: Vec::new() };
-        assert_eq!(render_jsonl(&[record]).unwrap(), "{\"flags\":[],\"source\":\"x\",\"translation\":\"x\"}\n");
+        assert_eq!(
+            render_jsonl(&[record]).unwrap(),
+            "{\"flags\":[],\"source\":\"x\",\"translation\":\"x\"}\n"
+        );
     }
 
     #[test]
@@ -306,6 +317,9 @@ mod tests {
         assert_eq!(parse("[1]").err().unwrap(), "not a JSON object but an array");
         assert!(parse("{").err().unwrap().starts_with("not a JSON object"));
         assert_eq!(parse(r#"{"source":"x"}"#).err().unwrap(), "the record has no \"translation\"");
-        assert_eq!(parse(r#"{"source":"x","translation":3}"#).err().unwrap(), "\"translation\" is not a string but a number");
+        assert_eq!(
+            parse(r#"{"source":"x","translation":3}"#).err().unwrap(),
+            "\"translation\" is not a string but a number"
+        );
     }
 }
