@@ -4,6 +4,7 @@
 use std::ops::Range;
 use std::path::PathBuf;
 
+use crate::config::limits;
 use crate::device::{Device, Precision};
 use crate::document::{AlignedSentence, Document, TranslatedParagraph};
 use crate::error::{Error, Result};
@@ -163,8 +164,17 @@ impl TranslatorBuilder {
 
     /// Resolves, downloads if needed, and loads the model.
     pub fn build(self) -> Result<Translator> {
+        // The caller's settings first: a bad one fails before the model loads.
         if self.batch_size == 0 {
             return Err(Error::InvalidInput("the batch size must be at least 1".into()));
+        }
+        if let Some(beams) = self.beam_size {
+            if beams == 0 || beams > limits::BEAMS {
+                return Err(Error::InvalidInput(format!(
+                    "the beam size is {beams}; it must be between 1 and {}",
+                    limits::BEAMS
+                )));
+            }
         }
         let device = self.device.to_candle()?;
         let location = ModelLocation::parse(&self.model, self.revision.as_deref());
@@ -173,22 +183,33 @@ impl TranslatorBuilder {
         let loaded = loader::load(&files, &device, &self.languages, self.precision)?;
         let mut options = loaded.generation.clone();
         if let Some(beams) = self.beam_size {
-            if beams == 0 {
-                return Err(Error::InvalidInput("the beam size must be at least 1".into()));
-            }
             options.num_beams = beams;
         }
         if let Some(max_length) = self.max_length {
             options.max_length = max_length;
         }
         if let Some(new_tokens) = self.max_new_tokens {
-            options.max_length = new_tokens + 1;
+            options.max_length = new_tokens.saturating_add(1);
         }
         if let Some(new_tokens) = self.min_new_tokens {
             options.min_new_tokens = new_tokens;
         }
         if options.max_length < 2 {
             return Err(Error::InvalidInput("the maximum length must leave room for one token".into()));
+        }
+        // Each decoding step holds the logits of every sentence's every beam.
+        let step_logits =
+            self.batch_size.saturating_mul(options.num_beams).saturating_mul(loaded.output_vocab);
+        if step_logits.saturating_mul(4) > limits::STEP_LOGITS_BYTES {
+            return Err(Error::InvalidInput(format!(
+                "{} sentences per batch x {} beams x a vocabulary of {} words need {} GiB of scores per \
+                 decoding step (at most {} GiB); use a smaller batch size or beam size",
+                self.batch_size,
+                options.num_beams,
+                loaded.output_vocab,
+                step_logits.saturating_mul(4) >> 30,
+                limits::STEP_LOGITS_BYTES >> 30
+            )));
         }
         Ok(Translator {
             model_name: files.name(),

@@ -154,6 +154,24 @@ fn an_unknown_architecture_lists_the_supported_ones() {
 }
 
 #[test]
+fn a_generation_setting_anuvad_does_not_implement_is_refused_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_model(dir.path());
+    let path = dir.path().join("generation_config.json");
+    let mut config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    config["do_sample"] = serde_json::Value::Bool(true);
+    std::fs::write(&path, config.to_string()).unwrap();
+    match translator(dir.path()) {
+        Err(error @ Error::BadModelFile { .. }) => {
+            let message = error.to_string();
+            assert!(message.contains("generation_config.json") && message.contains("do_sample"), "{message}");
+        }
+        other => panic!("expected BadModelFile, got {other:?}"),
+    }
+}
+
+#[test]
 fn zero_beams_is_invalid_input() {
     let result = Translator::builder().model(fixture_model().to_str().unwrap()).beam_size(0).build();
     assert!(matches!(result, Err(Error::InvalidInput(_))));

@@ -23,7 +23,7 @@ pub(crate) struct BatchArgs {
     #[command(flatten)]
     model: ModelArgs,
     #[command(flatten)]
-    decode: DecodeArgs,
+    pub(crate) decode: DecodeArgs,
     /// Output format (extension): text (.en.txt), jsonl, tsv, md.
     #[arg(long, short = 'f', default_value = "text", value_parser = parse_format)]
     format: Format,

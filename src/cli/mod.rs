@@ -143,11 +143,6 @@ impl ModelArgs {
 
 impl DecodeArgs {
     fn apply(&self, mut builder: anuvad::TranslatorBuilder) -> anyhow::Result<anuvad::TranslatorBuilder> {
-        if let Some(threads) = self.threads {
-            anyhow::ensure!(threads > 0, "--threads must be at least 1");
-            // candle's CPU kernels read this when they start their thread pools; set before any work.
-            std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
-        }
         if let Some(beam) = self.beam {
             builder = builder.beam_size(beam);
         }
@@ -174,6 +169,37 @@ impl DecodeArgs {
         };
         Ok(builder.batch_size(self.batch_size).device(device).precision(precision).repair(self.repair))
     }
+}
+
+impl Args {
+    /// `--threads` of the subcommands that translate.
+    fn threads(&self) -> Option<usize> {
+        match &self.command {
+            Command::Translate(args) => args.decode.threads,
+            Command::Batch(args) => args.decode.threads,
+            Command::Segment(_) | Command::Download(_) | Command::Models => None,
+        }
+    }
+}
+
+/// Sets the number of compute threads from `--threads` (at most the machine's CPUs: more only slow the
+/// work down), before any thread exists: candle's CPU kernels read `RAYON_NUM_THREADS` when they start
+/// their pools, ours run on rayon's global pool.
+pub(crate) fn set_threads(args: &Args) -> anyhow::Result<()> {
+    let Some(requested) = args.threads() else { return Ok(()) };
+    anyhow::ensure!(requested > 0, "--threads must be at least 1");
+    let cpus = std::thread::available_parallelism().map_or(requested, |n| n.get());
+    let threads = if requested > cpus {
+        eprintln!(
+            "anuvad: warning: --threads {requested} is more than this machine's {cpus} CPUs; using {cpus}"
+        );
+        cpus
+    } else {
+        requested
+    };
+    std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
+    rayon::ThreadPoolBuilder::new().num_threads(threads).build_global()?;
+    Ok(())
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {

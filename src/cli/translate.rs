@@ -19,7 +19,7 @@ pub(crate) struct TranslateArgs {
     #[command(flatten)]
     model: ModelArgs,
     #[command(flatten)]
-    decode: DecodeArgs,
+    pub(crate) decode: DecodeArgs,
     /// Output format: text (the input's layout), jsonl (one aligned record per sentence), tsv, md.
     #[arg(long, short = 'f', default_value = "text", value_parser = parse_format)]
     format: Format,

@@ -45,6 +45,8 @@ pub(crate) struct GenerationOptions {
     pub bad_words_ids: Vec<Vec<u32>>,
     pub forced_bos_token_id: Option<u32>,
     pub forced_eos_token_id: Option<Vec<u32>>,
+    /// `renormalize_logits`: log-softmax again after the other processors.
+    pub renormalize_logits: bool,
     pub decoder_start_token_id: u32,
     pub eos_token_ids: Vec<u32>,
     pub pad_token_id: u32,
@@ -65,6 +67,7 @@ impl Default for GenerationOptions {
             bad_words_ids: Vec::new(),
             forced_bos_token_id: None,
             forced_eos_token_id: None,
+            renormalize_logits: false,
             decoder_start_token_id: 0,
             eos_token_ids: Vec::new(),
             pad_token_id: 0,
