@@ -252,7 +252,7 @@ fn check_names_the_file_and_line_of_bad_input_and_exits_2() {
     let good = CHECKED.lines().next().unwrap();
     bad_input(&format!("{good}\nnot json\n"), "2: not a JSON object");
     bad_input(&format!("{good}\n[1, 2]\n"), "2: not a JSON object");
-    bad_input(&format!("\n\n{{\"source\": \"x\"}}\n"), "3: the record has no \"translation\"");
+    bad_input("\n\n{\"source\": \"x\"}\n", "3: the record has no \"translation\"");
     bad_input("{\"source\": \"x\", \"translation\": null}\n", "1: \"translation\" is not a string but null");
     let output = anuvad(&["check", "/no/such/file.jsonl"], None);
     assert_eq!(output.status.code(), Some(2));

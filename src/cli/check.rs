@@ -158,11 +158,8 @@ pub(crate) fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         if line.trim().is_empty() {
             continue;
         }
-        match parse(line) {
-            Ok((members, source, translation)) => {
-                let flags = check(&source, &translation);
-                records.push(Checked { line: index + 1, members, source, translation, flags });
-            }
+        match parse(line, index + 1) {
+            Ok(record) => records.push(record),
             Err(problem) => return Ok(bad_input(&format!("{name}:{}: {problem}", index + 1))),
         }
     }
@@ -206,9 +203,9 @@ fn read(path: &PathBuf) -> Result<(String, String), String> {
     Ok((name, text))
 }
 
-/// A record's members, source and translation; or what is wrong with it.
-fn parse(line: &str) -> Result<(Vec<(String, Json)>, String, String), String> {
-    let members = match serde_json::from_str::<Json>(line) {
+/// Line `line` of the input, read and checked; or what is wrong with it.
+fn parse(text: &str, line: usize) -> Result<Checked, String> {
+    let members = match serde_json::from_str::<Json>(text) {
         Ok(Json::Object(members)) => members,
         Ok(other) => return Err(format!("not a JSON object but {}", other.kind())),
         Err(e) => return Err(format!("not a JSON object: {e}")),
@@ -220,7 +217,8 @@ fn parse(line: &str) -> Result<(Vec<(String, Json)>, String, String), String> {
     };
     let source = field("source")?;
     let translation = field("translation")?;
-    Ok((members, source, translation))
+    let flags = check(&source, &translation);
+    Ok(Checked { line, members, source, translation, flags })
 }
 
 /// Every record as it came, members in their order, with "flags" set (replaced where it was there).
@@ -279,46 +277,39 @@ fn render_markdown(records: &[Checked]) -> String {
 mod tests {
     use super::*;
 
+    fn jsonl(line: &str) -> String {
+        render_jsonl(&[parse(line, 1).unwrap()]).unwrap()
+    }
+
     #[test]
     fn nested_members_keep_their_order_too() {
         let line = r#"{"source":"x","translation":"x","meta":{"z":[1,2.5,{"b":null,"a":true}],"a":"é"}}"#;
-        let (members, source, translation) = parse(line).unwrap();
-        let record = Checked { line: 1, members, source, translation, flags: Vec::new() };
         let expected =
             r#"{"source":"x","translation":"x","meta":{"z":[1,2.5,{"b":null,"a":true}],"a":"é"},"flags":[]}"#;
-        assert_eq!(render_jsonl(&[record]).unwrap(), format!("{expected}\n"));
+        assert_eq!(jsonl(line), format!("{expected}\n"));
     }
 
     #[test]
     fn members_keep_their_order_and_flags_go_last_or_in_place() {
-        let (members, source, translation) =
-            parse(r#"{"z":1,"source":"दो","translation":"three","a":[1]}"#).unwrap();
-        assert_eq!((source.as_str(), translation.as_str()), ("दो", "three"));
-        let flags = check(&source, &translation);
-        let record = Checked { line: 1, members, source, translation, flags };
+        let record = parse(r#"{"z":1,"source":"दो","translation":"three","a":[1]}"#, 1).unwrap();
+        assert_eq!((record.source.as_str(), record.translation.as_str()), ("दो", "three"));
         let out = render_jsonl(&[record]).unwrap();
-        assert!(
-            out.starts_with(
-                r#"{"z":1,"source":"दो","translation":"three","a":[1],"flags":[{"kind":"number""#
-            ),
-            "{out}"
-        );
-
-        let (members, source, translation) = parse(r#"{"flags":[],"source":"x","translation":"x"}"#).unwrap();
-        let record = Checked { line: 1, members, source, translation, flags: Vec::new() };
+        let start = r#"{"z":1,"source":"दो","translation":"three","a":[1],"flags":[{"kind":"number""#;
+        assert!(out.starts_with(start), "{out}");
         assert_eq!(
-            render_jsonl(&[record]).unwrap(),
+            jsonl(r#"{"flags":["old"],"source":"x","translation":"x"}"#),
             "{\"flags\":[],\"source\":\"x\",\"translation\":\"x\"}\n"
         );
     }
 
     #[test]
     fn bad_records_say_what_is_wrong() {
-        assert_eq!(parse("[1]").err().unwrap(), "not a JSON object but an array");
-        assert!(parse("{").err().unwrap().starts_with("not a JSON object"));
-        assert_eq!(parse(r#"{"source":"x"}"#).err().unwrap(), "the record has no \"translation\"");
+        let problem = |line: &str| parse(line, 1).err().unwrap();
+        assert_eq!(problem("[1]"), "not a JSON object but an array");
+        assert!(problem("{").starts_with("not a JSON object"));
+        assert_eq!(problem(r#"{"source":"x"}"#), "the record has no \"translation\"");
         assert_eq!(
-            parse(r#"{"source":"x","translation":3}"#).err().unwrap(),
+            problem(r#"{"source":"x","translation":3}"#),
             "\"translation\" is not a string but a number"
         );
     }

@@ -177,7 +177,7 @@ impl Args {
         match &self.command {
             Command::Translate(args) => args.decode.threads,
             Command::Batch(args) => args.decode.threads,
-            Command::Segment(_) | Command::Download(_) | Command::Models => None,
+            Command::Segment(_) | Command::Check(_) | Command::Download(_) | Command::Models => None,
         }
     }
 }
