@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::generate::{self, GenerationOptions};
 use crate::hub::{self, ModelFiles, ModelLocation, DEFAULT_MODEL};
 use crate::loader::{self, Languages, LoadedModel};
+use crate::repair::{self, Candidate, Redecode};
 use crate::segment::{best_split, segment, Paragraph};
 
 /// The result of translating one sentence.
@@ -25,6 +26,12 @@ pub struct Translation {
     pub split: bool,
     /// Tokens the model generated for it (all pieces, EOS included).
     pub generated_tokens: usize,
+}
+
+impl Translation {
+    fn empty() -> Self {
+        Translation { text: String::new(), score: 0.0, split: false, generated_tokens: 0 }
+    }
 }
 
 /// Builds a [`Translator`]; every setting has a default (see each method).
@@ -42,6 +49,7 @@ pub struct TranslatorBuilder {
     offline: Option<bool>,
     progress: bool,
     languages: Languages,
+    repair: bool,
 }
 
 impl Default for TranslatorBuilder {
@@ -59,6 +67,7 @@ impl Default for TranslatorBuilder {
             offline: None,
             progress: false,
             languages: Languages::default(),
+            repair: false,
         }
     }
 }
@@ -139,6 +148,15 @@ impl TranslatorBuilder {
         self
     }
 
+    /// Repair flagged translations: a sentence whose translation fails the checks
+    /// ([`crate::checks`]) is decoded again with other settings, and the first candidate that passes
+    /// replaces it (see [`crate::AlignedSentence::repaired`]); default false (it costs a decoding of
+    /// every flagged sentence per attempt: see the README).
+    pub fn repair(mut self, repair: bool) -> Self {
+        self.repair = repair;
+        self
+    }
+
     /// Show download progress bars on stderr; default false.
     pub fn progress(mut self, progress: bool) -> Self {
         self.progress = progress;
@@ -201,6 +219,7 @@ impl TranslatorBuilder {
             options,
             batch_size: self.batch_size,
             precision: self.precision,
+            repair: self.repair,
         })
     }
 }
@@ -243,6 +262,7 @@ pub struct Translator {
     batch_size: usize,
     model_name: String,
     precision: Precision,
+    repair: bool,
 }
 
 impl std::fmt::Debug for Translator {
@@ -303,6 +323,12 @@ impl Translator {
         self.options.num_beams
     }
 
+    /// The decoding options in use (the model's generation config with the builder's overrides).
+    #[cfg(test)]
+    pub(crate) fn generation_options(&self) -> &GenerationOptions {
+        &self.options
+    }
+
     /// Every setting that changes the output, by name, for recording how an output was made (batch
     /// resume) and telling what changed: the anuvad version, the model's identity (hub id and commit,
     /// or canonical folder and a fingerprint of its files), the languages, the precision (and the CPU
@@ -340,6 +366,10 @@ impl Translator {
                 set(&name, value.to_string());
             }
         }
+        if self.repair {
+            // Only when on, so that outputs made before repair existed stay up to date.
+            set("repair", "true".into());
+        }
         settings
     }
 
@@ -364,6 +394,28 @@ impl Translator {
         sentences: &[&str],
         progress: ProgressFn,
     ) -> Result<Vec<Translation>> {
+        let candidates = self.translate_with(sentences, &self.options, false, progress)?;
+        Ok(candidates.into_iter().map(|c| c.into_iter().next().unwrap_or_else(Translation::empty)).collect())
+    }
+
+    /// Translates `sentences` again with `settings` overriding the decoding options, for repairing
+    /// flagged translations: for each sentence its candidates, best first (one, or with
+    /// [`Redecode::alternatives`] every finished hypothesis of the beam; a sentence translated in
+    /// pieces always has one). Never empty for a sentence.
+    pub fn retranslate(&self, sentences: &[&str], settings: &Redecode) -> Result<Vec<Vec<Translation>>> {
+        let options = settings.apply(&self.options)?;
+        self.translate_with(sentences, &options, settings.alternatives, &mut |_| true)
+    }
+
+    /// Translates in batches with `options`: every sentence's candidates, best first (several only
+    /// with `alternatives`, for sentences that fit the model whole).
+    fn translate_with(
+        &self,
+        sentences: &[&str],
+        options: &GenerationOptions,
+        alternatives: bool,
+        progress: ProgressFn,
+    ) -> Result<Vec<Vec<Translation>>> {
         let mut units = Vec::new();
         let mut split = vec![false; sentences.len()];
         for (index, sentence) in sentences.iter().enumerate() {
@@ -376,27 +428,37 @@ impl Translator {
                 last_piece_of: (i + 1 == count).then_some(sentence.len()),
             }));
         }
-        let hypotheses = self.generate_sorted(&units, progress)?;
-        let mut texts: Vec<Vec<String>> = vec![Vec::new(); sentences.len()];
-        let mut scores: Vec<Vec<f32>> = vec![Vec::new(); sentences.len()];
-        let mut generated = vec![0; sentences.len()];
-        for (unit, hypothesis) in units.iter().zip(hypotheses) {
-            texts[unit.sentence].push(self.loaded.tokenizer.decode(&hypothesis.tokens));
-            scores[unit.sentence].push(hypothesis.score);
-            generated[unit.sentence] += hypothesis.tokens.len();
+        let hypotheses = self.generate_sorted(&units, options, alternatives, progress)?;
+        let mut pieces: Vec<Vec<Vec<generate::Hypothesis>>> = vec![Vec::new(); sentences.len()];
+        for (unit, list) in units.iter().zip(hypotheses) {
+            pieces[unit.sentence].push(list);
         }
-        Ok(texts
+        Ok(pieces
             .into_iter()
-            .zip(scores)
             .zip(split)
-            .zip(generated)
-            .map(|(((pieces, scores), split), generated_tokens)| Translation {
-                text: pieces.into_iter().filter(|p| !p.is_empty()).collect::<Vec<_>>().join(" "),
-                score: if scores.is_empty() { 0.0 } else { scores.iter().sum::<f32>() / scores.len() as f32 },
-                split,
-                generated_tokens,
+            .map(|(pieces, split)| match pieces.as_slice() {
+                // Whole sentences: every hypothesis is a candidate.
+                [list] if !split => list.iter().map(|h| self.translation_of(&[h])).collect(),
+                // Pieces: the best of each, joined.
+                _ => {
+                    let best: Vec<&generate::Hypothesis> =
+                        pieces.iter().filter_map(|list| list.first()).collect();
+                    vec![Translation { split, ..self.translation_of(&best) }]
+                }
             })
             .collect())
+    }
+
+    /// One translation from the hypotheses of its pieces (one for a whole sentence).
+    fn translation_of(&self, pieces: &[&generate::Hypothesis]) -> Translation {
+        let texts: Vec<String> = pieces.iter().map(|h| self.loaded.tokenizer.decode(&h.tokens)).collect();
+        let scores: Vec<f32> = pieces.iter().map(|h| h.score).collect();
+        Translation {
+            text: texts.into_iter().filter(|p| !p.is_empty()).collect::<Vec<_>>().join(" "),
+            score: if scores.is_empty() { 0.0 } else { scores.iter().sum::<f32>() / scores.len() as f32 },
+            split: pieces.len() > 1,
+            generated_tokens: pieces.iter().map(|h| h.tokens.len()).sum(),
+        }
     }
 
     /// Segments and translates a document.
@@ -449,18 +511,16 @@ impl Translator {
                     .sentences
                     .iter()
                     .map(|sentence| {
-                        let translation = translations.next().unwrap_or(Translation {
-                            text: String::new(),
-                            score: 0.0,
-                            split: false,
-                            generated_tokens: 0,
-                        });
+                        let translation = translations.next().unwrap_or_else(Translation::empty);
+                        let source = &text[sentence.span.clone()];
                         AlignedSentence {
-                            source: text[sentence.span.clone()].to_string(),
+                            source: source.to_string(),
+                            flags: crate::checks::check(source, &translation.text),
                             translation: translation.text,
                             span: sentence.span.clone(),
                             score: translation.score,
                             split: translation.split,
+                            repaired: None,
                         }
                     })
                     .collect();
@@ -472,17 +532,43 @@ impl Translator {
             }
             translated_documents.push(Document { paragraphs: translated });
         }
+        if self.repair {
+            let mut redecode = |sentences: &[&str], settings: &Redecode| {
+                let candidates = self.retranslate(sentences, settings)?;
+                Ok(candidates
+                    .into_iter()
+                    .map(|list| {
+                        list.into_iter()
+                            .map(|t| Candidate { text: t.text, score: t.score, split: t.split })
+                            .collect()
+                    })
+                    .collect())
+            };
+            repair::repair_documents(&mut translated_documents, &self.options, &mut redecode)?;
+        }
         Ok(translated_documents)
     }
 
-    /// Runs the model on units sorted by length (little padding per batch); results in unit order.
-    fn generate_sorted(&self, units: &[Unit], progress: ProgressFn) -> Result<Vec<generate::Hypothesis>> {
+    /// Runs the model on units sorted by length (little padding per batch); results in unit order,
+    /// each unit's hypotheses best first (only the best unless `alternatives`).
+    fn generate_sorted(
+        &self,
+        units: &[Unit],
+        options: &GenerationOptions,
+        alternatives: bool,
+        progress: ProgressFn,
+    ) -> Result<Vec<Vec<generate::Hypothesis>>> {
         let mut order: Vec<usize> = (0..units.len()).collect();
         order.sort_by_key(|&i| units[i].ids.len());
         let mut results = vec![None; units.len()];
         for chunk in order.chunks(self.batch_size) {
             let inputs: Vec<Vec<u32>> = chunk.iter().map(|&i| units[i].ids.clone()).collect();
-            let hypotheses = generate::generate(self.loaded.model.as_ref(), &inputs, &self.options)?;
+            let model = self.loaded.model.as_ref();
+            let hypotheses = if alternatives {
+                generate::generate_n_best(model, &inputs, options)?
+            } else {
+                generate::generate(model, &inputs, options)?.into_iter().map(|h| vec![h]).collect()
+            };
             for (&i, hypothesis) in chunk.iter().zip(hypotheses) {
                 results[i] = Some(hypothesis);
             }
@@ -497,7 +583,7 @@ impl Translator {
         }
         Ok(results
             .into_iter()
-            .map(|h| h.unwrap_or(generate::Hypothesis { tokens: Vec::new(), score: 0.0 }))
+            .map(|h| h.unwrap_or_else(|| vec![generate::Hypothesis { tokens: Vec::new(), score: 0.0 }]))
             .collect())
     }
 

@@ -124,7 +124,7 @@ fn output_file_is_written() {
     ];
     assert!(stdout(&anuvad(&args, home.path())).is_empty());
     let tsv = std::fs::read_to_string(&out).unwrap();
-    assert!(tsv.starts_with("paragraph\tsentence\tsource\ttranslation\n"));
+    assert!(tsv.starts_with("paragraph\tsentence\tsource\ttranslation\tflags\n"));
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left behind");
 }
 

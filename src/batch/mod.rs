@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 pub use discover::{check_folders, discover, shard_of, Discovery};
 pub use manifest::MANIFEST_DIR;
 
+use crate::checks::FlagSummary;
 use crate::document::Format;
 use crate::error::{Error, Result};
 use crate::segment::{segment, Paragraph};
@@ -118,6 +119,8 @@ pub struct BatchSummary {
     pub interrupted: bool,
     /// What the run told the observer about itself (see [`BatchObserver::note`]).
     pub notes: Vec<String>,
+    /// What the checks found in the sentences translated in this run (skipped files not counted).
+    pub flags: FlagSummary,
 }
 
 /// Translates the folder. Per-file problems (and unreadable folder entries) are recorded in the summary
@@ -300,6 +303,7 @@ impl Finished<'_> {
         }
         self.summary.translated += 1;
         self.summary.sentences += sentences;
+        self.summary.flags.merge(&document.flag_summary());
         self.observer.file_done(file, &FileOutcome::Translated(sentences));
     }
 

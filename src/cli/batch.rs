@@ -36,6 +36,9 @@ pub(crate) struct BatchArgs {
     /// Process only shard K of N (K from 0): for array jobs (Slurm, Kubernetes, GNU parallel).
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
     shard: Option<(u64, u64)>,
+    /// Exit with 1 when any translation is flagged by the checks (outputs are written all the same).
+    #[arg(long)]
+    strict: bool,
 }
 
 fn parse_shard(text: &str) -> Result<(u64, u64), String> {
@@ -191,7 +194,12 @@ pub(crate) fn run(args: BatchArgs) -> anyhow::Result<ExitCode> {
             "anuvad: interrupted; finished files are complete and no partial output was left. \
              Run the same command again to resume: finished files are skipped."
         );
+    }
+    // Last line: the checks over the sentences translated in this run.
+    eprintln!("anuvad: {}", summary.flags);
+    if summary.interrupted {
         return Ok(ExitCode::from(130));
     }
-    Ok(if summary.failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    let flagged = args.strict && summary.flags.flagged > 0;
+    Ok(if summary.failed.is_empty() && !flagged { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

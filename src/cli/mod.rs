@@ -2,6 +2,7 @@
 //! library calls.
 
 mod batch;
+mod check;
 mod files;
 mod segment;
 mod translate;
@@ -29,6 +30,9 @@ enum Command {
     Batch(batch::BatchArgs),
     /// Split a text into paragraphs and sentences (what `translate` feeds the model).
     Segment(segment::SegmentArgs),
+    /// Check translations (JSONL records with "source" and "translation") for lost numbers, names and
+    /// links, loops, and untranslated or empty sentences.
+    Check(check::CheckArgs),
     /// Download a model into the Hugging Face cache and print where it is.
     Download(ModelArgs),
     /// List the models known to work, and those in the local Hugging Face cache.
@@ -89,6 +93,11 @@ pub(crate) struct DecodeArgs {
     /// with AMX-INT8 (Sapphire Rapids or later Xeons). Output can differ from f32.
     #[arg(long, value_enum, conflicts_with = "dtype")]
     quantize: Option<QuantizeArg>,
+    /// Decode sentences that fail the checks again (against repetition, then a wider beam) and keep
+    /// the best candidate that passes; records say "repaired". Costs a decoding of every flagged
+    /// sentence per attempt.
+    #[arg(long)]
+    repair: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -158,7 +167,7 @@ impl DecodeArgs {
             (None, DtypeArg::Bf16) => anuvad::Precision::Bf16,
             (None, DtypeArg::F16) => anuvad::Precision::F16,
         };
-        Ok(builder.batch_size(self.batch_size).device(device).precision(precision))
+        Ok(builder.batch_size(self.batch_size).device(device).precision(precision).repair(self.repair))
     }
 }
 
@@ -168,7 +177,7 @@ impl Args {
         match &self.command {
             Command::Translate(args) => args.decode.threads,
             Command::Batch(args) => args.decode.threads,
-            Command::Segment(_) | Command::Download(_) | Command::Models => None,
+            Command::Segment(_) | Command::Check(_) | Command::Download(_) | Command::Models => None,
         }
     }
 }
@@ -198,6 +207,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Translate(args) => translate::run(args),
         Command::Batch(args) => batch::run(args),
         Command::Segment(args) => segment::run(args),
+        Command::Check(args) => check::run(args),
         Command::Download(args) => download(args),
         Command::Models => models(),
     }

@@ -26,6 +26,9 @@ pub(crate) struct TranslateArgs {
     /// Write to this file (atomically) instead of standard output.
     #[arg(long, short = 'o')]
     output: Option<PathBuf>,
+    /// Exit with 1 when any translation is flagged by the checks (the output is written all the same).
+    #[arg(long)]
+    strict: bool,
 }
 
 pub(crate) fn parse_format(name: &str) -> Result<Format, String> {
@@ -43,7 +46,8 @@ pub(crate) fn run(args: TranslateArgs) -> anyhow::Result<ExitCode> {
     let text = read_input(&args.input)?;
     if text.trim().is_empty() {
         // Nothing to translate: no model needed, empty output.
-        return finish(&args, b"");
+        finish(&args, b"")?;
+        return Ok(ExitCode::SUCCESS);
     }
     let translator = args.decode.apply(args.model.builder())?.build()?;
     let document = translator.translate_document(&text)?;
@@ -57,10 +61,13 @@ pub(crate) fn run(args: TranslateArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let rendered = document.render(args.format);
-    finish(&args, rendered.as_bytes())
+    finish(&args, rendered.as_bytes())?;
+    let summary = document.flag_summary();
+    eprintln!("anuvad: {summary}");
+    Ok(if args.strict && summary.flagged > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
-fn finish(args: &TranslateArgs, bytes: &[u8]) -> anyhow::Result<ExitCode> {
+fn finish(args: &TranslateArgs, bytes: &[u8]) -> anyhow::Result<()> {
     match output_target(&args.output) {
         Some(path) => write_atomically(path, bytes)
             .map_err(|e| anyhow::anyhow!("{}: cannot write: {e}", path.display()))?,
@@ -69,7 +76,7 @@ fn finish(args: &TranslateArgs, bytes: &[u8]) -> anyhow::Result<ExitCode> {
             stdout.write_all(bytes).and_then(|()| stdout.flush()).map_err(StdoutError)?;
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// Writing to standard output failed (other than a closed pipe, which `main` treats as success).

@@ -52,7 +52,7 @@ pub(super) fn search(
     encoded: &Tensor,
     attention_mask: &Tensor,
     options: &GenerationOptions,
-) -> Result<Vec<Hypothesis>> {
+) -> Result<Vec<Vec<Hypothesis>>> {
     let batch = encoded.dim(0)?;
     let num_beams = options.num_beams;
     let max_length = effective_max_length(options, model);
@@ -131,11 +131,20 @@ pub(super) fn search(
             state.reorder_self_attention(&rows)?;
         }
     }
+    // Every input's finished hypotheses, best first (the best is what `transformers` returns).
     Ok(inputs
         .into_iter()
-        .map(|input| match input.finished.into_iter().next() {
-            Some(best) => Hypothesis { tokens: best.tokens[1..].to_vec(), score: best.score },
-            None => Hypothesis { tokens: Vec::new(), score: f32::NEG_INFINITY },
+        .map(|input| {
+            let finished: Vec<Hypothesis> = input
+                .finished
+                .into_iter()
+                .map(|f| Hypothesis { tokens: f.tokens[1..].to_vec(), score: f.score })
+                .collect();
+            if finished.is_empty() {
+                vec![Hypothesis { tokens: Vec::new(), score: f32::NEG_INFINITY }]
+            } else {
+                finished
+            }
         })
         .collect())
 }

@@ -93,6 +93,19 @@ pub(crate) fn generate(
     inputs: &[Vec<u32>],
     options: &GenerationOptions,
 ) -> Result<Vec<Hypothesis>> {
+    let best = |list: Vec<Hypothesis>| {
+        list.into_iter().next().unwrap_or(Hypothesis { tokens: Vec::new(), score: f32::NEG_INFINITY })
+    };
+    Ok(generate_n_best(model, inputs, options)?.into_iter().map(best).collect())
+}
+
+/// Like [`generate`], with every finished hypothesis of beam search for each input (up to
+/// `num_beams`, best first, never none); greedy search gives one.
+pub(crate) fn generate_n_best(
+    model: &dyn Seq2SeqModel,
+    inputs: &[Vec<u32>],
+    options: &GenerationOptions,
+) -> Result<Vec<Vec<Hypothesis>>> {
     if inputs.is_empty() {
         return Ok(Vec::new());
     }
@@ -112,7 +125,7 @@ pub(crate) fn generate(
     rayon::scope(|_| {
         let (encoded, attention_mask) = encode(model, inputs, options.pad_token_id)?;
         if options.num_beams == 1 {
-            greedy(model, &encoded, &attention_mask, options)
+            Ok(greedy(model, &encoded, &attention_mask, options)?.into_iter().map(|h| vec![h]).collect())
         } else {
             beam::search(model, &encoded, &attention_mask, options)
         }
