@@ -128,7 +128,7 @@ pub(crate) fn run(args: BatchArgs) -> anyhow::Result<ExitCode> {
     ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))?;
 
     let started = Instant::now();
-    let translator = args.decode.apply(args.model.builder())?.build()?;
+    let translator = super::load(args.decode.apply(args.model.builder())?)?;
     let mut options = BatchOptions::new(&args.input_dir, &args.output_dir);
     options.format = args.format;
     options.force = args.force;

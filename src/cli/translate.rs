@@ -38,7 +38,7 @@ pub(crate) fn run(args: TranslateArgs) -> anyhow::Result<ExitCode> {
         // Nothing to translate: no model needed, empty output.
         return finish(&args, b"");
     }
-    let translator = args.decode.apply(args.model.builder())?.build()?;
+    let translator = super::load(args.decode.apply(args.model.builder())?)?;
     let document = translator.translate_document(&text)?;
     for (paragraph, sentence, aligned) in document.sentences() {
         if aligned.split {
