@@ -418,6 +418,19 @@ fn content_that_does_not_match_its_sha256_is_rejected_and_removed() {
 }
 
 #[test]
+fn a_truncated_blob_left_by_an_older_tool_is_downloaded_again() {
+    let home = tempfile::tempdir().unwrap();
+    let weights = models().join("tiny-marian-hi-en-bin/pytorch_model.bin");
+    let blob = repo_dir(home.path()).join("blobs").join(sha256_hex(&weights));
+    std::fs::create_dir_all(blob.parent().unwrap()).unwrap();
+    std::fs::write(&blob, &std::fs::read(&weights).unwrap()[..1000]).unwrap();
+    let server = hub().start();
+    let output = Run::new(home.path(), Some(&server)).translate("test/opus-tiny");
+    assert_eq!(ok(&output), local_translation("tiny-marian-hi-en-bin"));
+    assert_eq!(sha256_hex(&blob), sha256_hex(&weights));
+}
+
+#[test]
 fn server_errors_are_retried_a_bounded_number_of_times() {
     // Two 503s, then answers: the retries carry it through.
     let home = tempfile::tempdir().unwrap();

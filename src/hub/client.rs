@@ -237,7 +237,8 @@ impl Client {
             attempt += 1;
             let result = match method {
                 Method::Get => {
-                    let mut request = agent.get(url);
+                    // The raw bytes: their size and hash are checked.
+                    let mut request = agent.get(url).header("Accept-Encoding", "identity");
                     if let Some(offset) = offset.filter(|&o| o > 0) {
                         request = request.header("Range", format!("bytes={offset}-"));
                     }

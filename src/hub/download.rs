@@ -23,15 +23,16 @@ pub(crate) fn fetch_blob(
     progress: bool,
 ) -> Result<PathBuf> {
     let blob = repo.blob(&meta.etag);
-    if blob.is_file() {
-        // The same content is already there (another revision has it).
-        return Ok(blob);
-    }
     let lock_path = repo.lock_file(&meta.etag);
     let _lock = lock(&lock_path)?;
     if blob.is_file() {
-        // Another process finished it while this one waited for the lock.
-        return Ok(blob);
+        // The same content is there already (another revision has it, or another process finished it
+        // while this one waited for the lock). Checked all the same: older tools renamed downloads into
+        // place unchecked.
+        if verify(&blob, meta).is_ok() {
+            return Ok(blob);
+        }
+        std::fs::remove_file(&blob).map_err(|source| cache_error(&blob, source))?;
     }
     let partial = repo.incomplete_blob(&meta.etag);
     let result = transfer(client, meta, &partial, name, progress).and_then(|()| verify(&partial, meta));
