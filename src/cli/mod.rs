@@ -263,7 +263,10 @@ pub(crate) fn hint(error: &anyhow::Error) -> Option<String> {
             };
             format!("{what}; {}", elsewhere(model))
         }
-        Error::Download { source, .. } if matches!(**source, DownloadError::Network(_)) => {
+        // A broken or stalled transfer, or an overloaded server (not a refusal, which would come again).
+        Error::Download { source, .. }
+            if matches!(&**source, DownloadError::Network(e) if !matches!(e.problem, NetworkProblem::Status(s) if s < 500)) =>
+        {
             "run the command again: the download resumes where it stopped".to_string()
         }
         Error::Download { source, .. }
