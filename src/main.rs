@@ -30,7 +30,11 @@ fn main() -> ExitCode {
             }) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("anuvad: {error:#}");
+            // One line: the facts (the error and its causes), then what to do about them.
+            match cli::hint(&error) {
+                Some(hint) => eprintln!("anuvad: {error:#}. Hint: {hint}"),
+                None => eprintln!("anuvad: {error:#}"),
+            }
             ExitCode::from(cli::exit_code(&error))
         }
     }

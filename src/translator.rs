@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use crate::config::limits;
 use crate::device::{Device, Precision};
 use crate::document::{AlignedSentence, Document, TranslatedParagraph};
-use crate::error::{Error, Result};
+use crate::error::{Error, NetworkError, Result};
 use crate::generate::{self, GenerationOptions};
 use crate::hub::{self, ModelFiles, ModelLocation, DEFAULT_MODEL};
 use crate::loader::{self, Languages, LoadedModel};
@@ -129,7 +129,8 @@ impl TranslatorBuilder {
         self
     }
 
-    /// Use only the local cache, never the network; default: `HF_HUB_OFFLINE` from the environment.
+    /// Use only the local cache, never the network (`true`), or ask the hub even when `HF_HUB_OFFLINE`
+    /// is set (`false`); default: `HF_HUB_OFFLINE` from the environment.
     pub fn offline(mut self, offline: bool) -> Self {
         self.offline = Some(offline);
         self
@@ -179,9 +180,9 @@ impl TranslatorBuilder {
         }
         let device = self.device.to_candle()?;
         let location = ModelLocation::parse(&self.model, self.revision.as_deref());
-        let offline = self.offline.unwrap_or_else(hub::offline_from_env);
-        let files = ModelFiles::open(location, offline, self.progress)?;
+        let files = ModelFiles::open(location, self.offline, self.progress)?;
         let loaded = loader::load(&files, &device, &self.languages, self.precision)?;
+        files.record_revision()?;
         let mut options = loaded.generation.clone();
         if let Some(beams) = self.beam_size {
             options.num_beams = beams;
@@ -215,6 +216,7 @@ impl TranslatorBuilder {
         Ok(Translator {
             model_name: files.name(),
             languages: self.languages,
+            hub_fallback: files.hub_fallback().cloned(),
             loaded,
             options,
             batch_size: self.batch_size,
@@ -263,6 +265,7 @@ pub struct Translator {
     model_name: String,
     precision: Precision,
     repair: bool,
+    hub_fallback: Option<NetworkError>,
 }
 
 impl std::fmt::Debug for Translator {
@@ -316,6 +319,13 @@ impl Translator {
     /// The hub commit the model's files come from (`None` for a local directory).
     pub fn model_commit(&self) -> Option<String> {
         self.loaded.files.first().and_then(|path| hub::snapshot_commit(path))
+    }
+
+    /// Why the model was loaded from the cache although online: the hub could not be used (no answer
+    /// in time, no connection, server errors). `None` when the hub answered, offline, or for a local
+    /// directory.
+    pub fn hub_fallback(&self) -> Option<&NetworkError> {
+        self.hub_fallback.as_ref()
     }
 
     /// The beam size in use (1 = greedy).

@@ -89,12 +89,14 @@ fn copy_model(to: &Path) {
 }
 
 #[test]
-fn a_missing_model_directory_is_model_not_found() {
+fn a_missing_model_directory_is_no_such_directory() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nothing-here");
     match translator(&missing) {
-        Err(error @ Error::ModelNotFound { .. }) => assert!(error.to_string().contains("nothing-here")),
-        other => panic!("expected ModelNotFound, got {other:?}"),
+        Err(error @ Error::NoSuchDirectory { .. }) => {
+            assert!(error.to_string().contains("nothing-here: no such directory"), "{error}")
+        }
+        other => panic!("expected NoSuchDirectory, got {other:?}"),
     }
 }
 

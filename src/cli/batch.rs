@@ -151,7 +151,7 @@ pub(crate) fn run(args: BatchArgs) -> anyhow::Result<ExitCode> {
     // The folders first: a missing input folder or a read-only output folder fails at once, not after
     // the model has loaded.
     anuvad::batch::check_folders(&options)?;
-    let translator = args.decode.apply(args.model.builder())?.build()?;
+    let translator = super::load(args.decode.apply(args.model.builder())?)?;
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = ProgressBar::new(0);
         bar.set_style(

@@ -48,7 +48,7 @@ pub(crate) struct ModelArgs {
     /// Hub revision (branch, tag, refs/pr/N, commit); overrides one given after `@`.
     #[arg(long)]
     revision: Option<String>,
-    /// Use only the local Hugging Face cache (also: HF_HUB_OFFLINE=1).
+    /// Use only the local Hugging Face cache, never the network (also: HF_HUB_OFFLINE=1).
     #[arg(long)]
     offline: bool,
     /// Source language code of multilingual models (NLLB: hin_Deva, M2M100: hi; the defaults).
@@ -214,7 +214,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 fn download(args: ModelArgs) -> anyhow::Result<ExitCode> {
-    let translator = args.builder().build()?;
+    let translator = load(args.builder())?;
     match translator.model_commit() {
         Some(commit) => println!("{} (commit {commit})", translator.model_name()),
         None => println!("{}", translator.model_name()),
@@ -253,6 +253,89 @@ fn models() -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Builds the translator, and says on stderr when the cache stood in for a hub that could not be used.
+fn load(builder: anuvad::TranslatorBuilder) -> anyhow::Result<anuvad::Translator> {
+    let translator = builder.build()?;
+    if let Some(problem) = translator.hub_fallback() {
+        let commit = translator.model_commit().map(|c| format!(" (commit {c})")).unwrap_or_default();
+        eprintln!(
+            "anuvad: warning: the Hugging Face Hub cannot be used: {problem}; using the cached copy of {}{commit}",
+            translator.model_name()
+        );
+    }
+    Ok(translator)
+}
+
+/// Advice for an error, where the library's facts call for some: what the user can do next, in the
+/// terms of this command line (`--offline`, `--model DIR`, `anuvad download`).
+pub(crate) fn hint(error: &anyhow::Error) -> Option<String> {
+    use anuvad::error::{DownloadError, NetworkProblem, OfflineMode};
+    use anuvad::Error;
+    let error = error.chain().find_map(|cause| cause.downcast_ref::<Error>())?;
+    let elsewhere = |model: &str| {
+        format!(
+            "or fill a cache elsewhere with `anuvad download --model {model}` and copy it here (HF_HOME), or pass \
+             --model DIR with the model's files"
+        )
+    };
+    let advice = match error {
+        Error::ModelNotCached { model, offline: OfflineMode::Requested, .. } => {
+            format!("--offline uses only the cache: run without it to download `{model}`, {}", elsewhere(model))
+        }
+        Error::ModelNotCached { model, offline: OfflineMode::Environment, .. } => format!(
+            "HF_HUB_OFFLINE is set in the environment: unset it to download `{model}`, {}",
+            elsewhere(model)
+        ),
+        Error::HubUnreachable { model, source, .. } => {
+            let what = match source.problem {
+                NetworkProblem::Status(_) => "the hub has server trouble: try again later",
+                NetworkProblem::Timeout { .. } => {
+                    "check the network, HF_ENDPOINT and the proxy settings (HTTPS_PROXY); on a slow connection, \
+                     allow more seconds with HF_HUB_ETAG_TIMEOUT and HF_HUB_DOWNLOAD_TIMEOUT"
+                }
+                _ => "check the network, HF_ENDPOINT and the proxy settings (HTTPS_PROXY)",
+            };
+            format!("{what}; {}", elsewhere(model))
+        }
+        // A broken or stalled transfer, or an overloaded server (not a refusal, which would come again).
+        Error::Download { source, .. }
+            if matches!(&**source, DownloadError::Network(e) if !matches!(e.problem, NetworkProblem::Status(s) if s < 500)) =>
+        {
+            "run the command again: the download resumes where it stopped".to_string()
+        }
+        Error::Download { source, .. }
+            if matches!(**source, DownloadError::Size { .. } | DownloadError::Checksum { .. }) => {
+            "nothing of the bad content was kept; run the command again".to_string()
+        }
+        Error::GatedModel { .. } => {
+            "`huggingface-cli login` (or `hf auth login`) writes the token file; a token in HF_TOKEN wins over it"
+                .to_string()
+        }
+        Error::ModelNotFound { model, .. } => return local_folder_hint(model),
+        _ => return None,
+    };
+    let extra = match error {
+        Error::ModelNotCached { model, .. } | Error::HubUnreachable { model, .. } => local_folder_hint(model),
+        _ => None,
+    };
+    Some(match extra {
+        Some(extra) => format!("{advice}. Also: {extra}"),
+        None => advice,
+    })
+}
+
+/// For a hub id like `models/x` whose first part is a local folder: the user probably meant a path.
+fn local_folder_hint(model: &str) -> Option<String> {
+    let id = model.split('@').next().unwrap_or(model);
+    let (folder, name) = id.split_once('/')?;
+    std::path::Path::new(folder).is_dir().then(|| {
+        format!(
+            "`{folder}` is a local folder, but it has no `{name}`; `{id}` was taken for a hub id (a local path \
+             is one that exists, or starts with ./ or /)"
+        )
+    })
 }
 
 /// Exit code for an error: 1 for unusable input, 2 for everything else.

@@ -49,7 +49,7 @@ pub(crate) fn run(args: TranslateArgs) -> anyhow::Result<ExitCode> {
         finish(&args, b"")?;
         return Ok(ExitCode::SUCCESS);
     }
-    let translator = args.decode.apply(args.model.builder())?.build()?;
+    let translator = super::load(args.decode.apply(args.model.builder())?)?;
     let document = translator.translate_document(&text)?;
     for (paragraph, sentence, aligned) in document.sentences() {
         if aligned.split {

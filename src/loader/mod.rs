@@ -173,7 +173,7 @@ fn find_weights(files: &ModelFiles) -> Result<WeightsFile> {
     }
     let place = files.local_dir().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(files.name()));
     Err(match files.require("model.safetensors") {
-        Err(error @ Error::ModelNotCached { .. }) => error,
+        Err(error @ (Error::ModelNotCached { .. } | Error::HubUnreachable { .. })) => error,
         _ => Error::bad_file(place, "has neither model.safetensors nor pytorch_model.bin"),
     })
 }
