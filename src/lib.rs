@@ -8,6 +8,10 @@
 //! [`checks`] verifies each translated sentence against its source (numbers, names, links, loops), and
 //! every [`AlignedSentence`] carries its findings; [`repair`] decodes flagged sentences again.
 //!
+//! Depend on it with `default-features = false` (the default feature `cli` is the `anuvad` program's
+//! dependencies). In your debug builds, optimize the dependencies, or the model runs about 40 times
+//! slower than in release: `[profile.dev.package."*"] opt-level = 3` in your Cargo.toml.
+//!
 //! ```
 //! use anuvad::{Format, Translator};
 //!
