@@ -240,6 +240,83 @@ impl M2M100Config {
     }
 }
 
+/// `config.json` of an IndicTrans2 model (`IndicTransConfig` of AI4Bharat's remote code,
+/// `model_type: "IndicTrans"`): separate source and target vocabularies and embeddings.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct IndicTransConfig {
+    /// Required: the reference code has no default either.
+    pub encoder_vocab_size: usize,
+    /// Required; also the width of the output (the hub files have no `vocab_size`).
+    pub decoder_vocab_size: usize,
+    #[serde(default = "defaults::indictrans_embed_dim")]
+    pub encoder_embed_dim: usize,
+    #[serde(default = "defaults::indictrans_embed_dim")]
+    pub decoder_embed_dim: usize,
+    #[serde(default = "defaults::indictrans_max_positions")]
+    pub max_source_positions: usize,
+    #[serde(default = "defaults::indictrans_max_positions")]
+    pub max_target_positions: usize,
+    #[serde(default = "defaults::indictrans_layers")]
+    pub encoder_layers: usize,
+    #[serde(default = "defaults::indictrans_layers")]
+    pub decoder_layers: usize,
+    #[serde(default = "defaults::indictrans_heads")]
+    pub encoder_attention_heads: usize,
+    #[serde(default = "defaults::indictrans_heads")]
+    pub decoder_attention_heads: usize,
+    #[serde(default = "defaults::indictrans_ffn")]
+    pub encoder_ffn_dim: usize,
+    #[serde(default = "defaults::indictrans_ffn")]
+    pub decoder_ffn_dim: usize,
+    #[serde(default = "defaults::relu")]
+    pub activation_function: String,
+    #[serde(default)]
+    pub encoder_normalize_before: bool,
+    #[serde(default)]
+    pub decoder_normalize_before: bool,
+    #[serde(default)]
+    pub layernorm_embedding: bool,
+    #[serde(default)]
+    pub share_decoder_input_output_embed: bool,
+    #[serde(default = "defaults::yes")]
+    pub scale_embedding: bool,
+    #[serde(default = "defaults::m2m_pad")]
+    pub pad_token_id: u32,
+}
+
+impl IndicTransConfig {
+    /// The longest source or target sequence anuvad feeds the model: the smaller of
+    /// `max_source_positions` and `max_target_positions` (256 both in the hub's files; the reference
+    /// code would stretch its position table past them, for sequences the models were not trained on).
+    pub(crate) fn max_positions(&self) -> usize {
+        self.max_source_positions.min(self.max_target_positions)
+    }
+
+    /// Rejects settings the implementation would get wrong.
+    pub(crate) fn validate(&self, path: &Path) -> Result<()> {
+        let d = self.encoder_embed_dim;
+        let problem = if d != self.decoder_embed_dim {
+            Some("encoder_embed_dim and decoder_embed_dim differ (the reference code cannot run that either)")
+        } else if d == 0 || !d.is_multiple_of(2) {
+            Some("the embedding dimension must be positive and even")
+        } else if self.encoder_attention_heads == 0
+            || self.decoder_attention_heads == 0
+            || !d.is_multiple_of(self.encoder_attention_heads)
+            || !d.is_multiple_of(self.decoder_attention_heads)
+        {
+            Some("the embedding dimension is not divisible by the number of attention heads")
+        } else if self.encoder_vocab_size == 0 || self.decoder_vocab_size == 0 || self.max_positions() == 0 {
+            Some("the vocabulary sizes and max_source/target_positions must be positive")
+        } else {
+            None
+        };
+        match problem {
+            Some(problem) => Err(Error::bad_file(path, problem)),
+            None => Ok(()),
+        }
+    }
+}
+
 mod defaults {
     pub(super) fn m2m_vocab_size() -> usize {
         128112
@@ -277,6 +354,21 @@ mod defaults {
     pub(super) fn marian_pad() -> u32 {
         58100
     }
+    pub(super) fn indictrans_embed_dim() -> usize {
+        512
+    }
+    pub(super) fn indictrans_max_positions() -> usize {
+        210
+    }
+    pub(super) fn indictrans_layers() -> usize {
+        6
+    }
+    pub(super) fn indictrans_heads() -> usize {
+        8
+    }
+    pub(super) fn indictrans_ffn() -> usize {
+        2048
+    }
     pub(super) fn gelu() -> String {
         "gelu".into()
     }
@@ -301,6 +393,23 @@ mod tests {
         assert!(!config.scale_embedding);
         assert!(config.share_encoder_decoder_embeddings && config.tie_word_embeddings);
         assert_eq!(config.pad_token_id, 58100);
+    }
+
+    #[test]
+    fn indictrans_defaults_are_the_reference_defaults() {
+        let config: IndicTransConfig =
+            serde_json::from_str(r#"{"encoder_vocab_size": 10, "decoder_vocab_size": 7}"#).unwrap();
+        assert_eq!((config.encoder_embed_dim, config.decoder_embed_dim), (512, 512));
+        assert_eq!((config.max_source_positions, config.max_target_positions), (210, 210));
+        assert_eq!((config.encoder_layers, config.decoder_layers), (6, 6));
+        assert_eq!((config.encoder_attention_heads, config.decoder_attention_heads), (8, 8));
+        assert_eq!((config.encoder_ffn_dim, config.decoder_ffn_dim), (2048, 2048));
+        assert_eq!(config.activation_function, "relu");
+        assert!(!config.encoder_normalize_before && !config.decoder_normalize_before);
+        assert!(!config.layernorm_embedding && !config.share_decoder_input_output_embed);
+        assert!(config.scale_embedding);
+        assert_eq!(config.pad_token_id, 1);
+        assert!(serde_json::from_str::<IndicTransConfig>("{}").is_err(), "vocabulary sizes are required");
     }
 
     #[test]

@@ -36,6 +36,7 @@ mod document;
 pub mod error;
 mod generate;
 mod hub;
+mod indic_processor;
 mod loader;
 mod model;
 mod ops;
@@ -46,6 +47,8 @@ mod translator;
 
 #[cfg(test)]
 mod parity_tests;
+#[cfg(test)]
+mod indictrans_tests;
 
 pub use catalog::{catalog, CatalogEntry};
 pub use device::{Device, Precision};

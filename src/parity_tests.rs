@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use crate::generate::{generate, GenerationOptions};
 use crate::hub::{ModelFiles, ModelLocation};
+use crate::indic_processor::Placeholders;
 use crate::loader::{load, Languages, LoadedModel};
 
 fn root() -> PathBuf {
@@ -62,7 +63,7 @@ fn check_tokenizer(model_dir: &str, reference_name: &str) {
     let mismatches: Vec<String> = records
         .iter()
         .filter_map(|record| {
-            let ids = loaded.tokenizer.encode(&record.text);
+            let ids = loaded.tokenizer.encode(&record.text).ids;
             (ids != record.ids)
                 .then(|| format!("{:?}\n  ours:   {ids:?}\n  theirs: {:?}", record.text, record.ids))
         })
@@ -80,7 +81,7 @@ fn check_tokenizer(model_dir: &str, reference_name: &str) {
 fn check_run(model_dir: &str, reference_name: &str, label: &str, num_beams: usize, batch_size: usize) {
     let loaded = load_model(model_dir);
     let inputs: Vec<Vec<u32>> =
-        sentences(reference_name).iter().map(|s| loaded.tokenizer.encode(s)).collect();
+        sentences(reference_name).iter().map(|s| loaded.tokenizer.encode(s).ids).collect();
     let expected: Vec<OutputRecord> = read_jsonl(&reference(reference_name).join(format!("{label}.jsonl")));
     assert_eq!(expected.len(), inputs.len());
     let options = GenerationOptions { num_beams, ..loaded.generation.clone() };
@@ -90,7 +91,7 @@ fn check_run(model_dir: &str, reference_name: &str, label: &str, num_beams: usiz
         for (offset, hypothesis) in hypotheses.iter().enumerate() {
             let want = &expected[group * batch_size + offset];
             assert_eq!(want.index, group * batch_size + offset);
-            let text = loaded.tokenizer.decode(&hypothesis.tokens);
+            let text = loaded.tokenizer.decode(&hypothesis.tokens, &Placeholders::default());
             if hypothesis.tokens != want.ids
                 || text != want.text
                 || (hypothesis.score - want.score).abs() > 1e-4
@@ -121,7 +122,7 @@ fn check_logits(model_dir: &str, reference_name: &str) {
     let mut checked = 0;
     for (name, want) in &tensors {
         let index: usize = name.trim_start_matches("logits.").parse().unwrap();
-        let ids = loaded.tokenizer.encode(&sentences[index]);
+        let ids = loaded.tokenizer.encode(&sentences[index]).ids;
         let input = Tensor::new(ids.as_slice(), &Device::Cpu).unwrap().unsqueeze(0).unwrap();
         let mask = input.ones_like().unwrap();
         let encoded = loaded.model.encode(&input, &mask).unwrap();
@@ -220,7 +221,7 @@ fn legacy_checkpoint_and_old_config_behave_as_in_transformers() {
     assert_eq!(loaded.generation.forced_eos_token_id, None, "absent from the file, absent here");
 
     let name = "tiny-marian-hi-en-legacy";
-    let inputs: Vec<Vec<u32>> = sentences(name).iter().map(|s| loaded.tokenizer.encode(s)).collect();
+    let inputs: Vec<Vec<u32>> = sentences(name).iter().map(|s| loaded.tokenizer.encode(s).ids).collect();
     let expected: Vec<OutputRecord> = read_jsonl(&reference(name).join("default_b8.jsonl"));
     for (group, batch) in inputs.chunks(8).enumerate() {
         for (offset, hypothesis) in
@@ -228,7 +229,7 @@ fn legacy_checkpoint_and_old_config_behave_as_in_transformers() {
         {
             let want = &expected[group * 8 + offset];
             assert_eq!(hypothesis.tokens, want.ids, "sentence {}", want.index);
-            assert_eq!(loaded.tokenizer.decode(&hypothesis.tokens), want.text);
+            assert_eq!(loaded.tokenizer.decode(&hypothesis.tokens, &Placeholders::default()), want.text);
             assert!((hypothesis.score - want.score).abs() <= 1e-4);
         }
     }

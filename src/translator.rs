@@ -11,6 +11,7 @@ use crate::generate::{self, GenerationOptions};
 use crate::hub::{self, ModelFiles, ModelLocation, DEFAULT_MODEL};
 use crate::loader::{self, Languages, LoadedModel};
 use crate::segment::{best_split, segment, Paragraph};
+use crate::tokenizer::Encoding;
 
 /// The result of translating one sentence.
 #[derive(Debug, Clone, PartialEq)]
@@ -211,7 +212,7 @@ pub struct Progress {
 /// One unit of model input: a sentence or a piece of a split sentence.
 struct Unit {
     sentence: usize,
-    ids: Vec<u32>,
+    encoding: Encoding,
     /// For the last (or only) piece of its sentence, the sentence's length in bytes: it counts as one
     /// sentence done for progress.
     last_piece_of: Option<usize>,
@@ -295,9 +296,9 @@ impl Translator {
             let pieces = self.fit_to_model(sentence);
             split[index] = pieces.len() > 1;
             let count = pieces.len();
-            units.extend(pieces.into_iter().enumerate().map(|(i, ids)| Unit {
+            units.extend(pieces.into_iter().enumerate().map(|(i, encoding)| Unit {
                 sentence: index,
-                ids,
+                encoding,
                 last_piece_of: (i + 1 == count).then_some(sentence.len()),
             }));
         }
@@ -306,7 +307,7 @@ impl Translator {
         let mut scores: Vec<Vec<f32>> = vec![Vec::new(); sentences.len()];
         let mut generated = vec![0; sentences.len()];
         for (unit, hypothesis) in units.iter().zip(hypotheses) {
-            texts[unit.sentence].push(self.loaded.tokenizer.decode(&hypothesis.tokens));
+            texts[unit.sentence].push(self.loaded.tokenizer.decode(&hypothesis.tokens, &unit.encoding.placeholders));
             scores[unit.sentence].push(hypothesis.score);
             generated[unit.sentence] += hypothesis.tokens.len();
         }
@@ -403,10 +404,10 @@ impl Translator {
     /// Runs the model on units sorted by length (little padding per batch); results in unit order.
     fn generate_sorted(&self, units: &[Unit], progress: ProgressFn) -> Result<Vec<generate::Hypothesis>> {
         let mut order: Vec<usize> = (0..units.len()).collect();
-        order.sort_by_key(|&i| units[i].ids.len());
+        order.sort_by_key(|&i| units[i].encoding.ids.len());
         let mut results = vec![None; units.len()];
         for chunk in order.chunks(self.batch_size) {
-            let inputs: Vec<Vec<u32>> = chunk.iter().map(|&i| units[i].ids.clone()).collect();
+            let inputs: Vec<Vec<u32>> = chunk.iter().map(|&i| units[i].encoding.ids.clone()).collect();
             let hypotheses = generate::generate(self.loaded.model.as_ref(), &inputs, &self.options)?;
             for (&i, hypothesis) in chunk.iter().zip(hypotheses) {
                 results[i] = Some(hypothesis);
@@ -426,18 +427,18 @@ impl Translator {
             .collect())
     }
 
-    /// The token ids of `sentence`, in as many pieces as needed to fit the model's positions.
-    fn fit_to_model(&self, sentence: &str) -> Vec<Vec<u32>> {
+    /// The model input of `sentence`, in as many pieces as needed to fit the model's positions.
+    fn fit_to_model(&self, sentence: &str) -> Vec<Encoding> {
         let limit = self.loaded.model.max_positions();
         let mut pieces = Vec::new();
         self.split_into(sentence, 0..sentence.len(), limit, &mut pieces);
         pieces
     }
 
-    fn split_into(&self, text: &str, range: Range<usize>, limit: usize, out: &mut Vec<Vec<u32>>) {
-        let ids = self.loaded.tokenizer.encode(&text[range.clone()]);
-        if ids.len() <= limit {
-            out.push(ids);
+    fn split_into(&self, text: &str, range: Range<usize>, limit: usize, out: &mut Vec<Encoding>) {
+        let encoding = self.loaded.tokenizer.encode(&text[range.clone()]);
+        if encoding.ids.len() <= limit {
+            out.push(encoding);
             return;
         }
         match best_split(&text[range.clone()]) {
@@ -446,7 +447,11 @@ impl Translator {
                 self.split_into(text, range.start + at..range.end, limit, out);
             }
             // A single unbreakable token run longer than the model: truncating is the only option left.
-            None => out.push(ids[..limit - 1].iter().copied().chain(ids.last().copied()).collect()),
+            None => {
+                let ids = &encoding.ids;
+                let ids = ids[..limit - 1].iter().copied().chain(ids.last().copied()).collect();
+                out.push(Encoding { ids, ..encoding });
+            }
         }
     }
 }

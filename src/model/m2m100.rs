@@ -37,7 +37,8 @@ fn transformer_config(cfg: &M2M100Config, packing: Option<PackedFormat>) -> Resu
         max_positions: cfg.max_position_embeddings,
         embed_scale: if cfg.scale_embedding { (cfg.d_model as f64).sqrt() } else { 1.0 },
         layernorm_embedding: false,
-        final_layer_norms: true,
+        encoder_final_norm: true,
+        decoder_final_norm: true,
     })
 }
 

@@ -36,7 +36,8 @@ fn transformer_config(cfg: &MarianConfig, packing: Option<PackedFormat>) -> Resu
         max_positions: cfg.max_position_embeddings,
         embed_scale: if cfg.scale_embedding { (cfg.d_model as f64).sqrt() } else { 1.0 },
         layernorm_embedding: false,
-        final_layer_norms: false,
+        encoder_final_norm: false,
+        decoder_final_norm: false,
     })
 }
 

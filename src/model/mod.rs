@@ -3,10 +3,11 @@
 //!
 //! Every family is one [`transformer::EncoderDecoder`] built from a [`transformer::TransformerConfig`]
 //! (norm placement, activation, positions, embedding scale and norms) and the family's own weight
-//! names and embedding ties: `marian.rs` and `m2m100.rs` are only that mapping.
+//! names and embedding ties: `marian.rs`, `m2m100.rs` and `indictrans.rs` are only that mapping.
 
 mod attention;
 mod cache;
+pub(crate) mod indictrans;
 pub(crate) mod layers;
 pub(crate) mod m2m100;
 pub(crate) mod marian;
@@ -30,11 +31,14 @@ pub(crate) enum Architecture {
     Marian,
     /// `m2m_100`: M2M100 and NLLB-200.
     M2M100,
+    /// `IndicTrans`: AI4Bharat's IndicTrans2.
+    IndicTrans,
 }
 
 impl Architecture {
     /// Every family, in the order they are listed to users.
-    pub(crate) const ALL: [Architecture; 2] = [Architecture::Marian, Architecture::M2M100];
+    pub(crate) const ALL: [Architecture; 3] =
+        [Architecture::Marian, Architecture::M2M100, Architecture::IndicTrans];
 
     /// The family of a `model_type`, if anuvad runs it.
     pub(crate) fn from_model_type(model_type: &str) -> Option<Self> {
@@ -46,6 +50,7 @@ impl Architecture {
         match self {
             Architecture::Marian => "marian",
             Architecture::M2M100 => "m2m_100",
+            Architecture::IndicTrans => "IndicTrans",
         }
     }
 

@@ -27,9 +27,10 @@ pub(crate) struct TransformerConfig {
     pub embed_scale: f64,
     /// A layer norm on the embedded input of each stack (`layernorm_embedding`).
     pub layernorm_embedding: bool,
-    /// A layer norm at the end of each stack (`encoder.layer_norm`, `decoder.layer_norm`: pre-norm
-    /// families).
-    pub final_layer_norms: bool,
+    /// A layer norm at the end of the encoder stack (`encoder.layer_norm`: pre-norm families).
+    pub encoder_final_norm: bool,
+    /// A layer norm at the end of the decoder stack (`decoder.layer_norm`).
+    pub decoder_final_norm: bool,
 }
 
 /// The token embeddings and output projection, which each family names and ties in its own way.
@@ -46,13 +47,18 @@ struct StackNorms {
 }
 
 impl StackNorms {
-    fn new(cfg: &TransformerConfig, d_model: usize, vb: &VarBuilder) -> candle_core::Result<Self> {
+    fn new(
+        cfg: &TransformerConfig,
+        final_norm: bool,
+        d_model: usize,
+        vb: &VarBuilder,
+    ) -> candle_core::Result<Self> {
         Ok(StackNorms {
             embedding: cfg
                 .layernorm_embedding
                 .then(|| layer_norm(d_model, vb.pp("layernorm_embedding")))
                 .transpose()?,
-            last: cfg.final_layer_norms.then(|| layer_norm(d_model, vb.pp("layer_norm"))).transpose()?,
+            last: final_norm.then(|| layer_norm(d_model, vb.pp("layer_norm"))).transpose()?,
         })
     }
 
@@ -105,9 +111,9 @@ impl EncoderDecoder {
             embed_scale: cfg.embed_scale,
             positions,
             encoder_layers,
-            encoder_norms: StackNorms::new(cfg, cfg.encoder.d_model, &vb.pp("encoder"))?,
+            encoder_norms: StackNorms::new(cfg, cfg.encoder_final_norm, cfg.encoder.d_model, &vb.pp("encoder"))?,
             decoder_layers,
-            decoder_norms: StackNorms::new(cfg, cfg.decoder.d_model, &vb.pp("decoder"))?,
+            decoder_norms: StackNorms::new(cfg, cfg.decoder_final_norm, cfg.decoder.d_model, &vb.pp("decoder"))?,
             max_positions: cfg.max_positions,
             device: vb.device().clone(),
         })
