@@ -81,7 +81,7 @@ MODELS = ROOT / "models"
 REFERENCE = ROOT / "tests" / "fixtures" / "reference"
 
 PINNED = {"transformers": "4.53.2", "torch": "2.15.0", "sentencepiece": "0.2.3", "indictranstoolkit": "1.1.1"}
-HASH_SEEDS = [1, 2, 3, 4, 5, 6, 7, 8]
+HASH_SEEDS = [1, 2, 3, 4]
 SRC, TGT = "hin_Deva", "eng_Latn"
 BEAMS = 5
 MAX_LENGTH = 256
@@ -313,10 +313,12 @@ def train(model, tokenizer, sources, targets, steps, seed):
     import torch
 
     gen = torch.Generator().manual_seed(seed)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=2e-3)
-    warmup = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / 100))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    warmup = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / 50))
     model.eval()  # no dropout: deterministic
-    for _ in range(steps):
+    for step in range(steps):
+        if step % 100 == 0:
+            print(f"  training step {step}", flush=True)
         picks = torch.randint(0, len(sources), (32,), generator=gen).tolist()
         batch = tokenizer([sources[i] for i in picks], text_target=[targets[i] for i in picks], truncation=True,
                           max_length=128, padding="longest", return_tensors="pt")
@@ -484,6 +486,9 @@ def main():
     parser.add_argument("--tokenizer", required=True)
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--processor-worker", help=argparse.SUPPRESS)
+    parser.add_argument("--skip-processor", action="store_true", help="keep indictrans-processor.jsonl as it is")
+    parser.add_argument("--steps", type=int, default=400, help="training steps per model")
+    parser.add_argument("--flores-lines", type=int, default=24, help="FLORES sentences among the translated lines")
     args = parser.parse_args()
     if os.environ.get("PYTHONHASHSEED") is None:
         os.execve(sys.executable, [sys.executable, *sys.argv], dict(os.environ, PYTHONHASHSEED="0"))
@@ -519,16 +524,17 @@ def main():
     hard = read_gold("hard_cases.jsonl")
 
     # Processor records: every FLORES line, the hard cases, the hard strings.
-    processor_lines = list(dict.fromkeys(HARD_STRINGS + hard + hindi))
-    records = processor_records(processor_lines, english)
-    processor_seed_variants(args, processor_lines, records)
-    fork = fork_outputs(processor_lines)
-    for record, fork_text in zip(records, fork):
-        if fork_text != record["preprocessed"]:
-            record["fork"] = fork_text
-    print(f"processor: {len(records)} lines, {sum('fork' in r for r in records)} where the fork differs, "
-          f"{sum('seed_variants' in r for r in records)} that depend on the hash seed")
-    write_jsonl(REFERENCE / "indictrans-processor.jsonl", records)
+    if not args.skip_processor:
+        processor_lines = list(dict.fromkeys(HARD_STRINGS + hard + hindi))
+        records = processor_records(processor_lines, english)
+        processor_seed_variants(args, processor_lines, records)
+        fork = fork_outputs(processor_lines)
+        for record, fork_text in zip(records, fork):
+            if fork_text != record["preprocessed"]:
+                record["fork"] = fork_text
+        print(f"processor: {len(records)} lines, {sum('fork' in r for r in records)} where the fork differs, "
+              f"{sum('seed_variants' in r for r in records)} that depend on the hash seed")
+        write_jsonl(REFERENCE / "indictrans-processor.jsonl", records)
 
     # Training data: the FLORES pairs, source as the model gets it, target as IndicTrans2's English side.
     ip = IndicProcessor(inference=False)
@@ -541,7 +547,7 @@ def main():
     tgt_dict = fairseq_dict(tgt_spm, [])
     data = (src_spm, tgt_spm, src_dict, tgt_dict, sources, targets)
 
-    lines = list(dict.fromkeys(article_sentences() + HARD_STRINGS + hard + hindi[:120]))
+    lines = list(dict.fromkeys(article_sentences() + HARD_STRINGS + hard[:8] + hindi[: args.flores_lines]))
     shapes = {
         "tiny-indictrans2": (dict(encoder_embed_dim=64, decoder_embed_dim=64, encoder_layers=2, decoder_layers=2,
                                   encoder_attention_heads=4, decoder_attention_heads=4, encoder_ffn_dim=128,
@@ -549,14 +555,14 @@ def main():
                                   activation_function="gelu", encoder_normalize_before=True,
                                   decoder_normalize_before=True, layernorm_embedding=True,
                                   share_decoder_input_output_embed=False, scale_embedding=True),
-                             "safetensors", 1500, 11),
+                             "safetensors", args.steps, 11),
         "tiny-indictrans2-variant": (dict(encoder_embed_dim=32, decoder_embed_dim=32, encoder_layers=3, decoder_layers=2,
                                           encoder_attention_heads=2, decoder_attention_heads=4, encoder_ffn_dim=96,
                                           decoder_ffn_dim=48, max_source_positions=200, max_target_positions=230,
                                           activation_function="relu", encoder_normalize_before=False,
                                           decoder_normalize_before=True, layernorm_embedding=False,
                                           share_decoder_input_output_embed=True, scale_embedding=False),
-                                     "bin", 1500, 12),
+                                     "bin", args.steps, 12),
     }
     for name, (shape, weights, steps, seed) in shapes.items():
         print(name)

@@ -90,7 +90,8 @@ fn processor_matches_indic_processor_string_for_string() {
         .chain(record.seed_variants.iter().cloned())
         .find(|variant| variant.preprocessed == ours);
         let Some(expected) = expected else {
-            failures.push(format!("{:?}\n  ours:   {ours:?}\n  theirs: {:?}", record.text, record.preprocessed));
+            failures
+                .push(format!("{:?}\n  ours:   {ours:?}\n  theirs: {:?}", record.text, record.preprocessed));
             continue;
         };
         for (output, want) in record.outputs.iter().zip(&expected.postprocessed) {
@@ -144,7 +145,13 @@ fn check_tokenizer(name: &str) {
                 .then(|| format!("{:?}\n  ours:   {ids:?}\n  theirs: {:?}", record.text, record.ids))
         })
         .collect();
-    assert!(mismatches.is_empty(), "{} of {} differ:\n{}", mismatches.len(), records.len(), mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "{} of {} differ:\n{}",
+        mismatches.len(),
+        records.len(),
+        mismatches.join("\n")
+    );
 }
 
 #[test]
@@ -177,7 +184,10 @@ fn check_run(loaded: &LoadedModel, name: &str, label: &str, num_beams: usize, ba
             let at = group * batch_size + offset;
             let want = &expected[at];
             let text = loaded.tokenizer.decode(&hypothesis.tokens, &encodings[at].placeholders);
-            if hypothesis.tokens != want.ids || text != want.text || (hypothesis.score - want.score).abs() > 1e-4 {
+            if hypothesis.tokens != want.ids
+                || text != want.text
+                || (hypothesis.score - want.score).abs() > 1e-4
+            {
                 failures.push(format!(
                     "line {}: ours {:?} ({}) {text:?}\n  theirs {:?} ({}) {:?}",
                     want.index, hypothesis.tokens, hypothesis.score, want.ids, want.score, want.text
@@ -185,7 +195,13 @@ fn check_run(loaded: &LoadedModel, name: &str, label: &str, num_beams: usize, ba
             }
         }
     }
-    assert!(failures.is_empty(), "{label} b{batch_size}: {} of {} differ:\n{}", failures.len(), expected.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{label} b{batch_size}: {} of {} differ:\n{}",
+        failures.len(),
+        expected.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]

@@ -46,9 +46,9 @@ mod tokenizer;
 mod translator;
 
 #[cfg(test)]
-mod parity_tests;
-#[cfg(test)]
 mod indictrans_tests;
+#[cfg(test)]
+mod parity_tests;
 
 pub use catalog::{catalog, CatalogEntry};
 pub use device::{Device, Precision};

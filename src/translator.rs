@@ -307,7 +307,8 @@ impl Translator {
         let mut scores: Vec<Vec<f32>> = vec![Vec::new(); sentences.len()];
         let mut generated = vec![0; sentences.len()];
         for (unit, hypothesis) in units.iter().zip(hypotheses) {
-            texts[unit.sentence].push(self.loaded.tokenizer.decode(&hypothesis.tokens, &unit.encoding.placeholders));
+            texts[unit.sentence]
+                .push(self.loaded.tokenizer.decode(&hypothesis.tokens, &unit.encoding.placeholders));
             scores[unit.sentence].push(hypothesis.score);
             generated[unit.sentence] += hypothesis.tokens.len();
         }

@@ -98,6 +98,9 @@ mod tests {
         let processor = IndicProcessor::new("hin_Deva", "eng_Latn").unwrap();
         let (text, placeholders) = processor.preprocess("  मैंने www.example.com पर २५,००० रुपये देखे ।");
         assert_eq!(text, "मैंने < ID1 > पर 25,000 रुपये देखे ।");
-        assert_eq!(processor.postprocess("I saw 25,000 rupees on < ID1 > .", &placeholders), "I saw 25,000 rupees on www.example.com.");
+        assert_eq!(
+            processor.postprocess("I saw 25,000 rupees on < ID1 > .", &placeholders),
+            "I saw 25,000 rupees on www.example.com."
+        );
     }
 }

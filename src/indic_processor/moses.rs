@@ -11,16 +11,17 @@ use super::text::{py_split_whitespace, py_strip};
 
 fn in_ranges(c: char, ranges: &[(u32, u32)]) -> bool {
     let code = c as u32;
-    ranges.binary_search_by(|&(start, end)| {
-        if end < code {
-            std::cmp::Ordering::Less
-        } else if start > code {
-            std::cmp::Ordering::Greater
-        } else {
-            std::cmp::Ordering::Equal
-        }
-    })
-    .is_ok()
+    ranges
+        .binary_search_by(|&(start, end)| {
+            if end < code {
+                std::cmp::Ordering::Less
+            } else if start > code {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        })
+        .is_ok()
 }
 
 /// XML entities Moses escapes, undone in sacremoses' order (`&amp;` last).

@@ -114,15 +114,13 @@ fn pattern(source: &str) -> Regex {
     Regex::new(source).unwrap_or_else(|e| unreachable!("constant pattern {source}: {e}"))
 }
 
-static EMAIL: LazyLock<Regex> =
-    LazyLock::new(|| pattern(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Z|a-z]{2,}"));
+static EMAIL: LazyLock<Regex> = LazyLock::new(|| pattern(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Z|a-z]{2,}"));
 
 /// The reference's URL pattern. Its `(?:[...]+)+` is written `[...]+`: the same strings in the same
 /// order of preference for a backtracking matcher, without the nested repetition's exponential
 /// backtracking.
 static URL: LazyLock<fancy_regex::Regex> = LazyLock::new(|| {
-    let source =
-        r"\b(?<![\w/.])(?:(?:https?|ftp)://)?(?:(?:[\w-]+\.)+(?!\.))[\w/\-?#&=%.]+(?!\.\w+)\b";
+    let source = r"\b(?<![\w/.])(?:(?:https?|ftp)://)?(?:(?:[\w-]+\.)+(?!\.))[\w/\-?#&=%.]+(?!\.\w+)\b";
     fancy_regex::Regex::new(source).unwrap_or_else(|e| unreachable!("constant pattern: {e}"))
 });
 
@@ -196,7 +194,10 @@ mod tests {
     fn matches_are_numbered_in_order_of_first_occurrence() {
         let (text, placeholders) = wrap("देखें https://a.example.com/x और 12,000,000 व 45.5% तथा b@c.org");
         assert_eq!(text, "देखें <ID2> और <ID3> व <ID4> तथा <ID1>");
-        assert_eq!(placeholders.restore("< ID2 > [id3] <ID4] आईडी 1"), "https://a.example.com/x 12,000,000 45.5% b@c.org");
+        assert_eq!(
+            placeholders.restore("< ID2 > [id3] <ID4] आईडी 1"),
+            "https://a.example.com/x 12,000,000 45.5% b@c.org"
+        );
         let (text, _) = wrap("1,000,000 और 2,000,000 और 1,000,000");
         assert_eq!(text, "<ID1> और <ID2> और <ID1>");
     }

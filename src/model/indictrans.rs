@@ -61,8 +61,11 @@ pub(crate) fn load(
     let root = vb.clone();
     // `IndicTransForConditionalGeneration` names the layers under `model.`, a bare `IndicTransModel`
     // does not; `lm_head` is at the top either way.
-    let (vb, prefix) =
-        if vb.contains_tensor("model.encoder.embed_tokens.weight") { (vb.pp("model"), "model.") } else { (vb, "") };
+    let (vb, prefix) = if vb.contains_tensor("model.encoder.embed_tokens.weight") {
+        (vb.pp("model"), "model.")
+    } else {
+        (vb, "")
+    };
     let d = cfg.encoder_embed_dim;
     let (source_vocab, target_vocab) = (cfg.encoder_vocab_size, cfg.decoder_vocab_size);
     // The embeddings and the output projection first, their tensors dropped before the layers load
@@ -77,7 +80,8 @@ pub(crate) fn load(
         // depending on the converter).
         let (decoder_weight, lm_head) = if tied {
             let names = [decoder_name.as_str(), LM_HEAD];
-            let shared = root.get((target_vocab, d), first_present(&root, &names, weights_path)?).map_err(&bad)?;
+            let shared =
+                root.get((target_vocab, d), first_present(&root, &names, weights_path)?).map_err(&bad)?;
             (shared.clone(), shared)
         } else {
             (

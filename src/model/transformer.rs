@@ -111,9 +111,19 @@ impl EncoderDecoder {
             embed_scale: cfg.embed_scale,
             positions,
             encoder_layers,
-            encoder_norms: StackNorms::new(cfg, cfg.encoder_final_norm, cfg.encoder.d_model, &vb.pp("encoder"))?,
+            encoder_norms: StackNorms::new(
+                cfg,
+                cfg.encoder_final_norm,
+                cfg.encoder.d_model,
+                &vb.pp("encoder"),
+            )?,
             decoder_layers,
-            decoder_norms: StackNorms::new(cfg, cfg.decoder_final_norm, cfg.decoder.d_model, &vb.pp("decoder"))?,
+            decoder_norms: StackNorms::new(
+                cfg,
+                cfg.decoder_final_norm,
+                cfg.decoder.d_model,
+                &vb.pp("decoder"),
+            )?,
             max_positions: cfg.max_positions,
             device: vb.device().clone(),
         })

@@ -38,7 +38,12 @@ pub(crate) struct IndicTransTokenizer {
 impl IndicTransTokenizer {
     /// Loads `model.SRC` and the two dictionaries. `model.TGT` is only checked for existence: decoding
     /// needs no SentencePiece model.
-    pub(crate) fn load(source_spm: &Path, target_spm: &Path, source_dict: &Path, target_dict: &Path) -> Result<Self> {
+    pub(crate) fn load(
+        source_spm: &Path,
+        target_spm: &Path,
+        source_dict: &Path,
+        target_dict: &Path,
+    ) -> Result<Self> {
         let source = SentencePieceModel::from_file(source_spm)?;
         if !target_spm.is_file() {
             return Err(Error::bad_file(target_spm, "missing"));
@@ -61,7 +66,10 @@ impl IndicTransTokenizer {
         // The target ids index a table: refuse absurd ids before allocating it.
         let size = target_vocab.values().max().map_or(0, |&max| max as usize + 1);
         if size > target_vocab.len().saturating_mul(2).max(1 << 16) {
-            return Err(Error::bad_file(target_dict, format!("ids up to {size} for {} tokens", target_vocab.len())));
+            return Err(Error::bad_file(
+                target_dict,
+                format!("ids up to {size} for {} tokens", target_vocab.len()),
+            ));
         }
         let mut target_pieces = vec![None; size];
         for (piece, &id) in &target_vocab {
