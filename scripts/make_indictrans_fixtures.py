@@ -345,7 +345,10 @@ def run_pipeline(model, tokenizer, ip, lines, num_beams):
     final = ip.postprocess_batch(decoded, lang=TGT)
     eos = model.generation_config.eos_token_id
     if num_beams == 1:
-        logprobs = model.compute_transition_scores(out.sequences, out.scores, normalize_logits=True)
+        # compute_transition_scores(normalize_logits=True) by hand: it needs config.vocab_size, which
+        # IndicTransConfig does not have (the width of the output is decoder_vocab_size).
+        steps = torch.stack(out.scores, dim=1).log_softmax(dim=-1)
+        logprobs = steps.gather(2, out.sequences[:, 1:].unsqueeze(-1)).squeeze(-1)
     records = []
     for row in range(len(lines)):
         generated = out.sequences[row].tolist()[1:]
