@@ -370,6 +370,9 @@ def reference_runs(model_dir, lines):
     Config, Model, Tokenizer = REFERENCE_CODE
     model = Model.from_pretrained(model_dir)
     model.eval()
+    # transformers 4.53.2's beam search reads config.vocab_size, which the hub's config.json lacks (#27.4):
+    # the width of the output is decoder_vocab_size.
+    model.config.vocab_size = model.config.decoder_vocab_size
     tokenizer = make_tokenizer(Tokenizer, model_dir)
     ip = IndicProcessor(inference=True)
     runs = {}
