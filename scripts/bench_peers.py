@@ -6,6 +6,8 @@ number of generated tokens, on this machine, in one process tree.
     python scripts/bench_peers.py --shape nllb-600m --settings greedy-32,beam4-32 --threads 2
     INDICTRANS2=PATH INDICTRANS2_TOKENIZER=PATH python scripts/bench_peers.py --shape indictrans2-dist-200m \
         --settings greedy-32,beam4-32 --threads 2      # (and indictrans2-1b)
+    python scripts/bench_peers.py --compare-bin OTHER/target/release/examples/bench_translate \
+        --engines anuvad,anuvad-before,ct2-float32     # another build of anuvad side by side
 
 IndicTrans2 shapes run in the venv of scripts/requirements-indictrans.txt (transformers 4.53.2) with a checkout
 of AI4Bharat/IndicTrans2 (INDICTRANS2, its modeling code) and the hub's tokenization_indictrans.py
@@ -173,7 +175,7 @@ def worker(args):
     }))
 
 
-def run_engine(engine, work, shape, beams, batch, limit, threads, new_tokens):
+def run_engine(engine, work, shape, beams, batch, limit, threads, new_tokens, compare_bin=None):
     env = dict(os.environ, RAYON_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
     if engine == "anuvad-bf16":
         # anuvad with `--dtype bf16`: bf16-packed weights, f32 arithmetic (outputs can differ from f32).
@@ -182,8 +184,14 @@ def run_engine(engine, work, shape, beams, batch, limit, threads, new_tokens):
         # anuvad with `--quantize int8` (AMX int8 products; outputs can differ from f32).
         env["ANUVAD_DTYPE"] = "int8"
     if engine.startswith("anuvad"):
+        binary = ROOT / "target" / "release" / "examples" / "bench_translate"
+        if engine.startswith("anuvad-before"):
+            # Another build of anuvad (e.g. before a change), f32 or with the suffix's precision.
+            binary = Path(compare_bin)
+            if engine != "anuvad-before":
+                env["ANUVAD_DTYPE"] = engine.removeprefix("anuvad-before-")
         command = [
-            str(ROOT / "target" / "release" / "examples" / "bench_translate"), str(work / SHAPES[shape][0]),
+            str(binary), str(work / SHAPES[shape][0]),
             str(work / "sentences.txt"), str(beams), str(batch), str(new_tokens), str(limit),
         ]
     else:
@@ -210,6 +218,8 @@ def main():
     parser.add_argument("--engines", default=",".join(ENGINES))
     parser.add_argument("--settings", default="greedy-32,beam4-32,greedy-1,beam4-1")
     parser.add_argument("--shape", default="opus", choices=sorted(SHAPES))
+    parser.add_argument("--compare-bin", help="bench_translate of another anuvad build: engines anuvad-before, "
+                        "anuvad-before-bf16, anuvad-before-int8")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--beams", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--batch", type=int, help=argparse.SUPPRESS)
@@ -249,7 +259,8 @@ def main():
                 order = engines if rep % 2 == 0 else list(reversed(engines))
                 for engine in order:
                     runs[engine].append(
-                        run_engine(engine, work, args.shape, beams, batch, limit, threads, args.new_tokens)
+                        run_engine(engine, work, args.shape, beams, batch, limit, threads, args.new_tokens,
+                                   args.compare_bin)
                     )
             summary = {}
             for engine, results in runs.items():
@@ -277,7 +288,7 @@ def print_rows(rows, engines):
         for engine in engines:
             s = summary[engine]
             ratios = [
-                "" if engine.startswith("anuvad") else ratio(summary.get(ours), s)
+                "" if engine.startswith("anuvad") and not engine.startswith("anuvad-before") else ratio(summary.get(ours), s)
                 for ours in ("anuvad", "anuvad-bf16", "anuvad-int8")
             ]
             print(f"| {threads} | {setting} | {engine} | {s['sent_s']:.2f} | {s['tok_s']:.0f} | {s['rss']:.0f} | "

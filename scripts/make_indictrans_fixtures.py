@@ -37,15 +37,18 @@ Deliberate departures from the reference (issue #27; the README's IndicTrans2 se
    - number sequences: the fork joins `12 , 000` also at the very start of a text; the original does not.
    The unpatched fork's output is recorded beside each processor record where it differs (`fork`).
 2. Placeholder numbering: IndicProcessor numbers the matches of one pattern in Python `set` order, which
-   depends on PYTHONHASHSEED. This script runs itself with PYTHONHASHSEED=0, and reruns every line with
-   two or more placeholders under the seeds in HASH_SEEDS: a line is kept as a translation fixture only
-   if every seed gives the same final output, and the processor records list every seed's preprocessed
-   text (anuvad numbers by first occurrence, which must be one of them).
+   depends on PYTHONHASHSEED. This script runs itself with PYTHONHASHSEED=0 and reruns every line under
+   the seeds in HASH_SEEDS (each in a fresh interpreter): every distinct result is recorded
+   (`seed_variants`: for the processor records the preprocessed and postprocessed texts, for the
+   translation fixtures the input ids and the greedy and beam results of that input). anuvad numbers by
+   first occurrence; its tests take the variant whose preprocessed text, or input ids, equal anuvad's,
+   and fail if there is none (with two matches of one pattern, the sixteen seeds 0..15 all miss an order
+   with probability 2^-15).
 3. Batched beam search: transformers 4.53.2's beam search over a padded batch can return a different
    result for a sentence than the sentence alone. The expected output of every line is the reference
    run on that line alone (batch size 1); meta.json counts how many batch-8 results differ.
-4. Defaults the hub files leave open: max_length 256 (max_target_positions) and num_beams 5 (the
-   catalog's) are passed to generate(), as AI4Bharat's examples pass them.
+4. Defaults the hub files leave open: max_length = max_target_positions (256 for the hub's models, as
+   AI4Bharat's examples pass it) and num_beams 5 (the catalog's) are passed to generate().
 5. Tied weights: the variant model ties its output projection to the decoder embedding
    (share_decoder_input_output_embed) and is saved as pytorch_model.bin with both names; the Rust tests
    derive model.safetensors files that keep only one name.
@@ -57,6 +60,9 @@ What it writes:
                                      (IndicTrans2's transformer_base18L: pre-norm, layernorm_embedding, gelu)
   models/tiny-indictrans2-variant/   another shape: post-norm encoder and pre-norm decoder, no layernorm_embedding,
                                      relu, unscaled and tied embeddings, other position limits; pytorch_model.bin
+  models/tiny-indictrans2-odd/       awkward widths (d 40, 5 and 2 heads), pre-norm encoder and post-norm decoder
+                                     with layernorm_embedding, unigram SentencePiece models, barely trained: many
+                                     outputs stop at max_length (max_target_positions 48 < max_source_positions)
   tests/fixtures/reference/tiny-indictrans2*/  meta.json, tokenizer.jsonl, greedy.jsonl, beam5.jsonl
   tests/fixtures/reference/indictrans-processor.jsonl   IndicProcessor pre/postprocessing, string for string
 """
@@ -81,10 +87,9 @@ MODELS = ROOT / "models"
 REFERENCE = ROOT / "tests" / "fixtures" / "reference"
 
 PINNED = {"transformers": "4.53.2", "torch": "2.15.0", "sentencepiece": "0.2.3", "indictranstoolkit": "1.1.1"}
-HASH_SEEDS = [1, 2, 3, 4]
+HASH_SEEDS = list(range(1, 16))
 SRC, TGT = "hin_Deva", "eng_Latn"
 BEAMS = 5
-MAX_LENGTH = 256
 LANGUAGE_TAGS = [
     "eng_Latn", "hin_Deva", "ben_Beng", "mar_Deva", "npi_Deva", "guj_Gujr", "pan_Guru", "urd_Arab", "asm_Beng",
     "awa_Deva", "bho_Deva", "brx_Deva", "doi_Deva", "gom_Deva", "gon_Deva", "hne_Deva", "kan_Knda", "kas_Arab",
@@ -238,12 +243,12 @@ def fork_outputs(lines):
     return json.loads(out.stdout)
 
 
-def train_spm(sentences, vocab_size):
+def train_spm(sentences, vocab_size, model_type="bpe"):
     import sentencepiece as spm
 
     model = io.BytesIO()
     spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(sentences), model_writer=model, vocab_size=vocab_size, model_type="bpe",
+        sentence_iterator=iter(sentences), model_writer=model, vocab_size=vocab_size, model_type=model_type,
         normalization_rule_name="nmt_nfkc", character_coverage=1.0, user_defined_symbols=["▁<dnt>", "▁</dnt>"],
         num_threads=1, minloglevel=2,
     )
@@ -303,8 +308,9 @@ def write_tokenizer_files(directory, src_spm, tgt_spm, src_dict, tgt_dict):
 
 
 def make_tokenizer(Tokenizer, directory):
-    return Tokenizer(src_vocab_fp=str(directory / "dict.SRC.json"), tgt_vocab_fp=str(directory / "dict.TGT.json"),
-                     src_spm_fp=str(directory / "model.SRC"), tgt_spm_fp=str(directory / "model.TGT"))
+    """As AutoTokenizer.from_pretrained(..., trust_remote_code=True) loads it: with tokenizer_config.json
+    (left padding, model_max_length 256 for truncation=True)."""
+    return Tokenizer.from_pretrained(str(directory))
 
 
 def train(model, tokenizer, sources, targets, steps, seed):
@@ -339,7 +345,8 @@ def run_pipeline(model, tokenizer, ip, lines, num_beams):
     batch = ip.preprocess_batch(lines, src_lang=SRC, tgt_lang=TGT)
     inputs = tokenizer(batch, truncation=True, padding="longest", return_tensors="pt", return_attention_mask=True)
     with torch.no_grad():
-        out = model.generate(**inputs, num_beams=num_beams, max_length=MAX_LENGTH, min_length=0, do_sample=False,
+        out = model.generate(**inputs, num_beams=num_beams, max_length=model.config.max_target_positions, min_length=0,
+                             do_sample=False,
                              output_scores=True, return_dict_in_generate=True)
     decoded = tokenizer.batch_decode(out.sequences, skip_special_tokens=True, clean_up_tokenization_spaces=True)
     final = ip.postprocess_batch(decoded, lang=TGT)
@@ -362,8 +369,9 @@ def run_pipeline(model, tokenizer, ip, lines, num_beams):
     return records
 
 
-def reference_runs(model_dir, lines):
-    """Every line alone, greedy and beam; and beam at batch 8 to count batch-dependent results."""
+def reference_runs(model_dir, lines, batched=True):
+    """Every line alone, greedy and beam; and (with `batched`) beam at batch 8 to count batch-dependent
+    results."""
     import torch
     from IndicTransToolkit.processor import IndicProcessor
 
@@ -378,10 +386,12 @@ def reference_runs(model_dir, lines):
     runs = {}
     for label, beams in (("greedy", 1), ("beam5", BEAMS)):
         runs[label] = [run_pipeline(model, tokenizer, ip, [line], beams)[0] for line in lines]
-    batched = []
-    for start in range(0, len(lines), 8):
-        batched.extend(run_pipeline(model, tokenizer, ip, lines[start : start + 8], BEAMS))
-    differ = [i for i, (a, b) in enumerate(zip(runs["beam5"], batched)) if a["ids"] != b["ids"]]
+    differ = None
+    if batched:
+        at_batch_8 = []
+        for start in range(0, len(lines), 8):
+            at_batch_8.extend(run_pipeline(model, tokenizer, ip, lines[start : start + 8], BEAMS))
+        differ = [i for i, (a, b) in enumerate(zip(runs["beam5"], at_batch_8)) if a["ids"] != b["ids"]]
     tokens = [{"text": line, "ids": tokenizer(ip.preprocess_batch([line], src_lang=SRC, tgt_lang=TGT))["input_ids"][0]}
               for line in lines]
     ip.postprocess_batch([""] * len(lines), lang=TGT)
@@ -411,29 +421,28 @@ def processor_seed_variants(args, lines, records):
 
 
 def worker(model_dir, lines_path):
-    """Child process under another PYTHONHASHSEED: the final outputs of some lines."""
+    """Child process under another PYTHONHASHSEED: input ids and results of some lines, each alone."""
     lines = json.loads(Path(lines_path).read_text(encoding="utf-8"))
-    runs, _, tokens = reference_runs(Path(model_dir), lines)
-    print(json.dumps({"runs": {k: [r["text"] for r in v] for k, v in runs.items()},
-                      "tokens": [t["ids"] for t in tokens]}))
+    runs, _, tokens = reference_runs(Path(model_dir), lines, batched=False)
+    print(json.dumps({"runs": runs, "tokens": [t["ids"] for t in tokens]}))
 
 
-def multi_placeholder(line):
+def placeholder_count(line):
     from IndicTransToolkit.processor import IndicProcessor
 
     ip = IndicProcessor(inference=True)
     pre = ip.preprocess_batch([line], src_lang=SRC, tgt_lang=TGT)[0]
-    return pre.count("ID") >= 2 if "< ID" in pre else False
+    ip.postprocess_batch([""], lang=TGT)
+    return pre.count("< ID")
 
 
-def seed_agreement(args, model_dir, lines, runs):
-    """Lines with two or more placeholders rerun under other hash seeds: which to keep, and every seed's
-    input ids."""
-    candidates = [i for i, line in enumerate(lines) if multi_placeholder(line)]
+def seed_variants(args, model_dir, lines, runs, tokens):
+    """Lines with two or more placeholders rerun under the other hash seeds: for each, every distinct
+    input (ids) another seed gives, with its greedy and beam results."""
+    candidates = [i for i, line in enumerate(lines) if placeholder_count(line) >= 2]
     variants = {i: [] for i in candidates}
-    keep = set(range(len(lines)))
     if not candidates:
-        return keep, variants
+        return variants
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "lines.json"
         path.write_text(json.dumps([lines[i] for i in candidates]), encoding="utf-8")
@@ -443,11 +452,11 @@ def seed_agreement(args, model_dir, lines, runs):
                                  env=env, capture_output=True, text=True, check=True)
             result = json.loads(out.stdout.strip().splitlines()[-1])
             for k, i in enumerate(candidates):
-                variants[i].append(result["tokens"][k])
-                for label in ("greedy", "beam5"):
-                    if result["runs"][label][k] != runs[label][i]["text"]:
-                        keep.discard(i)
-    return keep, variants
+                ids = result["tokens"][k]
+                known = [tokens[i]["ids"]] + [v["input_ids"] for v in variants[i]]
+                if ids not in known:
+                    variants[i].append({"input_ids": ids, **{label: result["runs"][label][k] for label in runs}})
+    return variants
 
 
 def make_model(args, name, config_kwargs, weights, data, steps, seed):
@@ -495,6 +504,7 @@ def main():
     parser.add_argument("--skip-processor", action="store_true", help="keep indictrans-processor.jsonl as it is")
     parser.add_argument("--steps", type=int, default=400, help="training steps per model")
     parser.add_argument("--flores-lines", type=int, default=24, help="FLORES sentences among the translated lines")
+    parser.add_argument("--only", help="comma-separated fixture names to regenerate (default: all)")
     args = parser.parse_args()
     if os.environ.get("PYTHONHASHSEED") is None:
         os.execve(sys.executable, [sys.executable, *sys.argv], dict(os.environ, PYTHONHASHSEED="0"))
@@ -547,60 +557,89 @@ def main():
     sources = ip.preprocess_batch(hindi, src_lang=SRC, tgt_lang=TGT)
     moses = MosesTokenizer(lang="en")
     targets = [" ".join(moses.tokenize(e, escape=False)) for e in english]
-    src_spm = train_spm([s.split(" ", 2)[2] for s in sources], 1500)
-    tgt_spm = train_spm(targets, 1000)
-    src_dict = fairseq_dict(src_spm, LANGUAGE_TAGS, drop_every=97)
-    tgt_dict = fairseq_dict(tgt_spm, [])
-    data = (src_spm, tgt_spm, src_dict, tgt_dict, sources, targets)
+    def tokenizer_data(model_type, src_size, tgt_size):
+        src_spm = train_spm([s.split(" ", 2)[2] for s in sources], src_size, model_type)
+        tgt_spm = train_spm(targets, tgt_size, model_type)
+        return (src_spm, tgt_spm, fairseq_dict(src_spm, LANGUAGE_TAGS, drop_every=97), fairseq_dict(tgt_spm, []),
+                sources, targets)
+
+    bpe = tokenizer_data("bpe", 1500, 1000)
+    unigram = tokenizer_data("unigram", 1200, 900)
 
     lines = list(dict.fromkeys(article_sentences() + HARD_STRINGS + hard[:8] + hindi[: args.flores_lines]))
+    # (config, weights format, tokenizer data, training steps, seed)
     shapes = {
+        # indictrans2-indic-en-dist-200M shrunk: pre-norm, layernorm_embedding, gelu, scaled, untied.
         "tiny-indictrans2": (dict(encoder_embed_dim=64, decoder_embed_dim=64, encoder_layers=2, decoder_layers=2,
                                   encoder_attention_heads=4, decoder_attention_heads=4, encoder_ffn_dim=128,
                                   decoder_ffn_dim=128, max_source_positions=256, max_target_positions=256,
                                   activation_function="gelu", encoder_normalize_before=True,
                                   decoder_normalize_before=True, layernorm_embedding=True,
                                   share_decoder_input_output_embed=False, scale_embedding=True),
-                             "safetensors", args.steps, 11),
+                             "safetensors", bpe, args.steps, 11),
+        # Post-norm encoder, pre-norm decoder, no layernorm_embedding, relu, unscaled tied embeddings,
+        # source and target limits apart; pytorch_model.bin with both names of the tied pair.
         "tiny-indictrans2-variant": (dict(encoder_embed_dim=32, decoder_embed_dim=32, encoder_layers=3, decoder_layers=2,
                                           encoder_attention_heads=2, decoder_attention_heads=4, encoder_ffn_dim=96,
                                           decoder_ffn_dim=48, max_source_positions=200, max_target_positions=230,
                                           activation_function="relu", encoder_normalize_before=False,
                                           decoder_normalize_before=True, layernorm_embedding=False,
                                           share_decoder_input_output_embed=True, scale_embedding=False),
-                                     "bin", args.steps, 12),
+                                     "bin", bpe, args.steps, 12),
+        # Awkward sizes (d 40: head widths 8 and 20, odd feed-forward widths), pre-norm encoder and post-norm
+        # decoder with layernorm_embedding, unigram SentencePiece models, and few training steps: many
+        # outputs run to max_length (max_target_positions 48, far below max_source_positions).
+        "tiny-indictrans2-odd": (dict(encoder_embed_dim=40, decoder_embed_dim=40, encoder_layers=1, decoder_layers=3,
+                                      encoder_attention_heads=5, decoder_attention_heads=2, encoder_ffn_dim=72,
+                                      decoder_ffn_dim=56, max_source_positions=160, max_target_positions=48,
+                                      activation_function="gelu", encoder_normalize_before=True,
+                                      decoder_normalize_before=False, layernorm_embedding=True,
+                                      share_decoder_input_output_embed=False, scale_embedding=True),
+                                 "safetensors", unigram, max(1, args.steps // 8), 13),
     }
-    for name, (shape, weights, steps, seed) in shapes.items():
+    only = set(args.only.split(",")) if args.only else set(shapes)
+    for name, (shape, weights, data, steps, seed) in shapes.items():
+        if name not in only:
+            continue
         print(name)
         directory = make_model(args, name, shape, weights, data, steps, seed)
         runs, differ, tokens = reference_runs(directory, lines)
-        keep, variants = seed_agreement(args, directory, lines, runs)
+        longest = max(len(t["ids"]) for t in tokens)
+        assert longest <= shape["max_source_positions"], f"a line of {longest} tokens: anuvad would split it"
+        config = shape
+        variants = seed_variants(args, directory, lines, runs, tokens)
         out_dir = REFERENCE / name
         if out_dir.exists():
             shutil.rmtree(out_dir)
         out_dir.mkdir(parents=True)
         for k, record in enumerate(tokens):
             if variants.get(k):
-                record["seed_variants"] = variants[k]
+                record["seed_variants"] = [v["input_ids"] for v in variants[k]]
         write_jsonl(out_dir / "tokenizer.jsonl", tokens)
         for label, records in runs.items():
-            write_jsonl(out_dir / f"{label}.jsonl", [dict(r, index=i) for i, r in enumerate(records) if i in keep])
+            out = []
+            for i, r in enumerate(records):
+                record = dict(r, index=i, input_ids=tokens[i]["ids"])
+                if variants.get(i):
+                    record["seed_variants"] = [dict(v[label], input_ids=v["input_ids"]) for v in variants[i]]
+                out.append(record)
+            write_jsonl(out_dir / f"{label}.jsonl", out)
             lengths = [len(r["ids"]) for r in records]
             print(f"  {label}: mean {sum(lengths) / len(lengths):.1f} tokens, max {max(lengths)}, "
                   f"{sum(r['ids'][-1:] == [2] for r in records)} of {len(records)} end with EOS")
         print(f"  beam {BEAMS} at batch 8 differs from the line alone for {len(differ)} of {len(lines)}; "
-              f"{len(lines) - len(keep)} lines dropped for hash-seed dependence")
+              f"{sum(bool(v) for v in variants.values())} lines whose input depends on the hash seed")
         write_json(out_dir / "meta.json", {
             "model": f"models/{name}",
             "versions": found,
             "sentences": lines,
-            "generate_kwargs": {"max_length": MAX_LENGTH, "min_length": 0, "num_beams": {"greedy": 1, "beam5": BEAMS}},
+            "generate_kwargs": {"max_length": config["max_target_positions"], "min_length": 0, "num_beams": {"greedy": 1, "beam5": BEAMS}},
             "pipeline": "IndicProcessor(inference=True).preprocess_batch -> tokenizer(truncation, padding=longest) -> "
                         "generate -> batch_decode(skip_special_tokens, clean_up_tokenization_spaces) -> postprocess_batch; "
                         "each line alone (batch size 1); IndicProcessor patched with the original indic_nlp_library",
             "beam5_batch8_differs_from_alone": differ,
             "hash_seeds": HASH_SEEDS,
-            "dropped_for_hash_seed_dependence": sorted(set(range(len(lines))) - keep),
+            "input_depends_on_hash_seed": sorted(i for i, v in variants.items() if v),
             "score": "beam: sequences_scores; greedy: mean of log_softmax(processed logits) over generated tokens",
         })
 

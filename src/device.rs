@@ -36,7 +36,7 @@ pub enum Precision {
     /// (slow on CPUs).
     F16,
     /// int8 matrix products on Intel AMX tiles, the fastest CPU mode where it is available (Sapphire
-    /// Rapids and later Xeons; elsewhere [`TranslatorBuilder::build`] fails with
+    /// Rapids and later Xeons; elsewhere [`TranslatorBuilder::build`](crate::TranslatorBuilder::build) fails with
     /// [`Error::DeviceUnavailable`]): weights quantized per output column at load time, each product's
     /// inputs per row, the scheme of CTranslate2's int8; everything else stays f32. Output differs
     /// from f32 more often than bf16's (how often: see README).

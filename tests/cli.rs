@@ -124,7 +124,7 @@ fn output_file_is_written() {
     ];
     assert!(stdout(&anuvad(&args, home.path())).is_empty());
     let tsv = std::fs::read_to_string(&out).unwrap();
-    assert!(tsv.starts_with("paragraph\tsentence\tsource\ttranslation\n"));
+    assert!(tsv.starts_with("paragraph\tsentence\tsource\ttranslation\tflags\n"));
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left behind");
 }
 
@@ -195,6 +195,28 @@ fn segment_jsonl_spans_slice_the_input() {
 }
 
 #[test]
+fn segment_text_lines_never_begin_with_a_combining_mark() {
+    // Line breaks of every kind before vowel signs and marks, and a candrabindu after a danda (issue #29).
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("breaks.txt");
+    let text = "राज्य सरकार ने न\u{2028}ी नीति बनाई। पा\u{0C}ं\u{85}च\u{0B}्य\u{2029}़ बैठक समाप्त हुई।\u{901}\nअगला\r\n\u{940}वाक्य।";
+    std::fs::write(&input, text).unwrap();
+    let output = stdout(&anuvad(&["segment", input.to_str().unwrap()], home.path()));
+    let breaks = ['\n', '\r', '\u{0B}', '\u{0C}', '\u{85}', '\u{2028}', '\u{2029}'];
+    for line in output.split(breaks) {
+        let first = line.chars().next();
+        assert!(
+            !first.is_some_and(|c| matches!(c, '\u{900}'..='\u{903}' | '\u{93A}'..='\u{94F}')),
+            "{output:?}"
+        );
+    }
+    // Nothing lost: the same characters but whitespace.
+    let visible = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+    assert_eq!(visible(&output), visible(text));
+}
+
+#[test]
 fn an_overlong_sentence_is_split_with_a_warning_and_stays_one_record() {
     let home = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -238,6 +260,39 @@ fn m2m100_family_models_work_through_translate_and_batch() {
         stdout(&batch);
         assert_eq!(std::fs::read_to_string(out.path().join("article.jsonl")).unwrap(), jsonl, "{model}");
     }
+}
+
+/// IndicTrans2 through the binary (#21): every sentence of the sample article that the fixture generator
+/// also ran alone through the reference pipeline (IndicProcessor, tokenizer, `generate` with beam 5,
+/// decoding, postprocessing) comes out as the reference's text, at the default beam and batch size.
+#[test]
+fn indictrans2_translates_as_the_reference_pipeline() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = root().join("models/tiny-indictrans2").display().to_string();
+    let reference = root().join("tests/fixtures/reference/tiny-indictrans2");
+    let meta: Value =
+        serde_json::from_str(&std::fs::read_to_string(reference.join("meta.json")).unwrap()).unwrap();
+    let lines: Vec<&str> = meta["sentences"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+    let beam = std::fs::read_to_string(reference.join("beam5.jsonl")).unwrap();
+    // Each line's reference text, and those of its other placeholder numberings (see #27.2).
+    let mut expected: std::collections::HashMap<&str, Vec<String>> = Default::default();
+    for record in beam.lines().map(|line| serde_json::from_str::<Value>(line).unwrap()) {
+        let line = lines[record["index"].as_u64().unwrap() as usize];
+        let variants = record["seed_variants"].as_array().cloned().unwrap_or_default();
+        let texts = std::iter::once(&record).chain(&variants).map(|r| r["text"].as_str().unwrap().to_string());
+        expected.entry(line).or_default().extend(texts);
+    }
+    let article_path = article();
+    let output = stdout(&anuvad(&["translate", "--model", &dir, "-f", "jsonl", article_path.to_str().unwrap()], home.path()));
+    let mut compared = 0;
+    for record in output.lines().map(|line| serde_json::from_str::<Value>(line).unwrap()) {
+        if let Some(texts) = expected.get(record["source"].as_str().unwrap()) {
+            let translation = record["translation"].as_str().unwrap();
+            assert!(texts.iter().any(|t| t == translation), "{}: {translation:?}, reference {texts:?}", record["source"]);
+            compared += 1;
+        }
+    }
+    assert!(compared >= 10, "only {compared} article sentences are fixture lines");
 }
 
 #[test]

@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::model::Seq2SeqModel;
 
 /// `early_stopping` of beam search (see `transformers`' `GenerationConfig`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub enum EarlyStopping {
     /// `false` (the default): stop an input when no running beam can, by a heuristic, beat the finished
     /// ones.
@@ -27,8 +27,9 @@ pub enum EarlyStopping {
     Never,
 }
 
-/// Decoding settings, resolved from `generation_config.json` and the caller's overrides.
-#[derive(Debug, Clone, PartialEq)]
+/// Decoding settings, resolved from `generation_config.json` and the caller's overrides. (Serialized
+/// field by field into the settings a batch run records: every field changes the output.)
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub(crate) struct GenerationOptions {
     /// 1 = greedy.
     pub num_beams: usize,
@@ -45,6 +46,8 @@ pub(crate) struct GenerationOptions {
     pub bad_words_ids: Vec<Vec<u32>>,
     pub forced_bos_token_id: Option<u32>,
     pub forced_eos_token_id: Option<Vec<u32>>,
+    /// `renormalize_logits`: log-softmax again after the other processors.
+    pub renormalize_logits: bool,
     pub decoder_start_token_id: u32,
     pub eos_token_ids: Vec<u32>,
     pub pad_token_id: u32,
@@ -65,6 +68,7 @@ impl Default for GenerationOptions {
             bad_words_ids: Vec::new(),
             forced_bos_token_id: None,
             forced_eos_token_id: None,
+            renormalize_logits: false,
             decoder_start_token_id: 0,
             eos_token_ids: Vec::new(),
             pad_token_id: 0,
@@ -89,13 +93,26 @@ pub(crate) fn generate(
     inputs: &[Vec<u32>],
     options: &GenerationOptions,
 ) -> Result<Vec<Hypothesis>> {
+    let best = |list: Vec<Hypothesis>| {
+        list.into_iter().next().unwrap_or(Hypothesis { tokens: Vec::new(), score: f32::NEG_INFINITY })
+    };
+    Ok(generate_n_best(model, inputs, options)?.into_iter().map(best).collect())
+}
+
+/// Like [`generate`], with every finished hypothesis of beam search for each input (up to
+/// `num_beams`, best first, never none); greedy search gives one.
+pub(crate) fn generate_n_best(
+    model: &dyn Seq2SeqModel,
+    inputs: &[Vec<u32>],
+    options: &GenerationOptions,
+) -> Result<Vec<Vec<Hypothesis>>> {
     if inputs.is_empty() {
         return Ok(Vec::new());
     }
     if options.num_beams == 0 {
         return Err(Error::InvalidInput("the number of beams must be at least 1".into()));
     }
-    let max_source = model.max_positions();
+    let max_source = model.max_source_positions();
     if let Some(long) = inputs.iter().find(|ids| ids.len() > max_source || ids.is_empty()) {
         return Err(Error::InvalidInput(format!(
             "an input of {} tokens does not fit the model's {max_source} positions",
@@ -108,7 +125,7 @@ pub(crate) fn generate(
     rayon::scope(|_| {
         let (encoded, attention_mask) = encode(model, inputs, options.pad_token_id)?;
         if options.num_beams == 1 {
-            greedy(model, &encoded, &attention_mask, options)
+            Ok(greedy(model, &encoded, &attention_mask, options)?.into_iter().map(|h| vec![h]).collect())
         } else {
             beam::search(model, &encoded, &attention_mask, options)
         }
@@ -196,9 +213,10 @@ fn pad_batch<I: AsRef<[u32]>>(
     Ok((Tensor::from_vec(ids, shape, device)?, Tensor::from_vec(mask, shape, device)?))
 }
 
-/// The longest decoder sequence the model can take: positions 0..max_positions feed tokens 1..=max.
+/// The longest decoder sequence the model can take: positions 0..max_target_positions feed tokens
+/// 1..=max.
 pub(crate) fn effective_max_length(options: &GenerationOptions, model: &dyn Seq2SeqModel) -> usize {
-    options.max_length.min(model.max_positions() + 1)
+    options.max_length.min(model.max_target_positions() + 1)
 }
 
 fn greedy(

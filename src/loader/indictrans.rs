@@ -29,18 +29,20 @@ pub(super) fn load(request: &LoadRequest) -> Result<FamilyParts> {
         languages.source.as_deref().unwrap_or(DEFAULT_SOURCE),
         languages.target.as_deref().unwrap_or(ENGLISH),
     )?;
-    for tag in [processor.source_tag(), processor.target_tag()] {
-        if tokenizer.tag_id(tag).is_none() {
-            return Err(Error::InvalidInput(format!(
+    let tag_id = |tag: &str| {
+        tokenizer.tag_id(tag).ok_or_else(|| {
+            Error::InvalidInput(format!(
                 "language `{tag}` is not in {} (codes look like hin_Deva, eng_Latn)",
                 source_dict.display()
-            )));
-        }
-    }
+            ))
+        })
+    };
+    let tags = [tag_id(processor.source_tag())?, tag_id(processor.target_tag())?];
     Ok(FamilyParts {
         model: Box::new(model),
-        tokenizer: Tokenizer::IndicTrans { tokenizer: Box::new(tokenizer), processor },
+        tokenizer: Tokenizer::IndicTrans { tokenizer: Box::new(tokenizer), processor, tags },
         pad: config.pad_token_id,
+        output_vocab: config.decoder_vocab_size,
         forced_bos: None,
         tokenizer_files: vec![source_spm, target_spm, source_dict, target_dict],
         // The hub's generation_config.json has neither: without these, decoding would stop at 20

@@ -18,10 +18,12 @@ pub(super) fn load(request: &LoadRequest) -> Result<FamilyParts> {
     // Multilingual models also say which token starts the output: the target language.
     let (tokenizer, target) = match files.get("tokenizer.json")? {
         Some(json) => {
-            let tokenizer = NllbTokenizer::load(&json, tokenizer_config.as_deref())?;
+            // The SentencePiece model splits the text; tokenizer.json gives the ids.
+            let spm = files.require("sentencepiece.bpe.model")?;
+            let tokenizer = NllbTokenizer::load(&json, &spm, tokenizer_config.as_deref())?;
             let source = tokenizer.language_id(languages.source.as_deref().unwrap_or("hin_Deva"))?;
             let target = tokenizer.language_id(languages.target.as_deref().unwrap_or("eng_Latn"))?;
-            tokenizer_files.push(json);
+            tokenizer_files.extend([json, spm]);
             (Tokenizer::Nllb { tokenizer: Box::new(tokenizer), source }, target)
         }
         None => {
@@ -39,6 +41,7 @@ pub(super) fn load(request: &LoadRequest) -> Result<FamilyParts> {
         model: Box::new(model),
         tokenizer,
         pad: config.pad_token_id,
+        output_vocab: config.vocab_size,
         forced_bos: Some(target),
         tokenizer_files,
         generation_defaults: GenerationFile::default(),

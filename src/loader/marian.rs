@@ -19,6 +19,11 @@ pub(super) fn load(request: &LoadRequest) -> Result<FamilyParts> {
         model: Box::new(model),
         tokenizer: Tokenizer::Marian(tokenizer),
         pad: config.pad_token_id,
+        output_vocab: if config.share_encoder_decoder_embeddings {
+            config.vocab_size
+        } else {
+            config.decoder_vocab_size()
+        },
         forced_bos: None,
         tokenizer_files: vec![source_spm, target_spm, vocab],
         generation_defaults: GenerationFile::default(),

@@ -40,7 +40,8 @@ fn transformer_config(cfg: &IndicTransConfig, packing: Option<PackedFormat>) -> 
         decoder: layer(cfg.decoder_attention_heads, cfg.decoder_ffn_dim, cfg.decoder_normalize_before),
         decoder_layers: cfg.decoder_layers,
         positions: PositionKind::Fairseq { padding: cfg.pad_token_id },
-        max_positions: cfg.max_positions(),
+        max_source_positions: cfg.max_source_positions,
+        max_target_positions: cfg.max_target_positions,
         embed_scale: if cfg.scale_embedding { (cfg.encoder_embed_dim as f64).sqrt() } else { 1.0 },
         layernorm_embedding: cfg.layernorm_embedding,
         // The reference creates `layer_norm` at the end of a stack exactly when it is pre-norm.

@@ -79,8 +79,11 @@ pub(crate) trait Seq2SeqModel: Send + Sync {
     /// Feeds one token per row (`[rows]`, `u32`) and returns the next-token logits, `[rows, vocab]` `f32`.
     fn decode_step(&self, state: &mut DecoderState, tokens: &Tensor) -> Result<Tensor>;
 
-    /// The longest sequence the position embeddings allow (source or target).
-    fn max_positions(&self) -> usize;
+    /// The longest source sequence the encoder takes.
+    fn max_source_positions(&self) -> usize;
+
+    /// The longest target sequence the decoder takes.
+    fn max_target_positions(&self) -> usize;
 
     /// The device the weights live on.
     fn device(&self) -> &Device;

@@ -21,8 +21,11 @@ pub(crate) struct TransformerConfig {
     pub decoder: LayerConfig,
     pub decoder_layers: usize,
     pub positions: PositionKind,
-    /// Positions the table holds: the longest source and target sequences.
-    pub max_positions: usize,
+    /// The longest source sequence (encoder positions).
+    pub max_source_positions: usize,
+    /// The longest target sequence (decoder positions; the same as the source's in every family but
+    /// IndicTrans2, whose config sets them apart).
+    pub max_target_positions: usize,
     /// Token embeddings are multiplied by this (`sqrt(d_model)` with `scale_embedding`, else 1).
     pub embed_scale: f64,
     /// A layer norm on the embedded input of each stack (`layernorm_embedding`).
@@ -86,7 +89,8 @@ pub(crate) struct EncoderDecoder {
     encoder_norms: StackNorms,
     decoder_layers: Vec<DecoderLayer>,
     decoder_norms: StackNorms,
-    max_positions: usize,
+    max_source_positions: usize,
+    max_target_positions: usize,
     device: Device,
 }
 
@@ -104,8 +108,9 @@ impl EncoderDecoder {
         let decoder_layers = (0..cfg.decoder_layers)
             .map(|i| DecoderLayer::new(&cfg.decoder, vb.pp("decoder.layers").pp(i)))
             .collect::<candle_core::Result<Vec<_>>>()?;
-        let positions =
-            Positions::new(cfg.positions, cfg.max_positions, cfg.encoder.d_model, vb.dtype(), vb.device())?;
+        // One table for both stacks, as long as the longer of the two needs.
+        let rows = cfg.max_source_positions.max(cfg.max_target_positions);
+        let positions = Positions::new(cfg.positions, rows, cfg.encoder.d_model, vb.dtype(), vb.device())?;
         Ok(EncoderDecoder {
             embeddings,
             embed_scale: cfg.embed_scale,
@@ -124,7 +129,8 @@ impl EncoderDecoder {
                 cfg.decoder.d_model,
                 &vb.pp("decoder"),
             )?,
-            max_positions: cfg.max_positions,
+            max_source_positions: cfg.max_source_positions,
+            max_target_positions: cfg.max_target_positions,
             device: vb.device().clone(),
         })
     }
@@ -153,10 +159,10 @@ impl Seq2SeqModel for EncoderDecoder {
     }
 
     fn decode_step(&self, state: &mut DecoderState, tokens: &Tensor) -> Result<Tensor> {
-        if state.step >= self.max_positions {
+        if state.step >= self.max_target_positions {
             return Err(Error::InvalidInput(format!(
                 "the decoder cannot go past {} positions",
-                self.max_positions
+                self.max_target_positions
             )));
         }
         let rows = tokens.dim(0)?;
@@ -172,8 +178,12 @@ impl Seq2SeqModel for EncoderDecoder {
         Ok(self.embeddings.lm_head.forward(&hidden)?)
     }
 
-    fn max_positions(&self) -> usize {
-        self.max_positions
+    fn max_source_positions(&self) -> usize {
+        self.max_source_positions
+    }
+
+    fn max_target_positions(&self) -> usize {
+        self.max_target_positions
     }
 
     fn device(&self) -> &Device {

@@ -4,8 +4,11 @@
 //! Files: `model.SRC` and `model.TGT` (SentencePiece) and `dict.SRC.json` / `dict.TGT.json` (fairseq's
 //! dictionaries as token -> id maps). The model's input is the preprocessed text `src_tag tgt_tag
 //! sentence` (see [`crate::indic_processor`]): the two language tags are tokens of their own, the rest
-//! goes through `model.SRC`, every piece is looked up in `dict.SRC.json` (`<unk>` when missing), and
-//! `</s>` ends it. The reference pads a batch on the left; anuvad pads on the right, which gives the
+//! goes through `model.SRC` (our SentencePiece normalizer and segmentation, as for every family), every
+//! piece is looked up in `dict.SRC.json` (`<unk>` when missing), and `</s>` ends it. As in every family,
+//! text is only ever pieces: a `</s>`, `<unk>`, `<pad>`, `<s>` or language tag that the user typed is
+//! encoded as the characters it is made of (the reference tokenizer splits the first four out of the
+//! text as control tokens, so that a typed `</s>` ends the sentence early). The reference pads a batch on the left; anuvad pads on the right, which gives the
 //! same results because the model counts positions over the non-padding tokens only and masks the
 //! padding.
 //!
@@ -18,6 +21,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::sentencepiece::{SentencePieceModel, SPACE_SYMBOL};
+use super::PieceVocab;
 use crate::error::{Error, Result};
 
 /// The special tokens of both dictionaries (fairseq's first four entries).
@@ -26,12 +30,14 @@ const SPECIAL_TOKENS: [&str; 4] = ["<s>", "<pad>", "</s>", "<unk>"];
 /// Tokenizer of an IndicTrans2 model.
 pub(crate) struct IndicTransTokenizer {
     source: SentencePieceModel,
-    source_vocab: HashMap<String, u32>,
+    /// `dict.SRC.json` without its control tokens, for the pieces of the text.
+    source_vocab: PieceVocab,
+    /// The ids of the language tags (`hin_Deva`, ...) in `dict.SRC.json`.
+    tags: HashMap<String, u32>,
     /// Target piece of each id, `None` where `dict.TGT.json` names none.
     target_pieces: Vec<Option<String>>,
     /// Ids of the special tokens (skipped when decoding).
     special_ids: Vec<u32>,
-    unk: u32,
     eos: u32,
 }
 
@@ -63,6 +69,13 @@ impl IndicTransTokenizer {
         };
         let special_ids = SPECIAL_TOKENS.iter().map(|token| id_of(token)).collect::<Result<Vec<_>>>()?;
         let (unk, eos) = (id_of("<unk>")?, id_of("</s>")?);
+        let tags: HashMap<String, u32> = source_vocab
+            .iter()
+            .filter(|(token, _)| is_language_tag(token))
+            .map(|(token, &id)| (token.clone(), id))
+            .collect();
+        let is_control = |piece: &str| SPECIAL_TOKENS.contains(&piece) || tags.contains_key(piece);
+        let source_vocab = PieceVocab::new(source_vocab, is_control, unk);
         // The target ids index a table: refuse absurd ids before allocating it.
         let size = target_vocab.values().max().map_or(0, |&max| max as usize + 1);
         if size > target_vocab.len().saturating_mul(2).max(1 << 16) {
@@ -75,25 +88,23 @@ impl IndicTransTokenizer {
         for (piece, &id) in &target_vocab {
             target_pieces[id as usize] = Some(piece.clone());
         }
-        Ok(IndicTransTokenizer { source, source_vocab, target_pieces, special_ids, unk, eos })
+        Ok(IndicTransTokenizer { source, source_vocab, tags, target_pieces, special_ids, eos })
     }
 
     /// The id of a language tag such as `hin_Deva`, if the source dictionary has it.
     pub(crate) fn tag_id(&self, tag: &str) -> Option<u32> {
-        self.source_vocab.get(tag).copied()
+        self.tags.get(tag).copied()
     }
 
-    /// The ids of a preprocessed input `src_tag tgt_tag text` (both tags already checked against the
-    /// dictionary by the caller), ending with `</s>`.
-    pub(crate) fn encode(&self, source_tag: &str, target_tag: &str, text: &str) -> Vec<u32> {
-        let mut ids = vec![self.lookup(source_tag), self.lookup(target_tag)];
-        ids.extend(self.source.encode(text).iter().map(|piece| self.lookup(piece)));
+    /// The ids of a preprocessed input `src_tag tgt_tag text` (both tags checked against the dictionary
+    /// by the caller, see [`IndicTransTokenizer::tag_id`]), ending with `</s>`.
+    pub(crate) fn encode(&self, source_tag: u32, target_tag: u32, text: &str) -> Vec<u32> {
+        let pieces = self.source.encode(text);
+        let mut ids = Vec::with_capacity(pieces.len() + 3);
+        ids.extend([source_tag, target_tag]);
+        ids.extend(self.source_vocab.ids(&pieces));
         ids.push(self.eos);
         ids
-    }
-
-    fn lookup(&self, piece: &str) -> u32 {
-        self.source_vocab.get(piece).copied().unwrap_or(self.unk)
     }
 
     /// The text of generated ids (before the IndicProcessor's postprocessing).
@@ -107,6 +118,17 @@ impl IndicTransTokenizer {
             .collect();
         clean_up_tokenization(text.replace(SPACE_SYMBOL, " ").trim())
     }
+}
+
+/// A language tag as IndicTrans2's dictionaries spell them: `hin_Deva`, `eng_Latn` (an ISO 639-3 code and
+/// an ISO 15924 script).
+pub(crate) fn is_language_tag(token: &str) -> bool {
+    let bytes = token.as_bytes();
+    bytes.len() == 8
+        && bytes[..3].iter().all(u8::is_ascii_lowercase)
+        && bytes[3] == b'_'
+        && bytes[4].is_ascii_uppercase()
+        && bytes[5..].iter().all(u8::is_ascii_lowercase)
 }
 
 /// `transformers`' `clean_up_tokenization`: no space before `.`, `?`, `!`, `,` and English clitics.
