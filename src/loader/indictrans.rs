@@ -38,9 +38,11 @@ pub(super) fn load(request: &LoadRequest) -> Result<FamilyParts> {
         })
     };
     let tags = [tag_id(processor.source_tag())?, tag_id(processor.target_tag())?];
+    let tokenizer = Tokenizer::IndicTrans { tokenizer: Box::new(tokenizer), processor, tags };
+    super::ids_fit(&tokenizer, config.encoder_vocab_size, &source_dict)?;
     Ok(FamilyParts {
         model: Box::new(model),
-        tokenizer: Tokenizer::IndicTrans { tokenizer: Box::new(tokenizer), processor, tags },
+        tokenizer,
         pad: config.pad_token_id,
         output_vocab: config.decoder_vocab_size,
         forced_bos: None,

@@ -32,6 +32,8 @@ pub(crate) struct IndicTransTokenizer {
     source: SentencePieceModel,
     /// `dict.SRC.json` without its control tokens, for the pieces of the text.
     source_vocab: PieceVocab,
+    /// The largest id `dict.SRC.json` names (every id `encode` can give is at most this).
+    largest_source_id: u32,
     /// The ids of the language tags (`hin_Deva`, ...) in `dict.SRC.json`.
     tags: HashMap<String, u32>,
     /// Target piece of each id, `None` where `dict.TGT.json` names none.
@@ -74,6 +76,7 @@ impl IndicTransTokenizer {
             .filter(|(token, _)| is_language_tag(token))
             .map(|(token, &id)| (token.clone(), id))
             .collect();
+        let largest_source_id = source_vocab.values().copied().max().unwrap_or(0);
         let is_control = |piece: &str| SPECIAL_TOKENS.contains(&piece) || tags.contains_key(piece);
         let source_vocab = PieceVocab::new(source_vocab, is_control, unk);
         // The target ids index a table: refuse absurd ids before allocating it.
@@ -88,7 +91,12 @@ impl IndicTransTokenizer {
         for (piece, &id) in &target_vocab {
             target_pieces[id as usize] = Some(piece.clone());
         }
-        Ok(IndicTransTokenizer { source, source_vocab, tags, target_pieces, special_ids, eos })
+        Ok(IndicTransTokenizer { source, source_vocab, largest_source_id, tags, target_pieces, special_ids, eos })
+    }
+
+    /// The largest id of the source dictionary: every id `encode` can give is at most this.
+    pub(crate) fn largest_id(&self) -> u32 {
+        self.largest_source_id
     }
 
     /// The id of a language tag such as `hin_Deva`, if the source dictionary has it.

@@ -60,6 +60,11 @@ impl MarianTokenizer {
         Ok(MarianTokenizer { source, vocab, pieces, special_ids, eos_id })
     }
 
+    /// The largest id `vocab.json` names.
+    pub(crate) fn largest_id(&self) -> u32 {
+        self.pieces.keys().copied().max().unwrap_or(0)
+    }
+
     /// The ids of `text` (all of it text), ending with `</s>`.
     pub(crate) fn encode(&self, text: &str) -> Vec<u32> {
         let pieces = self.source.encode(text);

@@ -87,6 +87,16 @@ impl Tokenizer {
         Encoding { ids, placeholders: Placeholders::default() }
     }
 
+    /// The largest id the tokenizer's files name: every id `encode` can give is at most this.
+    pub(crate) fn largest_id(&self) -> u32 {
+        match self {
+            Tokenizer::Marian(tokenizer) => tokenizer.largest_id(),
+            Tokenizer::Nllb { tokenizer, .. } => tokenizer.largest_id(),
+            Tokenizer::M2M100 { tokenizer, .. } => tokenizer.largest_id(),
+            Tokenizer::IndicTrans { tokenizer, .. } => tokenizer.largest_id(),
+        }
+    }
+
     /// The text of generated ids, special tokens (language codes included) skipped, for the source
     /// that `placeholders` came with.
     pub(crate) fn decode(&self, ids: &[u32], placeholders: &Placeholders) -> String {
