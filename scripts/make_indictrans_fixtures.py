@@ -46,7 +46,9 @@ Deliberate departures from the reference (issue #27; the README's IndicTrans2 se
    with probability 2^-15).
 3. Batched beam search: transformers 4.53.2's beam search over a padded batch can return a different
    result for a sentence than the sentence alone. The expected output of every line is the reference
-   run on that line alone (batch size 1); meta.json counts how many batch-8 results differ.
+   run on that line alone (batch size 1); where the reference's beam search at batch 8 gives another
+   result, beam5.jsonl keeps it beside the expected one (`reference_at_batch_8`), and meta.json lists
+   those lines.
 4. Defaults the hub files leave open: max_length = max_target_positions (256 for the hub's models, as
    AI4Bharat's examples pass it) and num_beams 5 (the catalog's) are passed to generate().
 5. Tied weights: the variant model ties its output projection to the decoder embedding
@@ -391,7 +393,8 @@ def reference_runs(model_dir, lines, batched=True):
         at_batch_8 = []
         for start in range(0, len(lines), 8):
             at_batch_8.extend(run_pipeline(model, tokenizer, ip, lines[start : start + 8], BEAMS))
-        differ = [i for i, (a, b) in enumerate(zip(runs["beam5"], at_batch_8)) if a["ids"] != b["ids"]]
+        # Kept beside the expected (line alone) result where they differ: what the reference gives in a batch.
+        differ = {i: b for i, (a, b) in enumerate(zip(runs["beam5"], at_batch_8)) if a["ids"] != b["ids"]}
     tokens = [{"text": line, "ids": tokenizer(ip.preprocess_batch([line], src_lang=SRC, tgt_lang=TGT))["input_ids"][0]}
               for line in lines]
     ip.postprocess_batch([""] * len(lines), lang=TGT)
@@ -620,6 +623,8 @@ def main():
             out = []
             for i, r in enumerate(records):
                 record = dict(r, index=i, input_ids=tokens[i]["ids"])
+                if label == "beam5" and i in differ:
+                    record["reference_at_batch_8"] = {k: differ[i][k] for k in ("ids", "text", "score")}
                 if variants.get(i):
                     record["seed_variants"] = [dict(v[label], input_ids=v["input_ids"]) for v in variants[i]]
                 out.append(record)
@@ -637,7 +642,7 @@ def main():
             "pipeline": "IndicProcessor(inference=True).preprocess_batch -> tokenizer(truncation, padding=longest) -> "
                         "generate -> batch_decode(skip_special_tokens, clean_up_tokenization_spaces) -> postprocess_batch; "
                         "each line alone (batch size 1); IndicProcessor patched with the original indic_nlp_library",
-            "beam5_batch8_differs_from_alone": differ,
+            "beam5_batch8_differs_from_alone": sorted(differ),
             "hash_seeds": HASH_SEEDS,
             "input_depends_on_hash_seed": sorted(i for i, v in variants.items() if v),
             "score": "beam: sequences_scores; greedy: mean of log_softmax(processed logits) over generated tokens",

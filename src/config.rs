@@ -451,7 +451,8 @@ impl Shape<'_> {
         }
         // Each position table: `positions (+ pad + 2) x d_model` f32s.
         for &(_, positions) in self.positions {
-            let rows = positions + if self.pad_extends_positions { self.pad_token_id as usize + 2 } else { 0 };
+            let rows =
+                positions + if self.pad_extends_positions { self.pad_token_id as usize + 2 } else { 0 };
             let table_bytes = rows.checked_mul(d_model).and_then(|n| n.checked_mul(4));
             if table_bytes.is_none_or(|bytes| bytes > 1 << 30) {
                 return Err(Error::bad_file(

@@ -442,7 +442,8 @@ impl Translator {
         }
         let hypotheses = self.generate_sorted(&units, options, alternatives, progress)?;
         // Per sentence, per piece: the piece's hypotheses and what decoding them needs of its source.
-        let mut pieces: Vec<Vec<(Vec<generate::Hypothesis>, &Placeholders)>> = vec![Vec::new(); sentences.len()];
+        let mut pieces: Vec<Vec<(Vec<generate::Hypothesis>, &Placeholders)>> =
+            vec![Vec::new(); sentences.len()];
         for (unit, list) in units.iter().zip(hypotheses) {
             pieces[unit.sentence].push((list, &unit.encoding.placeholders));
         }
@@ -469,8 +470,10 @@ impl Translator {
     /// One translation from the hypotheses of its pieces (one for a whole sentence), each with the
     /// placeholders of its source.
     fn translation_of(&self, pieces: &[(&generate::Hypothesis, &Placeholders)]) -> Translation {
-        let texts: Vec<String> =
-            pieces.iter().map(|(h, placeholders)| self.loaded.tokenizer.decode(&h.tokens, placeholders)).collect();
+        let texts: Vec<String> = pieces
+            .iter()
+            .map(|(h, placeholders)| self.loaded.tokenizer.decode(&h.tokens, placeholders))
+            .collect();
         let scores: Vec<f32> = pieces.iter().map(|(h, _)| h.score).collect();
         Translation {
             text: texts.into_iter().filter(|p| !p.is_empty()).collect::<Vec<_>>().join(" "),

@@ -97,7 +97,7 @@ pub(crate) fn detokenize_english(text: &str) -> String {
                     quote_counts.len() - 1
                 }
             };
-            if quote_counts[index].1 % 2 == 0 {
+            if quote_counts[index].1.is_multiple_of(2) {
                 if token == "'" && i > 0 && tokens[i - 1].ends_with('s') {
                     // A possessive after a plural ("the Joneses' house"): left, not counted.
                     out.push_str(token);

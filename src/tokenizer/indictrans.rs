@@ -91,7 +91,15 @@ impl IndicTransTokenizer {
         for (piece, &id) in &target_vocab {
             target_pieces[id as usize] = Some(piece.clone());
         }
-        Ok(IndicTransTokenizer { source, source_vocab, largest_source_id, tags, target_pieces, special_ids, eos })
+        Ok(IndicTransTokenizer {
+            source,
+            source_vocab,
+            largest_source_id,
+            tags,
+            target_pieces,
+            special_ids,
+            eos,
+        })
     }
 
     /// The largest id of the source dictionary: every id `encode` can give is at most this.
