@@ -462,6 +462,15 @@ def seed_variants(args, model_dir, lines, runs, tokens):
     return variants
 
 
+def write_config(directory, config):
+    """config.json as save_pretrained writes it (only what differs from PretrainedConfig's defaults: the hub
+    files have no max_length, num_beams, ... in config.json either), without vocab_size (#27.4)."""
+    config_dict = config.to_diff_dict()
+    config_dict.pop("vocab_size", None)
+    config_dict["model_type"] = "IndicTrans"
+    write_json(directory / "config.json", config_dict)
+
+
 def make_model(args, name, config_kwargs, weights, data, steps, seed):
     import torch
     from safetensors.torch import save_file
@@ -482,10 +491,7 @@ def make_model(args, name, config_kwargs, weights, data, steps, seed):
     config.architectures = ["IndicTransForConditionalGeneration"]
     config.auto_map = {"AutoConfig": "configuration_indictrans.IndicTransConfig",
                        "AutoModelForSeq2SeqLM": "modeling_indictrans.IndicTransForConditionalGeneration"}
-    config_dict = config.to_dict()
-    config_dict.pop("vocab_size", None)  # the hub's files have none
-    config_dict["model_type"] = "IndicTrans"
-    write_json(directory / "config.json", config_dict)
+    write_config(directory, config)
     # As the hub has it: no max_length, no num_beams.
     write_json(directory / "generation_config.json", {"_from_model_config": True, "bos_token_id": 0,
                "decoder_start_token_id": 2, "eos_token_id": 2, "pad_token_id": 1, "transformers_version": "4.53.2"})
