@@ -61,7 +61,8 @@ What it writes:
                                      special_tokens_map.json), the shape of indictrans2-indic-en-dist-200M shrunk
                                      (IndicTrans2's transformer_base18L: pre-norm, layernorm_embedding, gelu)
   models/tiny-indictrans2-variant/   another shape: post-norm encoder and pre-norm decoder, no layernorm_embedding,
-                                     relu, unscaled and tied embeddings, other position limits; pytorch_model.bin
+                                     relu, unscaled and tied embeddings, other position limits; pytorch_model.bin;
+                                     random weights (untrained): its outputs run to max_length
   models/tiny-indictrans2-odd/       awkward widths (d 40, 5 and 2 heads), pre-norm encoder and post-norm decoder
                                      with layernorm_embedding, unigram SentencePiece models, half as trained: many
                                      outputs stop at max_length (max_target_positions 48 < max_source_positions)
@@ -489,14 +490,15 @@ def make_model(args, name, config_kwargs, weights, data, steps, seed):
     torch.manual_seed(seed)
     model = Model(config)
     if not config.scale_embedding:
-        # Unscaled embeddings at init_std (0.02) are drowned by the sinusoidal positions (amplitude 1):
-        # the model cannot see its input and writes one output for every line. Unit-variance embeddings
-        # (as a trained model's are, next to its positions) keep the encoder in the test.
+        # Unscaled source embeddings at init_std are drowned by the sinusoidal positions (amplitude 1):
+        # unit variance, as a trained model's are next to its positions. (The decoder's, tied to the
+        # output projection, keep init_std: at unit variance the decoder would only repeat its input.)
         with torch.no_grad():
-            for embedding in (model.model.encoder.embed_tokens, model.model.decoder.embed_tokens):
-                embedding.weight.normal_(0.0, 1.0)
-                embedding.weight[config.pad_token_id].zero_()
-    model = train(model, tokenizer, sources, targets, steps, seed)
+            model.model.encoder.embed_tokens.weight.normal_(0.0, 1.0)
+            model.model.encoder.embed_tokens.weight[config.pad_token_id].zero_()
+    if steps:
+        model = train(model, tokenizer, sources, targets, steps, seed)
+    model.eval()
     config.architectures = ["IndicTransForConditionalGeneration"]
     config.auto_map = {"AutoConfig": "configuration_indictrans.IndicTransConfig",
                        "AutoModelForSeq2SeqLM": "modeling_indictrans.IndicTransForConditionalGeneration"}
@@ -596,14 +598,18 @@ def main():
                                   share_decoder_input_output_embed=False, scale_embedding=True),
                              "safetensors", bpe, args.steps, 11),
         # Post-norm encoder, pre-norm decoder, no layernorm_embedding, relu, unscaled tied embeddings,
-        # source and target limits apart; pytorch_model.bin with both names of the tied pair.
+        # source and target limits apart; pytorch_model.bin with both names of the tied pair. Untrained
+        # (random weights, init_std 0.2): trained 400 steps, models of this shape wrote one output for
+        # every input (the encoder out of the result); random ones give every line its own output, run
+        # to max_length (230).
         "tiny-indictrans2-variant": (dict(encoder_embed_dim=32, decoder_embed_dim=32, encoder_layers=3, decoder_layers=2,
                                           encoder_attention_heads=2, decoder_attention_heads=4, encoder_ffn_dim=96,
                                           decoder_ffn_dim=48, max_source_positions=200, max_target_positions=230,
                                           activation_function="relu", encoder_normalize_before=False,
                                           decoder_normalize_before=True, layernorm_embedding=False,
-                                          share_decoder_input_output_embed=True, scale_embedding=False),
-                                     "bin", bpe, args.steps, 12),
+                                          share_decoder_input_output_embed=True, scale_embedding=False,
+                                          init_std=0.2),
+                                     "bin", bpe, 0, 12),
         # Awkward sizes (d 40: head widths 8 and 20, odd feed-forward widths), pre-norm encoder and post-norm
         # decoder with layernorm_embedding, unigram SentencePiece models, and half the training steps: many
         # outputs run to max_length (max_target_positions 48, far below max_source_positions).

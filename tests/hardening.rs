@@ -463,6 +463,7 @@ fn indictrans2_files_are_validated_like_the_other_families() {
     assert_refused(&edited, &[], &["dict.SRC.json", "token id 4000000000"]);
     let edited = edited_model(dir.path(), model, "dict.TGT.json", |d| d["▁huge"] = 4_000_000_000u64.into());
     assert_refused(&edited, &[], &["dict.TGT.json"]);
-    let edited = edited_model(dir.path(), model, "generation_config.json", |g| g["eos_token_id"] = 5000.into());
+    let edited =
+        edited_model(dir.path(), model, "generation_config.json", |g| g["eos_token_id"] = 5000.into());
     assert_refused(&edited, &[], &["generation_config.json", "eos_token_id 5000"]);
 }
