@@ -23,7 +23,7 @@ fn root() -> PathBuf {
 }
 
 fn load_dir(dir: &Path) -> LoadedModel {
-    let files = ModelFiles::open(ModelLocation::Local(dir.to_path_buf()), Some(true), false).unwrap();
+    let files = ModelFiles::open(ModelLocation::Local(dir.to_path_buf()), Some(true), None).unwrap();
     load(&files, &Device::Cpu, &Languages::default(), crate::Precision::F32)
         .unwrap_or_else(|e| panic!("loading {}: {e}", dir.display()))
 }
@@ -310,7 +310,7 @@ fn translator_gives_the_reference_results_at_the_default_batch_size() {
         let inputs: Vec<&str> = lines.iter().map(String::as_str).collect();
         let tokenizer = load_model(name).tokenizer;
         for (label, beams) in [("beam5", None), ("greedy", Some(1))] {
-            let mut builder = crate::Translator::builder().model(dir.to_string_lossy()).offline(true);
+            let mut builder = crate::Translator::builder().model(&dir).offline(true);
             if let Some(beams) = beams {
                 builder = builder.beam_size(beams);
             }
