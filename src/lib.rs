@@ -54,6 +54,7 @@ mod document;
 pub mod error;
 mod generate;
 mod hub;
+mod indic_processor;
 mod loader;
 mod model;
 mod ops;
@@ -63,6 +64,8 @@ pub mod segment;
 mod tokenizer;
 mod translator;
 
+#[cfg(test)]
+mod indictrans_tests;
 #[cfg(test)]
 mod parity_tests;
 

@@ -11,9 +11,11 @@ use crate::document::{input_lines, AlignedSentence, Document, TranslatedParagrap
 use crate::error::{Error, NetworkError, Result};
 use crate::generate::{self, GenerationOptions};
 use crate::hub::{self, DownloadObserver, DownloadProgress, ModelFiles, ModelLocation, DEFAULT_MODEL};
+use crate::indic_processor::Placeholders;
 use crate::loader::{self, Languages, LoadedModel};
 use crate::repair::{self, Candidate, Redecode};
 use crate::segment::{best_split, segment, Paragraph};
+use crate::tokenizer::Encoding;
 
 /// The result of translating one sentence.
 #[derive(Debug, Clone, PartialEq)]
@@ -315,7 +317,7 @@ pub struct Progress {
 /// One unit of model input: a sentence or a piece of a split sentence.
 struct Unit {
     sentence: usize,
-    ids: Vec<u32>,
+    encoding: Encoding,
     /// For the last (or only) piece of its sentence, the sentence's length in bytes: it counts as one
     /// sentence done for progress.
     last_piece_of: Option<usize>,
@@ -466,42 +468,52 @@ impl Translator {
             let pieces = self.fit_to_model(sentence);
             split[index] = pieces.len() > 1;
             let count = pieces.len();
-            units.extend(pieces.into_iter().enumerate().map(|(i, ids)| Unit {
+            units.extend(pieces.into_iter().enumerate().map(|(i, encoding)| Unit {
                 sentence: index,
-                ids,
+                encoding,
                 last_piece_of: (i + 1 == count).then_some(sentence.len()),
             }));
         }
         let hypotheses = self.generate_sorted(&units, options, alternatives, progress)?;
-        let mut pieces: Vec<Vec<Vec<generate::Hypothesis>>> = vec![Vec::new(); sentences.len()];
+        // Per sentence, per piece: the piece's hypotheses and what decoding them needs of its source.
+        let mut pieces: Vec<Vec<(Vec<generate::Hypothesis>, &Placeholders)>> =
+            vec![Vec::new(); sentences.len()];
         for (unit, list) in units.iter().zip(hypotheses) {
-            pieces[unit.sentence].push(list);
+            pieces[unit.sentence].push((list, &unit.encoding.placeholders));
         }
         Ok(pieces
             .into_iter()
             .zip(split)
             .map(|(pieces, split)| match pieces.as_slice() {
                 // Whole sentences: every hypothesis is a candidate.
-                [list] if !split => list.iter().map(|h| self.translation_of(&[h])).collect(),
+                [(list, placeholders)] if !split => {
+                    list.iter().map(|h| self.translation_of(&[(h, placeholders)])).collect()
+                }
                 // Pieces: the best of each, joined.
                 _ => {
-                    let best: Vec<&generate::Hypothesis> =
-                        pieces.iter().filter_map(|list| list.first()).collect();
+                    let best: Vec<(&generate::Hypothesis, &Placeholders)> = pieces
+                        .iter()
+                        .filter_map(|(list, placeholders)| list.first().map(|h| (h, *placeholders)))
+                        .collect();
                     vec![Translation { split, ..self.translation_of(&best) }]
                 }
             })
             .collect())
     }
 
-    /// One translation from the hypotheses of its pieces (one for a whole sentence).
-    fn translation_of(&self, pieces: &[&generate::Hypothesis]) -> Translation {
-        let texts: Vec<String> = pieces.iter().map(|h| self.loaded.tokenizer.decode(&h.tokens)).collect();
-        let scores: Vec<f32> = pieces.iter().map(|h| h.score).collect();
+    /// One translation from the hypotheses of its pieces (one for a whole sentence), each with the
+    /// placeholders of its source.
+    fn translation_of(&self, pieces: &[(&generate::Hypothesis, &Placeholders)]) -> Translation {
+        let texts: Vec<String> = pieces
+            .iter()
+            .map(|(h, placeholders)| self.loaded.tokenizer.decode(&h.tokens, placeholders))
+            .collect();
+        let scores: Vec<f32> = pieces.iter().map(|(h, _)| h.score).collect();
         Translation {
             text: texts.into_iter().filter(|p| !p.is_empty()).collect::<Vec<_>>().join(" "),
             score: if scores.is_empty() { 0.0 } else { scores.iter().sum::<f32>() / scores.len() as f32 },
             split: pieces.len() > 1,
-            generated_tokens: pieces.iter().map(|h| h.tokens.len()).sum(),
+            generated_tokens: pieces.iter().map(|(h, _)| h.tokens.len()).sum(),
         }
     }
 
@@ -596,10 +608,10 @@ impl Translator {
         progress: ProgressFn,
     ) -> Result<Vec<Vec<generate::Hypothesis>>> {
         let mut order: Vec<usize> = (0..units.len()).collect();
-        order.sort_by_key(|&i| units[i].ids.len());
+        order.sort_by_key(|&i| units[i].encoding.ids.len());
         let mut results = vec![None; units.len()];
         for chunk in order.chunks(self.batch_size) {
-            let inputs: Vec<Vec<u32>> = chunk.iter().map(|&i| units[i].ids.clone()).collect();
+            let inputs: Vec<Vec<u32>> = chunk.iter().map(|&i| units[i].encoding.ids.clone()).collect();
             let model = self.loaded.model.as_ref();
             let hypotheses = if alternatives {
                 generate::generate_n_best(model, &inputs, options)?
@@ -624,18 +636,18 @@ impl Translator {
             .collect())
     }
 
-    /// The token ids of `sentence`, in as many pieces as needed to fit the model's positions.
-    fn fit_to_model(&self, sentence: &str) -> Vec<Vec<u32>> {
-        let limit = self.loaded.model.max_positions();
+    /// The model input of `sentence`, in as many pieces as needed to fit the model's positions.
+    fn fit_to_model(&self, sentence: &str) -> Vec<Encoding> {
+        let limit = self.loaded.model.max_source_positions();
         let mut pieces = Vec::new();
         self.split_into(sentence, 0..sentence.len(), limit, &mut pieces);
         pieces
     }
 
-    fn split_into(&self, text: &str, range: Range<usize>, limit: usize, out: &mut Vec<Vec<u32>>) {
-        let ids = self.loaded.tokenizer.encode(&text[range.clone()]);
-        if ids.len() <= limit {
-            out.push(ids);
+    fn split_into(&self, text: &str, range: Range<usize>, limit: usize, out: &mut Vec<Encoding>) {
+        let encoding = self.loaded.tokenizer.encode(&text[range.clone()]);
+        if encoding.ids.len() <= limit {
+            out.push(encoding);
             return;
         }
         match best_split(&text[range.clone()]) {
@@ -644,7 +656,11 @@ impl Translator {
                 self.split_into(text, range.start + at..range.end, limit, out);
             }
             // A single unbreakable token run longer than the model: truncating is the only option left.
-            None => out.push(ids[..limit - 1].iter().copied().chain(ids.last().copied()).collect()),
+            None => {
+                let ids = &encoding.ids;
+                let ids = ids[..limit - 1].iter().copied().chain(ids.last().copied()).collect();
+                out.push(Encoding { ids, ..encoding });
+            }
         }
     }
 }

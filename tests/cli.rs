@@ -313,6 +313,56 @@ fn m2m100_family_models_work_through_translate_and_batch() {
     }
 }
 
+/// IndicTrans2 through the binary (#21): every sentence of the sample article that the fixture generator
+/// also ran alone through the reference pipeline (IndicProcessor, tokenizer, `generate` with beam 5,
+/// decoding, postprocessing) comes out as the reference's text, at the default beam and batch size.
+#[test]
+fn indictrans2_translates_as_the_reference_pipeline() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = root().join("models/tiny-indictrans2").display().to_string();
+    let reference = root().join("tests/fixtures/reference/tiny-indictrans2");
+    let meta: Value =
+        serde_json::from_str(&std::fs::read_to_string(reference.join("meta.json")).unwrap()).unwrap();
+    let lines: Vec<&str> =
+        meta["sentences"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+    let beam = std::fs::read_to_string(reference.join("beam5.jsonl")).unwrap();
+    // Each line's reference text, and those of its other placeholder numberings (see #27.2).
+    let mut expected: std::collections::HashMap<&str, Vec<String>> = Default::default();
+    for record in beam.lines().map(|line| serde_json::from_str::<Value>(line).unwrap()) {
+        let line = lines[record["index"].as_u64().unwrap() as usize];
+        let variants = record["seed_variants"].as_array().cloned().unwrap_or_default();
+        let texts =
+            std::iter::once(&record).chain(&variants).map(|r| r["text"].as_str().unwrap().to_string());
+        expected.entry(line).or_default().extend(texts);
+    }
+    let article_path = article();
+    let output = stdout(&anuvad(
+        &["translate", "--model", &dir, "-f", "jsonl", article_path.to_str().unwrap()],
+        home.path(),
+    ));
+    let mut compared = 0;
+    for record in output.lines().map(|line| serde_json::from_str::<Value>(line).unwrap()) {
+        if let Some(texts) = expected.get(record["source"].as_str().unwrap()) {
+            let translation = record["translation"].as_str().unwrap();
+            assert!(
+                texts.iter().any(|t| t == translation),
+                "{}: {translation:?}, reference {texts:?}",
+                record["source"]
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared >= 10, "only {compared} article sentences are fixture lines");
+
+    // `batch` gives the same file.
+    let folder = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    std::fs::copy(&article_path, folder.path().join("article.txt")).unwrap();
+    let batch = ["batch", folder.path().to_str().unwrap(), out.path().to_str().unwrap(), "--model", &dir];
+    stdout(&anuvad(&[&batch[..], &["-f", "jsonl"]].concat(), home.path()));
+    assert_eq!(std::fs::read_to_string(out.path().join("article.jsonl")).unwrap(), output);
+}
+
 #[test]
 fn unknown_language_codes_are_a_clear_error() {
     let home = tempfile::tempdir().unwrap();

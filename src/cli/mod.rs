@@ -306,9 +306,10 @@ fn models() -> anyhow::Result<ExitCode> {
     println!("Models known to work (FLORES-200 devtest hin->eng):");
     for entry in anuvad::catalog() {
         let chrf = entry.chrf.map(|c| format!(" / chrF {c}")).unwrap_or_default();
+        let bleu = entry.bleu.map_or_else(|| "n/a".to_string(), |b| b.to_string());
         println!(
-            "  {:<36} {:>5} MB  {:<13} BLEU {}{chrf}  {}",
-            entry.id, entry.size_mb, entry.licence, entry.bleu, entry.note
+            "  {:<42} {:>5} MB  {:<13} BLEU {bleu}{chrf}  {}",
+            entry.id, entry.size_mb, entry.licence, entry.note
         );
     }
     println!();
