@@ -68,8 +68,9 @@ pub(crate) struct CommonConfig {
     pub generation: GenerationFile,
 }
 
-/// `generation_config.json` (or the generation fields of an old `config.json`). Every field optional: what
-/// is absent falls back to `config.json`, then to the `transformers` default.
+/// `generation_config.json` (or the generation fields of an old `config.json`). Every field optional: an
+/// absent token id falls back to `config.json`, an absent decoding setting to the `transformers` default
+/// (see [`GenerationFile::over_model_config`]).
 #[derive(Debug, Clone, Deserialize, Default)]
 pub(crate) struct GenerationFile {
     pub bad_words_ids: Option<Vec<Vec<u32>>>,
@@ -175,7 +176,7 @@ impl UnsupportedGeneration {
 }
 
 impl GenerationFile {
-    /// `self` with every unset field taken from `fallback`.
+    /// `self` with every unset field taken from `fallback` (a family's own defaults).
     pub(crate) fn or(self, fallback: GenerationFile) -> GenerationFile {
         GenerationFile {
             bad_words_ids: self.bad_words_ids.or(fallback.bad_words_ids),
@@ -200,6 +201,22 @@ impl GenerationFile {
             renormalize_logits: self.renormalize_logits.or(fallback.renormalize_logits),
             // Checked in each file on its own (`check_supported`).
             unsupported: self.unsupported,
+        }
+    }
+
+    /// `generation_config.json` (`self`) over the generation fields of `config.json` (`model_config`):
+    /// as in `transformers`, the decoding settings come from `generation_config.json` alone when it
+    /// exists (a 2020-era `config.json`'s `max_length: 20` or `num_beams` is not mixed in); only the
+    /// token ids, which describe the model rather than a way of decoding, fall back to `config.json`.
+    pub(crate) fn over_model_config(self, model_config: GenerationFile) -> GenerationFile {
+        GenerationFile {
+            bos_token_id: self.bos_token_id.or(model_config.bos_token_id),
+            decoder_start_token_id: self.decoder_start_token_id.or(model_config.decoder_start_token_id),
+            eos_token_id: self.eos_token_id.or(model_config.eos_token_id),
+            pad_token_id: self.pad_token_id.or(model_config.pad_token_id),
+            forced_bos_token_id: self.forced_bos_token_id.or(model_config.forced_bos_token_id),
+            forced_eos_token_id: self.forced_eos_token_id.or(model_config.forced_eos_token_id),
+            ..self
         }
     }
 
@@ -619,6 +636,18 @@ mod defaults {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decoding_settings_of_config_json_are_ignored_when_generation_config_json_exists() {
+        let file: GenerationFile = serde_json::from_str(r#"{"num_beams": 4, "pad_token_id": 5}"#).unwrap();
+        let model_config: GenerationFile = serde_json::from_str(
+            r#"{"max_length": 20, "num_beams": 6, "no_repeat_ngram_size": 3, "decoder_start_token_id": 5, "pad_token_id": 9}"#,
+        )
+        .unwrap();
+        let merged = file.over_model_config(model_config);
+        assert_eq!((merged.max_length, merged.num_beams, merged.no_repeat_ngram_size), (None, Some(4), None));
+        assert_eq!((merged.decoder_start_token_id, merged.pad_token_id), (Some(5), Some(5)));
+    }
 
     #[test]
     fn marian_defaults_are_transformers_defaults() {

@@ -29,6 +29,7 @@ fn pickle(cursor: &mut Cursor<&[u8]>) -> Result<Object, String> {
     stack.read_loop(cursor).map_err(|e| format!("bad pickle: {e}"))?;
     let object = stack.finalize().map_err(|e| format!("bad pickle: {e}"))?;
     refuse_foreign_globals(&object)?;
+    check_tensor_records(&object)?;
     Ok(object)
 }
 
@@ -72,6 +73,57 @@ fn check_opcodes(bytes: &[u8]) -> Result<(), String> {
             other => return Err(format!("bad pickle: unknown opcode 0x{other:02x}")),
         };
         at = at.checked_add(argument).filter(|&end| end <= bytes.len()).ok_or_else(truncated)?;
+    }
+}
+
+/// Refuses tensor records that candle's `into_tensor_info` would take apart without looking (it removes
+/// tuple items by position, and multiplies the storage offset unchecked): the argument tuples of
+/// `_rebuild_tensor_v2` (4 items: storage, offset, size, stride), `_rebuild_from_type_v2` (3) and
+/// `_rebuild_parameter` (a tensor first), the storage tuple (5), and an offset that is negative or
+/// beyond 2^40 elements. Walks the whole object, so a record anywhere in it is checked.
+pub(crate) fn check_tensor_records(object: &Object) -> Result<(), String> {
+    let bad = |what: &str| Err(format!("bad tensor record: {what}"));
+    let is = |object: &Object, module: &str, class: &str| matches!(object, Object::Class { module_name, class_name } if module_name == module && class_name == class);
+    match object {
+        Object::Reduce { callable, args } | Object::Build { callable, args } => {
+            if let Object::Tuple(items) = &**args {
+                if is(callable, "torch._tensor", "_rebuild_from_type_v2") && items.len() < 3 {
+                    return bad("_rebuild_from_type_v2 takes 3 arguments");
+                }
+                if is(callable, "torch._utils", "_rebuild_parameter")
+                    && !matches!(items.first(), Some(Object::Reduce { .. }))
+                {
+                    return bad("_rebuild_parameter without a tensor");
+                }
+                if is(callable, "torch._utils", "_rebuild_tensor_v2") {
+                    if items.len() < 4 {
+                        return bad("_rebuild_tensor_v2 takes storage, offset, size and stride");
+                    }
+                    if let Object::PersistentLoad(storage) = &items[0] {
+                        if matches!(&**storage, Object::Tuple(parts) if parts.len() < 5) {
+                            return bad("a storage is described by 5 items");
+                        }
+                    }
+                    let offset = match &items[1] {
+                        Object::Int(offset) => i64::from(*offset),
+                        Object::Long(offset) => *offset,
+                        _ => 0,
+                    };
+                    if !(0..=1 << 40).contains(&offset) {
+                        return bad(&format!("storage offset {offset}"));
+                    }
+                }
+            }
+            check_tensor_records(callable)?;
+            check_tensor_records(args)
+        }
+        Object::Tuple(items) | Object::List(items) => items.iter().try_for_each(check_tensor_records),
+        Object::Dict(pairs) => pairs.iter().try_for_each(|(key, value)| {
+            check_tensor_records(key)?;
+            check_tensor_records(value)
+        }),
+        Object::PersistentLoad(inner) => check_tensor_records(inner),
+        _ => Ok(()),
     }
 }
 
@@ -128,7 +180,9 @@ pub(crate) fn check_zip_pickle(path: &Path) -> Result<(), String> {
     check_opcodes(&pickle)?;
     let mut stack = Stack::empty();
     stack.read_loop(&mut pickle.as_slice()).map_err(|e| format!("bad pickle: {e}"))?;
-    refuse_foreign_globals(&stack.finalize().map_err(|e| format!("bad pickle: {e}"))?)
+    let object = stack.finalize().map_err(|e| format!("bad pickle: {e}"))?;
+    refuse_foreign_globals(&object)?;
+    check_tensor_records(&object)
 }
 
 /// Reads every tensor of a legacy file, as `dtype` on `device`.
@@ -224,6 +278,29 @@ mod opcode_tests {
         // Found by `cargo fuzz run weights`: candle's reader shifts past 64 bits on it.
         let pickle = b"\x80\x02\x8a\x09\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50.";
         assert!(check_opcodes(pickle).unwrap_err().contains("integer of 9 bytes"));
+    }
+
+    #[test]
+    fn tensor_records_candle_would_take_apart_blindly_are_refused() {
+        use candle_core::pickle::Object;
+        // Found by `cargo fuzz run weights`: a `_rebuild_tensor_v2` with two arguments.
+        let class = |module: &str, class: &str| {
+            Box::new(Object::Class { module_name: module.into(), class_name: class.into() })
+        };
+        let record = |args: Vec<Object>| Object::Reduce {
+            callable: class("torch._utils", "_rebuild_tensor_v2"),
+            args: Box::new(Object::Tuple(args)),
+        };
+        let short =
+            Object::Dict(vec![(Object::Unicode("w".into()), record(vec![Object::None, Object::Int(0)]))]);
+        assert!(super::check_tensor_records(&short)
+            .unwrap_err()
+            .contains("storage, offset, size and stride"));
+        let negative =
+            record(vec![Object::None, Object::Long(-1), Object::Tuple(vec![]), Object::Tuple(vec![])]);
+        assert!(super::check_tensor_records(&negative).unwrap_err().contains("offset -1"));
+        let fine = record(vec![Object::None, Object::Int(3), Object::Tuple(vec![]), Object::Tuple(vec![])]);
+        assert_eq!(super::check_tensor_records(&fine), Ok(()));
     }
 
     #[test]

@@ -130,7 +130,7 @@ pub(crate) fn load(
         Some(path) => {
             let file = read_json::<GenerationFile>(path)?;
             file.check_supported(path)?;
-            file.or(common.generation.clone())
+            file.over_model_config(common.generation.clone())
         }
         None => {
             common.generation.check_supported(&config_path)?;
