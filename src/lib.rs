@@ -12,7 +12,7 @@
 //! use anuvad::{Format, Translator};
 //!
 //! # fn main() -> anuvad::Result<()> {
-//! // Any hub id works (the default is Helsinki-NLP/opus-mt-hi-en); here a tiny local test model.
+//! // Any hub id works (the default is anuvad::DEFAULT_MODEL); here a tiny local test model.
 //! let translator = Translator::builder()
 //!     .model(concat!(env!("CARGO_MANIFEST_DIR"), "/models/tiny-marian-hi-en"))
 //!     .beam_size(2)
@@ -55,6 +55,6 @@ pub use catalog::{catalog, CatalogEntry};
 pub use device::{Device, Precision};
 pub use document::{AlignedSentence, Document, Format, TranslatedParagraph};
 pub use error::{Error, Result};
-pub use hub::{cache_dir, cached_models, CachedModel, DEFAULT_MODEL};
+pub use hub::{cache_dir, cached_models, CachedModel, DEFAULT_MODEL, SMALL_MODEL};
 pub use segment::{segment, Paragraph, Sentence};
 pub use translator::{Progress, Translation, Translator, TranslatorBuilder};

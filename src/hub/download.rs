@@ -70,6 +70,9 @@ fn lock(path: &Path) -> Result<File> {
     }
 }
 
+/// Files from this size on are announced before their progress bar.
+const LARGE_FILE: u64 = 100_000_000;
+
 /// Fills `partial` with the content, resuming from what it already holds.
 fn transfer(client: &Client, meta: &FileMetadata, partial: &Path, name: &str, progress: bool) -> Result<()> {
     if let Some(folder) = partial.parent() {
@@ -82,6 +85,13 @@ fn transfer(client: &Client, meta: &FileMetadata, partial: &Path, name: &str, pr
         .write(true)
         .open(partial)
         .map_err(|source| cache_error(partial, source))?;
+    if let Some(size) = meta.size.filter(|&size| progress && size >= LARGE_FILE) {
+        // A model's first run waits on this: say what is coming (the default model's weights are ~1 GB).
+        eprintln!(
+            "anuvad: downloading {name} ({:.1} GB) into the Hugging Face cache (once; later runs use it)",
+            size as f64 / 1e9
+        );
+    }
     let bar = progress.then(|| progress_bar(name, meta.size));
     let mut attempt = 0;
     let result = loop {
