@@ -431,3 +431,12 @@ fn an_empty_input_folder_says_no_files_matched() {
     assert!(result.status.success());
     assert!(stderr(&result).contains("no files matched"), "{}", stderr(&result));
 }
+
+#[test]
+fn vocabulary_ids_beyond_the_embedding_table_are_refused_at_load_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = edited_model(dir.path(), "tiny-marian-hi-en", "vocab.json", |vocab| {
+        vocab["▁huge"] = 4_000_000_000u64.into();
+    });
+    assert_refused(&model, &[], &["vocab.json", "token id 4000000000"]);
+}

@@ -23,8 +23,10 @@ pub(super) fn load(request: &LoadRequest) -> Result<FamilyParts> {
             let tokenizer = NllbTokenizer::load(&json, &spm, tokenizer_config.as_deref())?;
             let source = tokenizer.language_id(languages.source.as_deref().unwrap_or("hin_Deva"))?;
             let target = tokenizer.language_id(languages.target.as_deref().unwrap_or("eng_Latn"))?;
+            let tokenizer = Tokenizer::Nllb { tokenizer: Box::new(tokenizer), source };
+            super::ids_fit(&tokenizer, config.vocab_size, &json)?;
             tokenizer_files.extend([json, spm]);
-            (Tokenizer::Nllb { tokenizer: Box::new(tokenizer), source }, target)
+            (tokenizer, target)
         }
         None => {
             let spm = files.require("sentencepiece.bpe.model")?;
@@ -32,8 +34,10 @@ pub(super) fn load(request: &LoadRequest) -> Result<FamilyParts> {
             let tokenizer = M2M100Tokenizer::load(&spm, &vocab, tokenizer_config.as_deref())?;
             let source = tokenizer.language_id(languages.source.as_deref().unwrap_or("hi"))?;
             let target = tokenizer.language_id(languages.target.as_deref().unwrap_or("en"))?;
+            let tokenizer = Tokenizer::M2M100 { tokenizer, source };
+            super::ids_fit(&tokenizer, config.vocab_size, &vocab)?;
             tokenizer_files.extend([spm, vocab]);
-            (Tokenizer::M2M100 { tokenizer, source }, target)
+            (tokenizer, target)
         }
     };
     tokenizer_files.extend(tokenizer_config);

@@ -164,6 +164,21 @@ pub(crate) fn load(
     })
 }
 
+/// Checks that every id `tokenizer` can give has a row in the model's input embedding (`rows` words):
+/// an id beyond it would fail only when a sentence happens to contain it, mid-translation.
+fn ids_fit(tokenizer: &Tokenizer, rows: usize, file: &Path) -> Result<()> {
+    let largest = tokenizer.largest_id();
+    if largest as usize >= rows {
+        return Err(Error::bad_file(
+            file,
+            format!(
+                "names token id {largest}, but the model's embedding table has {rows} rows (config.json)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// `model.safetensors` when the model has it, else `pytorch_model.bin`.
 fn find_weights(files: &ModelFiles) -> Result<WeightsFile> {
     if let Some(path) = files.get("model.safetensors")? {

@@ -121,6 +121,11 @@ impl NllbTokenizer {
         })
     }
 
+    /// The largest id `tokenizer.json` names (pieces and added tokens).
+    pub(crate) fn largest_id(&self) -> u32 {
+        self.pieces.keys().copied().max().unwrap_or(0)
+    }
+
     /// The id of a language code such as `eng_Latn`.
     pub(crate) fn language_id(&self, code: &str) -> Result<u32> {
         self.added.get(code).copied().ok_or_else(|| {
@@ -171,6 +176,11 @@ pub(crate) struct M2M100Tokenizer {
 }
 
 impl M2M100Tokenizer {
+    /// The largest id of `vocab.json` and the language tokens after it.
+    pub(crate) fn largest_id(&self) -> u32 {
+        self.pieces.keys().chain(self.languages.values()).copied().max().unwrap_or(0)
+    }
+
     pub(crate) fn load(spm_model: &Path, vocab_json: &Path, tokenizer_config: Option<&Path>) -> Result<Self> {
         let spm = SentencePieceModel::from_file(spm_model)?;
         let vocab: HashMap<String, u32> = crate::config::read_json(vocab_json)?;

@@ -82,6 +82,11 @@ impl MarianTokenizer {
         self.target = Some(id);
     }
 
+    /// The largest id `vocab.json` names.
+    pub(crate) fn largest_id(&self) -> u32 {
+        self.pieces.keys().copied().max().unwrap_or(0)
+    }
+
     /// The ids of `text` (all of it text), ending with `</s>`, after the target token if one is set.
     pub(crate) fn encode(&self, text: &str) -> Vec<u32> {
         let pieces = self.source.encode(text);

@@ -65,6 +65,15 @@ impl Tokenizer {
         }
     }
 
+    /// The largest id the tokenizer's files name: every id `encode` can give is at most this.
+    pub(crate) fn largest_id(&self) -> u32 {
+        match self {
+            Tokenizer::Marian(tokenizer) => tokenizer.largest_id(),
+            Tokenizer::Nllb { tokenizer, .. } => tokenizer.largest_id(),
+            Tokenizer::M2M100 { tokenizer, .. } => tokenizer.largest_id(),
+        }
+    }
+
     /// The text of generated ids, special tokens (language codes included) skipped.
     pub(crate) fn decode(&self, ids: &[u32]) -> String {
         match self {
