@@ -4,6 +4,7 @@ number of generated tokens, on this machine, in one process tree.
 
     python scripts/bench_peers.py [--work bench-work] [--sentences 64] [--reps 3] [--threads 1,2]
     python scripts/bench_peers.py --shape nllb-600m --settings greedy-32,beam4-32 --threads 2
+    python scripts/bench_peers.py --shape tc-big --settings greedy-32,beam4-32 --threads 2   # the default model
     python scripts/bench_peers.py --compare-bin OTHER/target/release/examples/bench_translate \
         --engines anuvad,anuvad-before,ct2-float32     # another build of anuvad side by side
 
@@ -29,10 +30,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ENGINES = ("anuvad", "anuvad-bf16", "anuvad-int8", "ct2-float32", "ct2-int8", "transformers")
-# Per model shape: the hub-layout directory, the CTranslate2 directory prefix, target language prefix.
+# Per model shape: the hub-layout directory, the CTranslate2 directory prefix, target language prefix,
+# text put before every source sentence (a multi-target Marian model's target token; anuvad adds it
+# itself, as its default target `eng`).
 SHAPES = {
-    "opus": ("opus-mt-hi-en-shape", "ct2-", None),
-    "nllb-600m": ("nllb-600m-shape", "ct2-nllb-", "eng_Latn"),
+    "opus": ("opus-mt-hi-en-shape", "ct2-", None, ""),
+    "nllb-600m": ("nllb-600m-shape", "ct2-nllb-", "eng_Latn", ""),
+    "tc-big": ("tc-big-shape", "ct2-tc-", None, ">>eng<< "),
 }
 
 
@@ -54,7 +58,8 @@ def worker(args):
     work = Path(args.work)
     sentences = read_sentences(work, args.limit)
     threads = args.threads_one
-    model_name, ct2_prefix, target_language = SHAPES[args.shape]
+    model_name, ct2_prefix, target_language, source_prefix = SHAPES[args.shape]
+    sentences = [source_prefix + s for s in sentences]
     model_dir = work / model_name
     from transformers import AutoTokenizer
 
@@ -168,7 +173,7 @@ def main():
 
     work = Path(args.work)
     if not (work / (SHAPES[args.shape][1] + "int8")).exists():
-        flags = ["--nllb-600m"] if args.shape == "nllb-600m" else []
+        flags = {"nllb-600m": ["--nllb-600m"], "tc-big": ["--tc-big"]}.get(args.shape, [])
         subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_model.py"), str(work)] + flags, check=True)
     subprocess.run(["cargo", "build", "--release", "--example", "bench_translate"], cwd=ROOT, check=True)
     engines = args.engines.split(",")

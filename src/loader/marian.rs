@@ -108,7 +108,9 @@ fn check_declared(files: &ModelFiles, side: Side, code: &str) -> Result<()> {
         Side::Target => ("target", declared.target_lang),
     };
     let why = match side {
-        Side::Source => "this Marian model takes no source-language setting (it translates what it was trained on)",
+        Side::Source => {
+            "this Marian model takes no source-language setting (it translates what it was trained on)"
+        }
         Side::Target => "this Marian model translates into one language only",
     };
     match (declared, path) {

@@ -59,10 +59,8 @@ impl MarianTokenizer {
         special_ids.extend(vocab.get("<pad>"));
 
         let pieces = vocab.iter().map(|(piece, &id)| (id, piece.clone())).collect();
-        let targets = vocab
-            .iter()
-            .filter_map(|(piece, &id)| Some((language_code(piece)?.to_string(), id)))
-            .collect();
+        let targets =
+            vocab.iter().filter_map(|(piece, &id)| Some((language_code(piece)?.to_string(), id))).collect();
         // Language codes (`>>hin<<`) are control tokens too.
         let is_control = |piece: &str| {
             matches!(piece, "</s>" | "<unk>" | "<pad>") || (piece.starts_with(">>") && piece.ends_with("<<"))
