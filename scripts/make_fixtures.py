@@ -20,8 +20,9 @@ What it writes:
   models/tiny-marian-multi/        a multi-target model in the layout of
                                    Helsinki-NLP/opus-mt-tc-bible-big-inc-deu_eng_fra_por_spa: five `>>xxx<<`
                                    target tokens in the joint vocabulary, </s> not 0, ReLU, 1024 positions;
-                                   its references are made with `>>eng<<` first in every input, and with
-                                   `>>fra<<` for the first 64 sentences (fra_*.jsonl)
+                                   its references are made with `>>eng<<` first in every input (outputs
+                                   for the first 32 sentences), and with `>>fra<<` for the first 32
+                                   sentences (fra_*.jsonl)
   tests/fixtures/reference/<model>/
       meta.json                    versions, generation settings used, the input sentences
       tokenizer.jsonl              the ids anuvad must give for every input (and some hard strings): the
@@ -273,7 +274,7 @@ RUNS = (("greedy_b1", 1, 1), ("greedy_b8", 1, 8), ("beam4_b1", 4, 1), ("beam4_b8
 
 
 def make_reference(model_dir, name, sentences, model_class=MarianMTModel, tokenizer=None, kind="marian",
-                   source_lang=None, extra_runs=(), target_token=None, **generate_kwargs):
+                   source_lang=None, extra_runs=(), target_token=None, run_limit=None, **generate_kwargs):
     model = model_class.from_pretrained(model_dir)
     model.eval()
     tokenizer = tokenizer or MarianTokenizer.from_pretrained(model_dir)
@@ -288,7 +289,8 @@ def make_reference(model_dir, name, sentences, model_class=MarianMTModel, tokeni
     # The translated sentences get the same ids from transformers' tokenizer and from sentencepiece, so the
     # references below hold for both.
     assert all("transformers_ids" not in r for r in token_records[: len(sentences)])
-    inputs_ids = [r["ids"] for r in token_records[: len(sentences)]]
+    # `run_limit`: generate for the first sentences only (the tokenizer records cover all of them).
+    inputs_ids = [r["ids"] for r in token_records[: len(sentences)]][:run_limit]
 
     runs = {}
     for label, beams, batch in RUNS + tuple(extra_runs):
@@ -551,7 +553,11 @@ def make_m2m_references(sentences):
 MULTI_TARGET = "tiny-marian-multi"
 MULTI_TARGETS = ("deu", "eng", "fra", "por", "spa")
 # Sentences of the reference translated with the other target token as well.
-OTHER_TARGET, OTHER_TARGET_SENTENCES = "fra", 64
+OTHER_TARGET, OTHER_TARGET_SENTENCES = "fra", 32
+# Sentences generated for (greedy and beam 4, batch 1 and 8) with each target: the fixture's outputs are
+# long (a copy-trained model this small often runs to max_length 512), so all of them would take an
+# hour of CPU; the tokenizer records cover every reference sentence.
+MULTI_TARGET_RUN_SENTENCES = 32
 
 
 def multi_target_vocab(source_spm, target_spm):
@@ -581,7 +587,9 @@ def train_multi_target(model, tokenizer, sentences, steps, seed):
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         model.final_logits_bias.copy_(0.5 * torch.randn(model.final_logits_bias.shape, generator=gen))
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    # Fewer steps than `train_to_copy` at a higher rate: enough to attend, end with EOS and tell the
+    # targets apart, in a few minutes of one CPU thread.
+    optimizer = torch.optim.AdamW(model.parameters(), lr=2e-3)
     warmup = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / 100))
     pad = model.config.pad_token_id
     model.eval()
@@ -602,7 +610,7 @@ def train_multi_target(model, tokenizer, sentences, steps, seed):
         loss.backward()
         optimizer.step()
         warmup.step()
-    print(f"  multi-target training: {steps} steps, final loss {float(loss):.3f}")
+    print(f"  multi-target training: {steps} steps, final loss {float(loss):.3f}", flush=True)
     return model
 
 
@@ -610,6 +618,7 @@ def multi_target_generation_config(pad, eos):
     """The generation settings the tc-bible models' files carry, with the fixture's ids."""
     return GenerationConfig(
         bad_words_ids=[[pad]],
+        bos_token_id=0,
         decoder_start_token_id=pad,
         eos_token_id=eos,
         forced_eos_token_id=eos,
@@ -652,7 +661,7 @@ def make_multi_target(source_spm, target_spm, hindi, sentences, skip_reference):
     tokenizer = MarianTokenizer.from_pretrained(directory)
     assert tokenizer.eos_token_id == eos != 0 and tokenizer.pad_token_id == pad == len(vocab) - 1
     torch.manual_seed(0)
-    model = train_multi_target(MarianMTModel(config), tokenizer, hindi, steps=1000, seed=7)
+    model = train_multi_target(MarianMTModel(config), tokenizer, hindi, steps=400, seed=7)
     model.generation_config = multi_target_generation_config(pad, eos)
     save_model(model, directory, "safetensors")
     # config.json as the tc-bible repos carry it: generation fields present but null (generation_config.json
@@ -677,7 +686,7 @@ def make_multi_target_reference(sentences):
     """The multi-target fixture's references: everything with `>>eng<<` (anuvad's default target), and
     greedy and beam 4 at batch 1 and 8 with `>>fra<<` for the first sentences (fra_*.jsonl)."""
     directory = MODELS / MULTI_TARGET
-    make_reference(directory, MULTI_TARGET, sentences, target_token=">>eng<<")
+    make_reference(directory, MULTI_TARGET, sentences, target_token=">>eng<<", run_limit=MULTI_TARGET_RUN_SENTENCES)
     model = MarianMTModel.from_pretrained(directory)
     model.eval()
     tokenizer = MarianTokenizer.from_pretrained(directory)
@@ -714,6 +723,9 @@ def main():
         "--only-multi-target", action="store_true", help="only (re)write the multi-target Marian model"
     )
     parser.add_argument(
+        "--only-reference-multi", action="store_true", help="with --only-multi-target: keep the model"
+    )
+    parser.add_argument(
         "--only-reference", action="store_true", help="only rewrite the references of the committed models"
     )
     args = parser.parse_args()
@@ -732,6 +744,9 @@ def main():
         rewrite_generation_configs()
         make_marian_references(reference_sentences)
         make_m2m_references(reference_sentences)
+        make_multi_target_reference(reference_sentences)
+        return
+    if args.only_multi_target and args.only_reference_multi:
         make_multi_target_reference(reference_sentences)
         return
     english = read_gold_sentences("flores_dev_en.jsonl")
@@ -840,6 +855,7 @@ def main_generation_config(pad):
 def variant_generation_config(pad):
     return GenerationConfig(
         bad_words_ids=[[pad]],
+        bos_token_id=0,
         decoder_start_token_id=pad,
         eos_token_id=0,
         max_length=48,

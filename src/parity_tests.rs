@@ -407,7 +407,7 @@ fn nllb_adversarial_lines_match_the_sentencepiece_reference() {
 /// The multi-target fixture: the layout of `opus-mt-tc-bible-big-inc-deu_eng_fra_por_spa` (five
 /// `>>xxx<<` target tokens in a shared vocabulary, `</s>` not 0, pad = decoder start = the last id,
 /// ReLU, shared embeddings, 1024 positions). Its references are `transformers` on `">>eng<< " + text`
-/// (anuvad's default target) and, for the first 64 sentences, on `">>fra<< " + text` (`fra_*`).
+/// (anuvad's default target) and on `">>fra<< " + text` (`fra_*`); outputs for the first 32 sentences.
 const MULTI: &str = "tiny-marian-multi";
 
 fn french() -> Languages {
@@ -463,7 +463,7 @@ fn multi_target_typed_target_token_is_text() {
 fn multi_target_tokenizer_matches_marian_tokenizer() {
     check_tokenizer(MULTI, MULTI);
     let records = check_tokenizer_file(&load_model_for(MULTI, &french()), MULTI, "fra_tokenizer.jsonl");
-    assert!(records >= 64);
+    assert!(records >= 32);
 }
 
 #[test]

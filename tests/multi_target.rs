@@ -39,13 +39,15 @@ fn anuvad(args: &[&str], home: &Path) -> Output {
         .expect("anuvad runs")
 }
 
-/// Translates the first `count` reference sentences, each its own paragraph, and compares every
-/// record whose source is one of them with the reference's beam-4 text (the model's default beams).
-fn check_cli_against(target: Option<&str>, reference_file: &str, count: usize) {
+/// Translates the reference sentences that `reference_file` has outputs for (the first ones), each its
+/// own paragraph, and compares every record whose source is one of them with the reference's beam-4
+/// text (the model's default beams).
+fn check_cli_against(target: Option<&str>, reference_file: &str) {
     let home = tempfile::tempdir().unwrap();
-    let sentences: Vec<String> = reference_sentences().into_iter().take(count).collect();
     let expected = reference(reference_file);
-    assert_eq!(expected.len(), count);
+    let count = expected.len();
+    assert!(count >= 32, "{reference_file}: {count} outputs");
+    let sentences: Vec<String> = reference_sentences().into_iter().take(count).collect();
     let input = home.path().join("article.txt");
     std::fs::write(&input, sentences.join("\n\n")).unwrap();
     let dir = model("tiny-marian-multi");
@@ -69,13 +71,13 @@ fn check_cli_against(target: Option<&str>, reference_file: &str, count: usize) {
 
 #[test]
 fn target_lang_fra_gives_the_references_french_output() {
-    check_cli_against(Some("fra"), "fra_beam4_b1.jsonl", 64);
+    check_cli_against(Some("fra"), "fra_beam4_b1.jsonl");
 }
 
 #[test]
 fn the_default_target_is_eng() {
-    check_cli_against(None, "beam4_b1.jsonl", 64);
-    check_cli_against(Some(">>eng<<"), "beam4_b1.jsonl", 16);
+    check_cli_against(None, "beam4_b1.jsonl");
+    check_cli_against(Some(">>eng<<"), "beam4_b1.jsonl");
 }
 
 #[test]
