@@ -142,7 +142,10 @@ def run_engine(engine, work, shape, beams, batch, limit, threads, new_tokens, co
             "--batch", str(batch), "--limit", str(limit), "--threads-one", str(threads),
             "--new-tokens", str(new_tokens), "--shape", shape,
         ]
-    out = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{engine} failed ({done.returncode}): {' '.join(command)}\n{done.stderr}")
+    out = done.stdout
     result = json.loads(out.strip().splitlines()[-1])
     expected = limit * new_tokens
     if result["tokens"] != expected:
