@@ -29,6 +29,17 @@
 //! ```
 #![deny(missing_docs)]
 
+/// The README's Rust examples, compiled as written (they are `no_run`: they fetch a hub model).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeAsWritten;
+
+/// The README's Rust examples run for real: `build.rs` swaps in the tiny test model and the sample
+/// article.
+#[cfg(doctest)]
+#[doc = include_str!(concat!(env!("OUT_DIR"), "/readme_doctests.md"))]
+struct ReadmeRun;
+
 pub mod batch;
 mod catalog;
 pub mod checks;
@@ -53,8 +64,10 @@ mod parity_tests;
 
 pub use catalog::{catalog, CatalogEntry};
 pub use device::{Device, Precision};
-pub use document::{AlignedSentence, Document, Format, TranslatedParagraph};
-pub use error::{Error, Result};
-pub use hub::{cache_dir, cached_models, CachedModel, DEFAULT_MODEL, SMALL_MODEL};
+pub use document::{
+    input_lines, AlignedSentence, Document, Format, InputLine, LineEnding, TranslatedParagraph,
+};
+pub use error::{ComputeError, Error, Result};
+pub use hub::{cache_dir, cached_models, CachedModel, DownloadProgress, DEFAULT_MODEL, SMALL_MODEL};
 pub use segment::{segment, Paragraph, Sentence};
 pub use translator::{Progress, Translation, Translator, TranslatorBuilder};

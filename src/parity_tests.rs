@@ -21,7 +21,7 @@ fn load_model(dir: &str) -> LoadedModel {
 
 fn load_model_for(dir: &str, languages: &Languages) -> LoadedModel {
     let files =
-        ModelFiles::open(ModelLocation::Local(root().join("models").join(dir)), Some(true), false).unwrap();
+        ModelFiles::open(ModelLocation::Local(root().join("models").join(dir)), Some(true), None).unwrap();
     load(&files, &Device::Cpu, languages, crate::Precision::F32)
         .unwrap_or_else(|e| panic!("loading {dir}: {e}"))
 }
@@ -266,7 +266,7 @@ fn legacy_checkpoint_and_old_config_behave_as_in_transformers() {
         std::fs::copy(models.join(MAIN).join(name), scratch.path().join(name)).unwrap();
     }
     let files =
-        ModelFiles::open(ModelLocation::Local(scratch.path().to_path_buf()), Some(true), false).unwrap();
+        ModelFiles::open(ModelLocation::Local(scratch.path().to_path_buf()), Some(true), None).unwrap();
     let loaded = load(&files, &Device::Cpu, &Languages::default(), crate::Precision::F32).unwrap();
     assert_eq!(loaded.generation.num_beams, 4, "num_beams comes from the old config.json");
     assert_eq!(loaded.generation.forced_eos_token_id, None, "absent from the file, absent here");

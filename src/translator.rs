@@ -7,10 +7,10 @@ use std::path::PathBuf;
 
 use crate::config::limits;
 use crate::device::{Device, Precision};
-use crate::document::{AlignedSentence, Document, TranslatedParagraph};
+use crate::document::{input_lines, AlignedSentence, Document, TranslatedParagraph};
 use crate::error::{Error, NetworkError, Result};
 use crate::generate::{self, GenerationOptions};
-use crate::hub::{self, ModelFiles, ModelLocation, DEFAULT_MODEL};
+use crate::hub::{self, DownloadObserver, DownloadProgress, ModelFiles, ModelLocation, DEFAULT_MODEL};
 use crate::loader::{self, Languages, LoadedModel};
 use crate::repair::{self, Candidate, Redecode};
 use crate::segment::{best_split, segment, Paragraph};
@@ -34,10 +34,20 @@ impl Translation {
     }
 }
 
+/// The caller's download progress display (a newtype for `Debug`).
+#[derive(Clone)]
+struct DownloadDisplay(DownloadObserver);
+
+impl std::fmt::Debug for DownloadDisplay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DownloadDisplay")
+    }
+}
+
 /// Builds a [`Translator`]; every setting has a default (see each method).
 #[derive(Debug, Clone)]
 pub struct TranslatorBuilder {
-    model: String,
+    model: std::ffi::OsString,
     revision: Option<String>,
     device: Device,
     precision: Precision,
@@ -47,7 +57,7 @@ pub struct TranslatorBuilder {
     max_new_tokens: Option<usize>,
     batch_size: usize,
     offline: Option<bool>,
-    progress: bool,
+    download_progress: Option<DownloadDisplay>,
     languages: Languages,
     repair: bool,
 }
@@ -55,7 +65,7 @@ pub struct TranslatorBuilder {
 impl Default for TranslatorBuilder {
     fn default() -> Self {
         TranslatorBuilder {
-            model: DEFAULT_MODEL.to_string(),
+            model: DEFAULT_MODEL.into(),
             revision: None,
             device: Device::Cpu,
             precision: Precision::F32,
@@ -65,7 +75,7 @@ impl Default for TranslatorBuilder {
             max_new_tokens: None,
             batch_size: 32,
             offline: None,
-            progress: false,
+            download_progress: None,
             languages: Languages::default(),
             repair: false,
         }
@@ -74,9 +84,12 @@ impl Default for TranslatorBuilder {
 
 impl TranslatorBuilder {
     /// The model: a hub id (default [`crate::DEFAULT_MODEL`]; [`crate::SMALL_MODEL`] is the small fast
-    /// one), `ID@REVISION`, or a local directory with the hub's files.
-    pub fn model(mut self, model: impl Into<String>) -> Self {
-        self.model = model.into();
+    /// one), `ID@REVISION`, or a local directory with the hub's files (a `&str`, `String`, `&Path` or `PathBuf`). A path that exists,
+    /// starts with `.`, `/` or `~`, or has more separators than `owner/name` is local; write
+    /// `./models/x` for a local folder that does not exist yet to get "no such directory" rather
+    /// than a hub lookup.
+    pub fn model(mut self, model: impl AsRef<std::ffi::OsStr>) -> Self {
+        self.model = model.as_ref().to_owned();
         self
     }
 
@@ -164,9 +177,13 @@ impl TranslatorBuilder {
         self
     }
 
-    /// Show download progress bars on stderr; default false.
-    pub fn progress(mut self, progress: bool) -> Self {
-        self.progress = progress;
+    /// Calls `display` as model files download (after every chunk, and once when a file is done), to
+    /// show progress; the `anuvad` binary draws bars on a terminal with it. Default: nothing shown.
+    pub fn download_progress(
+        mut self,
+        display: impl Fn(DownloadProgress<'_>) + Send + Sync + 'static,
+    ) -> Self {
+        self.download_progress = Some(DownloadDisplay(std::sync::Arc::new(display)));
         self
     }
 
@@ -185,8 +202,13 @@ impl TranslatorBuilder {
             }
         }
         let device = self.device.to_candle()?;
-        let location = ModelLocation::parse(&self.model, self.revision.as_deref());
-        let files = ModelFiles::open(location, self.offline, self.progress)?;
+        let location = match self.model.to_str() {
+            Some(spec) => ModelLocation::parse(spec, self.revision.as_deref()),
+            // Hub ids are ASCII: anything else is a path.
+            None => ModelLocation::Local(self.model.clone().into()),
+        };
+        let files =
+            ModelFiles::open(location, self.offline, self.download_progress.map(|display| display.0))?;
         let loaded = loader::load(&files, &device, &self.languages, self.precision)?;
         files.record_revision()?;
         let mut options = loaded.generation.clone();
@@ -219,7 +241,13 @@ impl TranslatorBuilder {
                 limits::STEP_LOGITS_BYTES >> 30
             )));
         }
+        let device_name = match device.location() {
+            candle_core::DeviceLocation::Cpu => "cpu".to_string(),
+            candle_core::DeviceLocation::Cuda { gpu_id } => format!("cuda:{gpu_id}"),
+            candle_core::DeviceLocation::Metal { gpu_id } => format!("metal:{gpu_id}"),
+        };
         Ok(Translator {
+            device_name,
             model_name: files.name(),
             languages: self.languages,
             hub_fallback: files.hub_fallback().cloned(),
@@ -269,6 +297,7 @@ pub struct Translator {
     options: GenerationOptions,
     batch_size: usize,
     model_name: String,
+    device_name: String,
     precision: Precision,
     repair: bool,
     hub_fallback: Option<NetworkError>,
@@ -310,6 +339,11 @@ impl Translator {
     /// A builder with every setting at its default.
     pub fn builder() -> TranslatorBuilder {
         TranslatorBuilder::default()
+    }
+
+    /// Where the model runs: `cpu`, `cuda:N` or `metal:N` (what [`Device::Auto`] chose).
+    pub fn device_name(&self) -> &str {
+        &self.device_name
     }
 
     /// The model as it was named (hub id with revision, or directory).
@@ -518,11 +552,8 @@ impl Translator {
         let mut translations = self.translate_batch_with_progress(&sources, progress)?.into_iter();
         let mut translated_documents = Vec::with_capacity(documents.len());
         for &(text, paragraphs) in documents {
-            let mut previous_end = 0;
             let mut translated = Vec::with_capacity(paragraphs.len());
             for paragraph in paragraphs {
-                let line_breaks_before = text[previous_end..paragraph.span.start].matches('\n').count();
-                previous_end = paragraph.span.end;
                 let sentences = paragraph
                     .sentences
                     .iter()
@@ -540,13 +571,9 @@ impl Translator {
                         }
                     })
                     .collect();
-                translated.push(TranslatedParagraph {
-                    span: paragraph.span.clone(),
-                    sentences,
-                    line_breaks_before,
-                });
+                translated.push(TranslatedParagraph { span: paragraph.span.clone(), sentences });
             }
-            translated_documents.push(Document { paragraphs: translated });
+            translated_documents.push(Document { paragraphs: translated, lines: input_lines(text) });
         }
         if self.repair {
             let mut redecode = |sentences: &[&str], settings: &Redecode| {
