@@ -5,6 +5,12 @@
 
     python scripts/bench_model.py OUT_DIR                  # opus-mt-hi-en shape
     python scripts/bench_model.py OUT_DIR --nllb-600m      # facebook/nllb-200-distilled-600M shape
+    python scripts/bench_model.py OUT_DIR --tc-big         # opus-mt-tc-bible-big-inc-deu_eng_fra_por_spa shape
+
+The tc-big one (the default model's shape: d_model 1024, 6+6 layers, 16 heads, ffn 4096, ReLU, 1024
+positions, shared vocabulary 61807 with </s> not 0 and pad = decoder start = the last id; ~1 GB) goes to
+OUT_DIR/tc-big-shape and OUT_DIR/ct2-tc-{float32,int8}; its tokenizer is the tiny multi-target fixture's
+(target tokens `>>deu<<` ... `>>spa<<`) with the vocabulary padded to 61807 ids before `<pad>`.
 
 The NLLB-shaped one (d_model 1024, 12+12 layers, 16 heads, ffn 4096, vocab 256206; 2.5 GB) goes to
 OUT_DIR/nllb-600m-shape (model.safetensors), OUT_DIR/nllb-600m-shape-bin (the same weights as
@@ -224,6 +230,63 @@ def build_indictrans2(out, shape, indictrans2):
     print(f"wrote {model_dir} (no CTranslate2 copy: its converters do not take IndicTrans2's hub files)")
 
 
+def build_tc_big(out):
+    """The shape of Helsinki-NLP/opus-mt-tc-bible-big-inc-deu_eng_fra_por_spa (config.json of the family)."""
+    out = Path(out)
+    vocab_size = 61807
+    model_dir = out / "tc-big-shape"
+    if model_dir.exists():
+        shutil.rmtree(model_dir)
+    model_dir.mkdir(parents=True)
+    tiny = ROOT / "models" / "tiny-marian-multi"
+    vocab = json.loads((tiny / "vocab.json").read_text(encoding="utf-8"))
+    vocab.pop("<pad>")
+    filler = 0
+    while len(vocab) < vocab_size - 1:
+        vocab[f"\u2581unused{filler}"] = len(vocab)
+        filler += 1
+    vocab["<pad>"] = len(vocab)
+    pad, eos = vocab["<pad>"], vocab["</s>"]
+    (model_dir / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+    for name in ("source.spm", "target.spm", "tokenizer_config.json"):
+        shutil.copy(tiny / name, model_dir / name)
+    config = MarianConfig(
+        vocab_size=vocab_size, decoder_vocab_size=vocab_size, d_model=1024, encoder_layers=6, decoder_layers=6,
+        encoder_attention_heads=16, decoder_attention_heads=16, encoder_ffn_dim=4096, decoder_ffn_dim=4096,
+        max_position_embeddings=1024, activation_function="relu", scale_embedding=True,
+        share_encoder_decoder_embeddings=True, pad_token_id=pad, decoder_start_token_id=pad, eos_token_id=eos,
+        bos_token_id=0, architectures=["MarianMTModel"],
+    )
+    torch.manual_seed(0)
+    model = MarianMTModel(config)
+    model.generation_config = GenerationConfig(
+        bad_words_ids=[[pad]], bos_token_id=0, decoder_start_token_id=pad, eos_token_id=eos,
+        forced_eos_token_id=eos, max_length=512, num_beams=4, pad_token_id=pad,
+    )
+    model.save_pretrained(model_dir)
+    del model
+
+    import ctranslate2
+
+    for quantization in ("float32", "int8"):
+        target = out / f"ct2-tc-{quantization}"
+        if target.exists():
+            shutil.rmtree(target)
+        ctranslate2.converters.TransformersConverter(str(model_dir)).convert(
+            str(target), quantization=quantization, force=True
+        )
+    write_sentences(out)
+    print(f"wrote {model_dir}, {out}/ct2-tc-float32, {out}/ct2-tc-int8")
+
+
+def write_sentences(out):
+    """512 sentences: enough for the memory measurement of a 500-sentence run."""
+    sentences = []
+    for line in (ROOT / "tests" / "data" / "segmentation" / "flores_dev_hi.jsonl").read_text(encoding="utf-8").splitlines():
+        sentences.extend(json.loads(line)["sentences"])
+    (Path(out) / "sentences.txt").write_text("\n".join(sentences[:512]) + "\n", encoding="utf-8")
+
+
 if __name__ == "__main__":
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     target = args[0] if args else ROOT / "bench-work"
@@ -233,5 +296,7 @@ if __name__ == "__main__":
     elif shape:
         # --indictrans2-dist-200m|--indictrans2-1b --indictrans2 PATH
         build_indictrans2(target, shape, sys.argv[sys.argv.index("--indictrans2") + 1])
+    elif "--tc-big" in sys.argv:
+        build_tc_big(target)
     else:
         main(target)

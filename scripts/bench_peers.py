@@ -6,6 +6,7 @@ number of generated tokens, on this machine, in one process tree.
     python scripts/bench_peers.py --shape nllb-600m --settings greedy-32,beam4-32 --threads 2
     INDICTRANS2=PATH INDICTRANS2_TOKENIZER=PATH python scripts/bench_peers.py --shape indictrans2-dist-200m \
         --settings greedy-32,beam4-32 --threads 2      # (and indictrans2-1b)
+    python scripts/bench_peers.py --shape tc-big --settings greedy-32,beam4-32 --threads 2   # the default model
     python scripts/bench_peers.py --compare-bin OTHER/target/release/examples/bench_translate \
         --engines anuvad,anuvad-before,ct2-float32     # another build of anuvad side by side
 
@@ -37,12 +38,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ENGINES = ("anuvad", "anuvad-bf16", "anuvad-int8", "ct2-float32", "ct2-int8", "transformers")
-# Per model shape: the hub-layout directory, the CTranslate2 directory prefix, target language prefix.
+# Per model shape: the hub-layout directory, the CTranslate2 directory prefix, target language prefix,
+# text put before every source sentence (a multi-target Marian model's target token; anuvad adds it
+# itself, as its default target `eng`).
 SHAPES = {
-    "opus": ("opus-mt-hi-en-shape", "ct2-", None),
-    "nllb-600m": ("nllb-600m-shape", "ct2-nllb-", "eng_Latn"),
-    "indictrans2-dist-200m": ("indictrans2-dist-200m-shape", None, None),
-    "indictrans2-1b": ("indictrans2-1b-shape", None, None),
+    "opus": ("opus-mt-hi-en-shape", "ct2-", None, ""),
+    "nllb-600m": ("nllb-600m-shape", "ct2-nllb-", "eng_Latn", ""),
+    "tc-big": ("tc-big-shape", "ct2-tc-", None, ">>eng<< "),
+    "indictrans2-dist-200m": ("indictrans2-dist-200m-shape", None, None, ""),
+    "indictrans2-1b": ("indictrans2-1b-shape", None, None, ""),
 }
 
 
@@ -93,7 +97,8 @@ def worker(args):
     work = Path(args.work)
     sentences = read_sentences(work, args.limit)
     threads = args.threads_one
-    model_name, ct2_prefix, target_language = SHAPES[args.shape]
+    model_name, ct2_prefix, target_language, source_prefix = SHAPES[args.shape]
+    sentences = [source_prefix + s for s in sentences]
     model_dir = work / model_name
     if args.shape.startswith("indictrans2"):
         import torch
@@ -200,7 +205,10 @@ def run_engine(engine, work, shape, beams, batch, limit, threads, new_tokens, co
             "--batch", str(batch), "--limit", str(limit), "--threads-one", str(threads),
             "--new-tokens", str(new_tokens), "--shape", shape,
         ]
-    out = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{engine} failed ({done.returncode}): {' '.join(command)}\n{done.stderr}")
+    out = done.stdout
     result = json.loads(out.strip().splitlines()[-1])
     expected = limit * new_tokens
     if result["tokens"] != expected:
@@ -230,7 +238,7 @@ def main():
         return worker(args)
 
     work = Path(args.work)
-    model_name, ct2_prefix, _ = SHAPES[args.shape]
+    model_name, ct2_prefix, _, _ = SHAPES[args.shape]
     if args.shape.startswith("indictrans2"):
         # No CTranslate2 engines: its converters do not take these models (see bench_model.py).
         args.engines = ",".join(e for e in args.engines.split(",") if not e.startswith("ct2-"))
@@ -238,7 +246,7 @@ def main():
             subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_model.py"), str(work), f"--{args.shape}",
                             "--indictrans2", os.environ["INDICTRANS2"]], check=True)
     elif not (work / (ct2_prefix + "int8")).exists():
-        flags = ["--nllb-600m"] if args.shape == "nllb-600m" else []
+        flags = {"nllb-600m": ["--nllb-600m"], "tc-big": ["--tc-big"]}.get(args.shape, [])
         subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_model.py"), str(work)] + flags, check=True)
     subprocess.run(["cargo", "build", "--release", "--example", "bench_translate"], cwd=ROOT, check=True)
     engines = args.engines.split(",")

@@ -17,6 +17,12 @@ What it writes:
                                    those of tiny-marian-hi-en)
   models/tiny-marian-variant/      a second shape: 3+3 layers, gelu, separate decoder embeddings,
                                    no decoder_vocab_size key, other generation settings
+  models/tiny-marian-multi/        a multi-target model in the layout of
+                                   Helsinki-NLP/opus-mt-tc-bible-big-inc-deu_eng_fra_por_spa: five `>>xxx<<`
+                                   target tokens in the joint vocabulary, </s> not 0, ReLU, 1024 positions;
+                                   its references are made with `>>eng<<` first in every input (outputs
+                                   for the first 32 sentences), and with `>>fra<<` for the first 32
+                                   sentences (fra_*.jsonl)
   tests/fixtures/reference/<model>/
       meta.json                    versions, generation settings used, the input sentences
       tokenizer.jsonl              the ids anuvad must give for every input (and some hard strings): the
@@ -241,13 +247,13 @@ def generate(model, tokenizer, inputs_ids, num_beams, batch_size, **generate_kwa
     return records
 
 
-def first_step_logits(model, tokenizer, sentences, count, steps=3, **generate_kwargs):
+def first_step_logits(model, tokenizer, sentences, count, steps=3, prefix="", **generate_kwargs):
     tensors = {}
     chosen = []
     for index, sentence in enumerate(sentences):
         if len(chosen) == count:
             break
-        inputs = tokenizer([sentence], return_tensors="pt")
+        inputs = tokenizer([prefix + sentence], return_tensors="pt")
         with torch.no_grad():
             out = model.generate(
                 **inputs,
@@ -268,11 +274,11 @@ RUNS = (("greedy_b1", 1, 1), ("greedy_b8", 1, 8), ("beam4_b1", 4, 1), ("beam4_b8
 
 
 def make_reference(model_dir, name, sentences, model_class=MarianMTModel, tokenizer=None, kind="marian",
-                   source_lang=None, extra_runs=(), **generate_kwargs):
+                   source_lang=None, extra_runs=(), target_token=None, run_limit=None, **generate_kwargs):
     model = model_class.from_pretrained(model_dir)
     model.eval()
     tokenizer = tokenizer or MarianTokenizer.from_pretrained(model_dir)
-    expected = SentencePieceIds(model_dir, kind, tokenizer, source_lang)
+    expected = SentencePieceIds(model_dir, kind, tokenizer, source_lang, target_token)
     out_dir = REFERENCE / name
     if out_dir.exists():
         shutil.rmtree(out_dir)
@@ -283,7 +289,8 @@ def make_reference(model_dir, name, sentences, model_class=MarianMTModel, tokeni
     # The translated sentences get the same ids from transformers' tokenizer and from sentencepiece, so the
     # references below hold for both.
     assert all("transformers_ids" not in r for r in token_records[: len(sentences)])
-    inputs_ids = [r["ids"] for r in token_records[: len(sentences)]]
+    # `run_limit`: generate for the first sentences only (the tokenizer records cover all of them).
+    inputs_ids = [r["ids"] for r in token_records[: len(sentences)]][:run_limit]
 
     runs = {}
     for label, beams, batch in RUNS + tuple(extra_runs):
@@ -293,7 +300,8 @@ def make_reference(model_dir, name, sentences, model_class=MarianMTModel, tokeni
         runs[label] = {"num_beams": beams, "batch_size": batch, "mean_output_tokens": sum(lengths) / len(lengths)}
         print(f"  {name} {label}: mean {runs[label]['mean_output_tokens']:.1f} tokens, max {max(lengths)}")
 
-    tensors, chosen = first_step_logits(model, tokenizer, sentences, 10, **generate_kwargs)
+    prefix = f"{target_token} " if target_token else ""
+    tensors, chosen = first_step_logits(model, tokenizer, sentences, 10, prefix=prefix, **generate_kwargs)
     save_file(tensors, str(out_dir / "logits.safetensors"), metadata={"sentences": json.dumps(chosen)})
 
     write_json(
@@ -307,6 +315,7 @@ def make_reference(model_dir, name, sentences, model_class=MarianMTModel, tokeni
             },
             "generation_config": model.generation_config.to_diff_dict(),
             "generate_kwargs": generate_kwargs,
+            **({"target_token": target_token} if target_token else {}),
             "runs": runs,
             "batches": "consecutive groups of batch_size sentences, right-padded as MarianTokenizer pads",
             "score": "beam: sequences_scores; greedy: mean of log_softmax(processed logits) over generated tokens",
@@ -540,6 +549,164 @@ def make_m2m_references(sentences):
     )
 
 
+# The multi-target fixture (the layout of Helsinki-NLP/opus-mt-tc-bible-big-inc-deu_eng_fra_por_spa).
+MULTI_TARGET = "tiny-marian-multi"
+MULTI_TARGETS = ("deu", "eng", "fra", "por", "spa")
+# Sentences of the reference translated with the other target token as well.
+OTHER_TARGET, OTHER_TARGET_SENTENCES = "fra", 32
+# Sentences generated for (greedy and beam 4, batch 1 and 8) with each target: the fixture's outputs are
+# long (a copy-trained model this small often runs to max_length 512), so all of them would take an
+# hour of CPU; the tokenizer records cover every reference sentence.
+MULTI_TARGET_RUN_SENTENCES = 32
+
+
+def multi_target_vocab(source_spm, target_spm):
+    """A joint vocabulary that starts with the target-language tokens, so that </s> (and <unk>) are not
+    ids 0 and 1: the model's files must say which ids they are. <pad> last, as the converter adds it."""
+    vocab = {f">>{code}<<": i for i, code in enumerate(MULTI_TARGETS)}
+    vocab["</s>"] = len(vocab)
+    vocab["<unk>"] = len(vocab)
+    for blob in (source_spm, target_spm):
+        proto = spm_pb2.ModelProto()
+        proto.ParseFromString(blob)
+        for piece in proto.pieces:
+            if piece.type == spm_pb2.ModelProto.SentencePiece.NORMAL and piece.piece not in vocab:
+                vocab[piece.piece] = len(vocab)
+    vocab["<pad>"] = len(vocab)
+    return vocab
+
+
+def reversed_words(text):
+    return " ".join(reversed(text.split()))
+
+
+def train_multi_target(model, tokenizer, sentences, steps, seed):
+    """As `train_to_copy`, with a target token first in every input: behind `>>fra<<` the model learns to
+    write the sentence's words in reverse order, behind the other targets to copy it. So the target token
+    changes the output, as a real model's does, and the fixture shows that it reaches the model."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        model.final_logits_bias.copy_(0.5 * torch.randn(model.final_logits_bias.shape, generator=gen))
+    # Fewer steps than `train_to_copy` at a higher rate: enough to attend, end with EOS and tell the
+    # targets apart, in a few minutes of one CPU thread.
+    optimizer = torch.optim.AdamW(model.parameters(), lr=2e-3)
+    warmup = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / 100))
+    pad = model.config.pad_token_id
+    model.eval()
+    for _ in range(steps):
+        picks = torch.randint(0, len(sentences), (32,), generator=gen).tolist()
+        # Half the batch French, the rest spread over the other four targets.
+        codes = torch.randint(0, 2 * (len(MULTI_TARGETS) - 1), (32,), generator=gen).tolist()
+        targets = [OTHER_TARGET if c >= len(MULTI_TARGETS) - 1 else [t for t in MULTI_TARGETS if t != OTHER_TARGET][c]
+                   for c in codes]
+        texts = [sentences[i] for i in picks]
+        batch = tokenizer([f">>{t}<< {text}" for t, text in zip(targets, texts)], return_tensors="pt",
+                          padding=True, truncation=True, max_length=128)
+        wanted = [reversed_words(text) if t == OTHER_TARGET else text for t, text in zip(targets, texts)]
+        labels = tokenizer(wanted, return_tensors="pt", padding=True, truncation=True, max_length=128)["input_ids"]
+        labels[labels == pad] = -100
+        loss = model(**batch, labels=labels).loss
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        warmup.step()
+    print(f"  multi-target training: {steps} steps, final loss {float(loss):.3f}", flush=True)
+    return model
+
+
+def multi_target_generation_config(pad, eos):
+    """The generation settings the tc-bible models' files carry, with the fixture's ids."""
+    return GenerationConfig(
+        bad_words_ids=[[pad]],
+        bos_token_id=0,
+        decoder_start_token_id=pad,
+        eos_token_id=eos,
+        forced_eos_token_id=eos,
+        max_length=512,
+        num_beams=4,
+        pad_token_id=pad,
+    )
+
+
+def make_multi_target(source_spm, target_spm, hindi, sentences, skip_reference):
+    """models/tiny-marian-multi/: a multi-target Marian model in the layout of
+    Helsinki-NLP/opus-mt-tc-bible-big-inc-deu_eng_fra_por_spa, shrunk: a joint vocabulary with the five
+    target tokens (>>deu<< >>eng<< >>fra<< >>por<< >>spa<<), </s> not 0, pad = decoder start = the last id,
+    ReLU, shared embeddings, 1024 positions, safetensors."""
+    vocab = multi_target_vocab(source_spm, target_spm)
+    pad, eos = vocab["<pad>"], vocab["</s>"]
+    config = MarianConfig(
+        vocab_size=len(vocab),
+        decoder_vocab_size=len(vocab),
+        d_model=64,
+        encoder_layers=2,
+        decoder_layers=2,
+        encoder_attention_heads=4,
+        decoder_attention_heads=4,
+        encoder_ffn_dim=128,
+        decoder_ffn_dim=128,
+        max_position_embeddings=1024,
+        activation_function="relu",
+        scale_embedding=True,
+        share_encoder_decoder_embeddings=True,
+        pad_token_id=pad,
+        decoder_start_token_id=pad,
+        eos_token_id=eos,
+        forced_eos_token_id=eos,
+        architectures=["MarianMTModel"],
+    )
+    directory = MODELS / MULTI_TARGET
+    save_tokenizer_files(directory, source_spm, target_spm, vocab)
+    write_json(directory / "tokenizer_config.json", {"source_lang": "inc", "target_lang": "deu+eng+fra+por+spa"})
+    tokenizer = MarianTokenizer.from_pretrained(directory)
+    assert tokenizer.eos_token_id == eos != 0 and tokenizer.pad_token_id == pad == len(vocab) - 1
+    torch.manual_seed(0)
+    model = train_multi_target(MarianMTModel(config), tokenizer, hindi, steps=400, seed=7)
+    model.generation_config = multi_target_generation_config(pad, eos)
+    save_model(model, directory, "safetensors")
+    # config.json as the tc-bible repos carry it: generation fields present but null (generation_config.json
+    # has them), bos 0 (here a target token, as there an arbitrary one), the converter's extra keys.
+    config_path = directory / "config.json"
+    saved = json.loads(config_path.read_text(encoding="utf-8"))
+    saved.update(
+        bos_token_id=0,
+        forced_eos_token_id=None,
+        max_length=None,
+        num_beams=None,
+        normalize_embedding=False,
+        static_position_embeddings=True,
+        num_hidden_layers=config.encoder_layers,
+    )
+    write_json(config_path, saved)
+    if not skip_reference:
+        make_multi_target_reference(sentences)
+
+
+def make_multi_target_reference(sentences):
+    """The multi-target fixture's references: everything with `>>eng<<` (anuvad's default target), and
+    greedy and beam 4 at batch 1 and 8 with `>>fra<<` for the first sentences (fra_*.jsonl)."""
+    directory = MODELS / MULTI_TARGET
+    make_reference(directory, MULTI_TARGET, sentences, target_token=">>eng<<", run_limit=MULTI_TARGET_RUN_SENTENCES)
+    model = MarianMTModel.from_pretrained(directory)
+    model.eval()
+    tokenizer = MarianTokenizer.from_pretrained(directory)
+    token = f">>{OTHER_TARGET}<<"
+    expected = SentencePieceIds(directory, "marian", tokenizer, target_token=token)
+    subset = sentences[:OTHER_TARGET_SENTENCES]
+    records = [expected.record(text) for text in subset]
+    assert all("transformers_ids" not in r for r in records)
+    out_dir = REFERENCE / MULTI_TARGET
+    write_jsonl(out_dir / f"{OTHER_TARGET}_tokenizer.jsonl", records)
+    for label, beams, batch in RUNS:
+        outputs = generate(model, tokenizer, [r["ids"] for r in records], beams, batch)
+        write_jsonl(out_dir / f"{OTHER_TARGET}_{label}.jsonl", outputs)
+    eng = [json.loads(line)["text"] for line in (out_dir / "beam4_b1.jsonl").read_text(encoding="utf-8").splitlines()]
+    fra = [json.loads(line)["text"] for line in (out_dir / f"{OTHER_TARGET}_beam4_b1.jsonl").read_text(encoding="utf-8").splitlines()]
+    differ = sum(a != b for a, b in zip(eng, fra))
+    print(f"  {MULTI_TARGET}: {differ} of {len(fra)} beam-4 outputs differ between >>eng<< and {token}")
+    assert differ > len(fra) // 2, "the target token must change the output"
+
+
 def check_versions():
     found = {"transformers": transformers.__version__, "torch": torch.__version__, "sentencepiece": spm.__version__}
     for package, version in PINNED.items():
@@ -552,6 +719,12 @@ def main():
     parser.add_argument("--skip-reference", action="store_true", help="write the models only")
     parser.add_argument("--only-legacy", action="store_true", help="only (re)write the legacy-format repo")
     parser.add_argument("--only-m2m", action="store_true", help="only (re)write the M2M100/NLLB models")
+    parser.add_argument(
+        "--only-multi-target", action="store_true", help="only (re)write the multi-target Marian model"
+    )
+    parser.add_argument(
+        "--only-reference-multi", action="store_true", help="with --only-multi-target: keep the model"
+    )
     parser.add_argument(
         "--only-reference", action="store_true", help="only rewrite the references of the committed models"
     )
@@ -571,6 +744,10 @@ def main():
         rewrite_generation_configs()
         make_marian_references(reference_sentences)
         make_m2m_references(reference_sentences)
+        make_multi_target_reference(reference_sentences)
+        return
+    if args.only_multi_target and args.only_reference_multi:
+        make_multi_target_reference(reference_sentences)
         return
     english = read_gold_sentences("flores_dev_en.jsonl")
     if args.only_m2m:
@@ -578,6 +755,9 @@ def main():
         return
     source_spm = train_spm(hindi, 2500)
     target_spm = train_spm(english, 2000)
+    if args.only_multi_target:
+        make_multi_target(source_spm, target_spm, hindi, reference_sentences, args.skip_reference)
+        return
     vocab = marian_vocab(source_spm, target_spm)
     pad = vocab["<pad>"]
 
@@ -643,9 +823,11 @@ def main():
 
     if args.skip_reference:
         make_m2m_family(hindi, english, reference_sentences, True)
+        make_multi_target(source_spm, target_spm, hindi, reference_sentences, True)
         return
     make_marian_references(reference_sentences)
     make_m2m_family(hindi, english, reference_sentences, False)
+    make_multi_target(source_spm, target_spm, hindi, reference_sentences, False)
 
 
 def make_marian_references(sentences):
@@ -673,6 +855,7 @@ def main_generation_config(pad):
 def variant_generation_config(pad):
     return GenerationConfig(
         bad_words_ids=[[pad]],
+        bos_token_id=0,
         decoder_start_token_id=pad,
         eos_token_id=0,
         max_length=48,

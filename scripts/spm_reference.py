@@ -3,7 +3,8 @@
 anuvad encodes everything a user typed as text, with the SentencePiece model the model was trained with,
 and places control tokens (end of sentence, language codes) itself:
 
-  Marian:   pieces of source.spm looked up in vocab.json, then </s>
+  Marian:   pieces of source.spm looked up in vocab.json, then </s>; a multi-target model's target
+            token (`>>eng<<`) first
   NLLB:     [source code] pieces of sentencepiece.bpe.model looked up in tokenizer.json's vocabulary, </s>
   M2M100:   [__src__] pieces of sentencepiece.bpe.model looked up in vocab.json, </s>
 
@@ -32,15 +33,18 @@ WHY_FAST = (
 class SentencePieceIds:
     """Expected ids for one fixture model directory (`kind`: marian, nllb or m2m100)."""
 
-    def __init__(self, model_dir, kind, tokenizer, source_lang=None):
+    def __init__(self, model_dir, kind, tokenizer, source_lang=None, target_token=None):
+        """`target_token` (Marian only): the `>>xxx<<` token a multi-target model's inputs start with;
+        `transformers` is then given `target_token + " " + text`, as such models are used."""
         model_dir = Path(model_dir)
         self.kind = kind
         self.tokenizer = tokenizer
+        self.prefix = f"{target_token} " if target_token else ""
         if kind == "marian":
             self.sp = spm.SentencePieceProcessor(model_file=str(model_dir / "source.spm"))
             vocab = json.loads((model_dir / "vocab.json").read_text(encoding="utf-8"))
             controls = {"</s>", "<unk>", "<pad>"} | {t for t in vocab if t.startswith(">>") and t.endswith("<<")}
-            self.before, self.after = [], [vocab["</s>"]]
+            self.before, self.after = ([vocab[target_token]] if target_token else []), [vocab["</s>"]]
         elif kind == "nllb":
             self.sp = spm.SentencePieceProcessor(model_file=str(model_dir / "sentencepiece.bpe.model"))
             data = json.loads((model_dir / "tokenizer.json").read_text(encoding="utf-8"))
@@ -71,7 +75,7 @@ class SentencePieceIds:
         """{"text", "ids"} plus, where `transformers`' tokenizer gives other ids, those and why."""
         ours = self.ids(text)
         record = {"text": text, "ids": ours}
-        theirs = self.tokenizer(text)["input_ids"]
+        theirs = self.tokenizer(self.prefix + text)["input_ids"]
         if theirs != ours:
             record["transformers_ids"] = theirs
             # MarianTokenizer also takes a leading `>>xx<<` as a language code, in its vocabulary or not.

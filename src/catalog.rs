@@ -38,7 +38,7 @@ struct Catalog {
 
 const CATALOG: &str = include_str!("../models/catalog.toml");
 
-/// The catalog, in file order (smallest and fastest first).
+/// The catalog, in file order (the default first, then by size).
 pub fn catalog() -> Vec<CatalogEntry> {
     // The file is compiled in and checked by a test, so parsing cannot fail at run time.
     toml::from_str::<Catalog>(CATALOG).map(|c| c.model).unwrap_or_default()
@@ -51,6 +51,7 @@ mod tests {
         let entries: super::Catalog = toml::from_str(super::CATALOG).expect("models/catalog.toml parses");
         assert!(entries.model.len() >= 4);
         assert_eq!(entries.model[0].id, crate::DEFAULT_MODEL);
+        assert_eq!(entries.model[1].id, crate::SMALL_MODEL);
         for entry in &entries.model {
             assert!(
                 crate::model::Architecture::from_model_type(&entry.architecture).is_some(),

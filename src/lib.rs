@@ -16,7 +16,7 @@
 //! use anuvad::{Format, Translator};
 //!
 //! # fn main() -> anuvad::Result<()> {
-//! // Any hub id works (the default is Helsinki-NLP/opus-mt-hi-en); here a tiny local test model.
+//! // Any hub id works (the default is anuvad::DEFAULT_MODEL); here a tiny local test model.
 //! let translator = Translator::builder()
 //!     .model(concat!(env!("CARGO_MANIFEST_DIR"), "/models/tiny-marian-hi-en"))
 //!     .beam_size(2)
@@ -75,6 +75,6 @@ pub use document::{
     input_lines, AlignedSentence, Document, Format, InputLine, LineEnding, TranslatedParagraph,
 };
 pub use error::{ComputeError, Error, Result};
-pub use hub::{cache_dir, cached_models, CachedModel, DownloadProgress, DEFAULT_MODEL};
+pub use hub::{cache_dir, cached_models, CachedModel, DownloadProgress, DEFAULT_MODEL, SMALL_MODEL};
 pub use segment::{segment, Paragraph, Sentence};
 pub use translator::{Progress, Translation, Translator, TranslatorBuilder};

@@ -17,9 +17,13 @@ fn root() -> PathBuf {
 }
 
 fn load_model(dir: &str) -> LoadedModel {
+    load_model_for(dir, &Languages::default())
+}
+
+fn load_model_for(dir: &str, languages: &Languages) -> LoadedModel {
     let files =
         ModelFiles::open(ModelLocation::Local(root().join("models").join(dir)), Some(true), None).unwrap();
-    load(&files, &Device::Cpu, &Languages::default(), crate::Precision::F32)
+    load(&files, &Device::Cpu, languages, crate::Precision::F32)
         .unwrap_or_else(|e| panic!("loading {dir}: {e}"))
 }
 
@@ -62,9 +66,13 @@ fn sentences(model: &str) -> Vec<String> {
 }
 
 fn check_tokenizer(model_dir: &str, reference_name: &str) {
-    let loaded = load_model(model_dir);
-    let records: Vec<TokenRecord> = read_jsonl(&reference(reference_name).join("tokenizer.jsonl"));
-    assert!(records.len() >= 200, "the reference has {} tokenizer records", records.len());
+    let records = check_tokenizer_file(&load_model(model_dir), reference_name, "tokenizer.jsonl");
+    assert!(records >= 200, "the reference has {records} tokenizer records");
+}
+
+/// Compares every record of `file`; returns how many there are.
+fn check_tokenizer_file(loaded: &LoadedModel, reference_name: &str, file: &str) -> usize {
+    let records: Vec<TokenRecord> = read_jsonl(&reference(reference_name).join(file));
     for record in &records {
         // Where transformers differs, the fixture says why (a typed special token; for NLLB also its
         // fast tokenizer's normalization), and the expected ids are sentencepiece's.
@@ -85,6 +93,7 @@ fn check_tokenizer(model_dir: &str, reference_name: &str) {
         records.len(),
         mismatches.join("\n")
     );
+    records.len()
 }
 
 /// Runs generation as the reference run `label` did and compares every sentence.
@@ -101,10 +110,21 @@ fn check_run_within(
     batch_size: usize,
     tolerance: f32,
 ) {
-    let loaded = load_model(model_dir);
-    let inputs: Vec<Vec<u32>> =
-        sentences(reference_name).iter().map(|s| loaded.tokenizer.encode(s).ids).collect();
+    check_loaded_run(&load_model(model_dir), reference_name, label, num_beams, batch_size, tolerance);
+}
+
+/// [`check_run_within`] on a loaded model; a reference run may cover only the first sentences.
+fn check_loaded_run(
+    loaded: &LoadedModel,
+    reference_name: &str,
+    label: &str,
+    num_beams: usize,
+    batch_size: usize,
+    tolerance: f32,
+) {
     let expected: Vec<OutputRecord> = read_jsonl(&reference(reference_name).join(format!("{label}.jsonl")));
+    let inputs: Vec<Vec<u32>> =
+        sentences(reference_name).iter().take(expected.len()).map(|s| loaded.tokenizer.encode(s).ids).collect();
     assert_eq!(expected.len(), inputs.len());
     let options = GenerationOptions { num_beams, ..loaded.generation.clone() };
     let mut failures = Vec::new();
@@ -383,4 +403,93 @@ fn marian_adversarial_lines_match_the_reference() {
 #[test]
 fn nllb_adversarial_lines_match_the_sentencepiece_reference() {
     check_adversarial(NLLB, 2);
+}
+
+/// The multi-target fixture: the layout of `opus-mt-tc-bible-big-inc-deu_eng_fra_por_spa` (five
+/// `>>xxx<<` target tokens in a shared vocabulary, `</s>` not 0, pad = decoder start = the last id,
+/// ReLU, shared embeddings, 1024 positions). Its references are `transformers` on `">>eng<< " + text`
+/// (anuvad's default target) and on `">>fra<< " + text` (`fra_*`); outputs for the first 32 sentences.
+const MULTI: &str = "tiny-marian-multi";
+
+fn french() -> Languages {
+    Languages { source: None, target: Some("fra".to_string()) }
+}
+
+#[test]
+fn multi_target_ids_come_from_the_files() {
+    let loaded = load_model(MULTI);
+    let vocab: std::collections::HashMap<String, u32> = serde_json::from_str(
+        &std::fs::read_to_string(root().join("models").join(MULTI).join("vocab.json")).unwrap(),
+    )
+    .unwrap();
+    let generation: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("models").join(MULTI).join("generation_config.json")).unwrap(),
+    )
+    .unwrap();
+    let (eos, pad) = (vocab["</s>"], vocab["<pad>"]);
+    assert_ne!(eos, 0, "the fixture's point: </s> is not id 0");
+    assert_eq!(pad as usize, vocab.len() - 1);
+    let options = &loaded.generation;
+    assert_eq!(options.eos_token_ids, vec![eos]);
+    assert_eq!(options.forced_eos_token_id, Some(vec![eos]));
+    assert_eq!((options.pad_token_id, options.decoder_start_token_id), (pad, pad));
+    assert_eq!(options.bad_words_ids, vec![vec![pad]]);
+    assert_eq!(generation["eos_token_id"], eos);
+    assert_eq!(options.num_beams, 4);
+    // Every input starts with the target token and ends with </s>.
+    let ids = loaded.tokenizer.encode("नमस्ते दुनिया").ids;
+    assert_eq!((ids[0], *ids.last().unwrap()), (vocab[">>eng<<"], eos));
+    let ids = load_model_for(MULTI, &french()).tokenizer.encode("नमस्ते दुनिया").ids;
+    assert_eq!(ids[0], vocab[">>fra<<"]);
+}
+
+#[test]
+fn multi_target_typed_target_token_is_text() {
+    let loaded = load_model(MULTI);
+    let vocab: std::collections::HashMap<String, u32> = serde_json::from_str(
+        &std::fs::read_to_string(root().join("models").join(MULTI).join("vocab.json")).unwrap(),
+    )
+    .unwrap();
+    let targets: Vec<u32> =
+        ["deu", "eng", "fra", "por", "spa"].iter().map(|c| vocab[&format!(">>{c}<<")]).collect();
+    for text in [">>fra<< नमस्ते", "नमस्ते >>fra<< दुनिया", ">>eng<<"] {
+        let ids = loaded.tokenizer.encode(text).ids;
+        assert_eq!(ids[0], vocab[">>eng<<"], "{text:?}");
+        assert!(ids[1..].iter().all(|id| !targets.contains(id)), "{text:?} gives a target token: {ids:?}");
+        assert!(ids.len() > 3, "{text:?}: the typed token is encoded as its characters");
+    }
+}
+
+#[test]
+fn multi_target_tokenizer_matches_marian_tokenizer() {
+    check_tokenizer(MULTI, MULTI);
+    let records = check_tokenizer_file(&load_model_for(MULTI, &french()), MULTI, "fra_tokenizer.jsonl");
+    assert!(records >= 32);
+}
+
+#[test]
+fn multi_target_greedy_matches_transformers() {
+    check_run(MULTI, MULTI, "greedy_b1", 1, 1);
+    check_run(MULTI, MULTI, "greedy_b8", 1, 8);
+}
+
+#[test]
+fn multi_target_beam_matches_transformers() {
+    check_run(MULTI, MULTI, "beam4_b1", 4, 1);
+    check_run(MULTI, MULTI, "beam4_b8", 4, 8);
+}
+
+#[test]
+fn multi_target_other_target_matches_transformers() {
+    let loaded = load_model_for(MULTI, &french());
+    for (label, beams, batch) in
+        [("greedy_b1", 1, 1), ("greedy_b8", 1, 8), ("beam4_b1", 4, 1), ("beam4_b8", 4, 8)]
+    {
+        check_loaded_run(&loaded, MULTI, &format!("fra_{label}"), beams, batch, 1e-4);
+    }
+}
+
+#[test]
+fn multi_target_first_logits_match_transformers() {
+    check_logits(MULTI, MULTI);
 }

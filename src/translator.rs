@@ -85,8 +85,8 @@ impl Default for TranslatorBuilder {
 }
 
 impl TranslatorBuilder {
-    /// The model: a hub id (`Helsinki-NLP/opus-mt-hi-en`, the default), `ID@REVISION`, or a local
-    /// directory with the hub's files (a `&str`, `String`, `&Path` or `PathBuf`). A path that exists,
+    /// The model: a hub id (default [`crate::DEFAULT_MODEL`]; [`crate::SMALL_MODEL`] is the small fast
+    /// one), `ID@REVISION`, or a local directory with the hub's files (a `&str`, `String`, `&Path` or `PathBuf`). A path that exists,
     /// starts with `.`, `/` or `~`, or has more separators than `owner/name` is local; write
     /// `./models/x` for a local folder that does not exist yet to get "no such directory" rather
     /// than a hub lookup.
@@ -152,13 +152,19 @@ impl TranslatorBuilder {
     }
 
     /// Source language of multilingual models (M2M100, NLLB): a code of the model, e.g. `hin_Deva` (NLLB,
-    /// the default there) or `hi` (M2M100, the default there). Marian models ignore it.
+    /// the default there) or `hi` (M2M100, the default there). Marian models take no source language:
+    /// one given is accepted only when the model's `tokenizer_config.json` names it (`source_lang`),
+    /// else [`Error::InvalidInput`].
     pub fn source_language(mut self, code: impl Into<String>) -> Self {
         self.languages.source = Some(code.into());
         self
     }
 
-    /// Target language of multilingual models: `eng_Latn` (NLLB default) or `en` (M2M100 default).
+    /// Target language of multilingual models: `eng_Latn` (NLLB default), `en` (M2M100 default), or a
+    /// multi-target Marian model's ISO 639-3 code (`eng`, the default, `fra`, ...: the `>>xxx<<` tokens
+    /// of its vocabulary; the token is put first in every input). A code the model lacks is
+    /// [`Error::InvalidInput`], listing the model's target languages. A single-target Marian model
+    /// accepts only the language its `tokenizer_config.json` names (`target_lang`).
     pub fn target_language(mut self, code: impl Into<String>) -> Self {
         self.languages.target = Some(code.into());
         self

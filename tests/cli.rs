@@ -186,7 +186,7 @@ fn model_missing_offline_exits_2_and_says_what_to_do() {
     let output = anuvad(&["translate", article_path.to_str().unwrap()], home.path());
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("Helsinki-NLP/opus-mt-hi-en"), "names the model: {stderr}");
+    assert!(stderr.contains(anuvad::DEFAULT_MODEL), "names the model: {stderr}");
     assert!(stderr.contains(&home.path().join("hub").display().to_string()), "names the cache: {stderr}");
     assert!(
         stderr.contains("anuvad download") && stderr.contains("--model DIR"),

@@ -103,7 +103,9 @@ Examples:
 #[command(next_help_heading = "Model")]
 pub(crate) struct ModelSource {
     /// Hub id, ID@REVISION, or a local folder with the model's files (a path that exists, or starts
-    /// with ./ or /).
+    /// with ./ or /). The default is the best openly licensed model (about 1 GB to download once);
+    /// Helsinki-NLP/opus-mt-hi-en is the small fast one (0.3 GB, lower quality). `anuvad models`
+    /// lists more.
     #[arg(long, short = 'm', default_value = anuvad::DEFAULT_MODEL)]
     model: String,
     /// Hub revision (branch, tag, refs/pr/N, commit); overrides one given after `@`.
@@ -120,10 +122,12 @@ pub(crate) struct ModelSource {
 pub(crate) struct ModelArgs {
     #[command(flatten)]
     source: ModelSource,
-    /// Source language code of multilingual models (NLLB: hin_Deva, M2M100: hi; the defaults).
+    /// Source language code of multilingual models (NLLB: hin_Deva, M2M100: hi; the defaults). Marian
+    /// models take none: one given must match their tokenizer_config.json.
     #[arg(long)]
     source_lang: Option<String>,
-    /// Target language code of multilingual models (NLLB: eng_Latn, M2M100: en; the defaults).
+    /// Target language code: NLLB eng_Latn, M2M100 en, multi-target Marian models (the default model)
+    /// eng (the defaults), or another of the model's targets (e.g. fra).
     #[arg(long)]
     target_lang: Option<String>,
 }

@@ -26,8 +26,9 @@ use weights::WeightsFile;
 #[cfg(test)]
 pub(crate) use indictrans::RECOMMENDED_BEAMS as INDICTRANS_BEAMS;
 
-/// Source and target languages for multilingual models (M2M100, NLLB); `None` = the family's default
-/// (Hindi to English). Marian models translate one pair and ignore them.
+/// Source and target languages; `None` = the family's default (Hindi to English). M2M100 and NLLB take
+/// both; multi-target Marian models take the target (their `>>xxx<<` token, `eng` by default); a
+/// language a Marian model takes no setting for is checked against its files (see `marian.rs`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Languages {
     pub source: Option<String>,

@@ -2,7 +2,9 @@
 //!
 //! Encoding: the whole text goes through the source SentencePiece model and its pieces are looked up in
 //! `vocab.json` (a piece missing from it is `<unk>`: the Marian vocabulary is not aligned with
-//! SentencePiece ids); `</s>` ends every input. Text is never a control token: a `</s>`, `<unk>`, `<pad>`
+//! SentencePiece ids); `</s>` ends every input. A multi-target model (its vocabulary has `>>xxx<<`
+//! target-language tokens, e.g. `>>eng<<`) gets the chosen target's token first, placed by id, as
+//! `transformers` reads `">>eng<< " + text`. Text is never a control token: a `</s>`, `<unk>`, `<pad>`
 //! or `>>lang<<` that the user typed is encoded as the characters it is made of, as sentencepiece and
 //! Marian (the toolkit opus-mt was trained with) read it. `transformers` instead splits such tokens out
 //! of the text (and a leading `>>lang<<` off it), so that a typed `</s>` ends the sentence early.
@@ -11,7 +13,7 @@
 //! trimmed. Like `transformers` 5 (which decodes a joint vocabulary with the source model), this is the
 //! same for every piece that SentencePiece's `decode_pieces` passes through unchanged.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use super::sentencepiece::{SentencePieceModel, SPACE_SYMBOL};
@@ -27,6 +29,11 @@ pub(crate) struct MarianTokenizer {
     /// Ids of the special tokens (`</s>`, `<unk>`, `<pad>`), which decoding skips.
     special_ids: Vec<u32>,
     eos_id: u32,
+    /// The `>>xxx<<` target-language tokens of `vocab.json` (code -> id); empty for a model that
+    /// translates into one language.
+    targets: BTreeMap<String, u32>,
+    /// The target token that starts every input (multi-target models).
+    target: Option<u32>,
 }
 
 impl MarianTokenizer {
@@ -52,12 +59,25 @@ impl MarianTokenizer {
         special_ids.extend(vocab.get("<pad>"));
 
         let pieces = vocab.iter().map(|(piece, &id)| (id, piece.clone())).collect();
+        let targets =
+            vocab.iter().filter_map(|(piece, &id)| Some((language_code(piece)?.to_string(), id))).collect();
         // Language codes (`>>hin<<`) are control tokens too.
         let is_control = |piece: &str| {
             matches!(piece, "</s>" | "<unk>" | "<pad>") || (piece.starts_with(">>") && piece.ends_with("<<"))
         };
         let vocab = PieceVocab::new(vocab, is_control, unk_id);
-        Ok(MarianTokenizer { source, vocab, pieces, special_ids, eos_id })
+        Ok(MarianTokenizer { source, vocab, pieces, special_ids, eos_id, targets, target: None })
+    }
+
+    /// The target-language tokens of a multi-target model: code (`eng`) -> id, sorted by code; empty
+    /// for a model that translates into one language.
+    pub(crate) fn targets(&self) -> &BTreeMap<String, u32> {
+        &self.targets
+    }
+
+    /// Puts the target token `id` (one of [`MarianTokenizer::targets`]) first in every input.
+    pub(crate) fn set_target(&mut self, id: u32) {
+        self.target = Some(id);
     }
 
     /// The largest id `vocab.json` names.
@@ -65,10 +85,10 @@ impl MarianTokenizer {
         self.pieces.keys().copied().max().unwrap_or(0)
     }
 
-    /// The ids of `text` (all of it text), ending with `</s>`.
+    /// The ids of `text` (all of it text), ending with `</s>`, after the target token if one is set.
     pub(crate) fn encode(&self, text: &str) -> Vec<u32> {
         let pieces = self.source.encode(text);
-        let mut ids: Vec<u32> = self.vocab.ids(&pieces).collect();
+        let mut ids: Vec<u32> = self.target.into_iter().chain(self.vocab.ids(&pieces)).collect();
         ids.push(self.eos_id);
         ids
     }
@@ -86,4 +106,9 @@ impl MarianTokenizer {
         }
         text.replace(SPACE_SYMBOL, " ").trim().to_string()
     }
+}
+
+/// The language code of a target-language token: `eng` for `>>eng<<`.
+fn language_code(piece: &str) -> Option<&str> {
+    piece.strip_prefix(">>")?.strip_suffix("<<").filter(|code| !code.is_empty())
 }
