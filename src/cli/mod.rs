@@ -80,13 +80,13 @@ pub(crate) struct DecodeArgs {
     #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
     device: DeviceArg,
     /// Number format to compute in. f32 matches transformers. bf16 halves the weights' memory: bf16
-    /// weights on AVX-512 CPUs, AMX tile products on CPUs with AMX, all bf16 on GPUs. f16 is for GPUs
-    /// (slow on CPUs). bf16/f16 output can differ from f32.
+    /// weights on AVX2, AVX-512 and NEON CPUs, AMX tile products on CPUs with AMX, all bf16 on GPUs.
+    /// f16 is for GPUs (slow on CPUs). bf16/f16 output can differ from f32.
     #[arg(long, value_enum, default_value_t = DtypeArg::F32)]
     dtype: DtypeArg,
     /// Quantize the matrix products: int8 weights (a scale per output column) and inputs (a scale
-    /// per row) on Intel AMX tiles, the fastest CPU mode; everything else stays f32. Needs a CPU
-    /// with AMX-INT8 (Sapphire Rapids or later Xeons). Output can differ from f32.
+    /// per row), the fastest CPU mode (AMX tiles, AVX512-VNNI, AVX2, NEON dot products); everything
+    /// else stays f32. Needs a CPU with AVX2 (x86-64) or NEON (aarch64). Output can differ from f32.
     #[arg(long, value_enum, conflicts_with = "dtype")]
     quantize: Option<QuantizeArg>,
 }
