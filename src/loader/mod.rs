@@ -73,7 +73,8 @@ struct FamilyParts {
 /// CPU has them (inputs rounded to bf16 too), else widened to f32 in registers. Either way half the
 /// weight memory traffic, where candle's CPU bf16 products are several times slower than f32. int8
 /// likewise keeps the model in f32 and packs the products' weights as int8: AMX tiles on AMX, panels
-/// for the integer dot products of the other levels; `generic` has no int8 kernel.
+/// for the integer dot products of the other levels (7-bit weights on x86 without VNNI); `generic`
+/// has no int8 kernel.
 pub(crate) fn packing(device: &Device, precision: Precision) -> Result<(Option<PackedFormat>, DType)> {
     let isa = crate::cpu::isa();
     let panels = |format: PackedFormat| format.runs_at(isa).then_some((Some(format), DType::F32));
@@ -83,7 +84,9 @@ pub(crate) fn packing(device: &Device, precision: Precision) -> Result<(Option<P
         } else if isa == Isa::Amx {
             Some((Some(PackedFormat::AmxInt8), DType::F32))
         } else {
-            panels(PackedFormat::Int8)
+            // Full int8 weights where the level's product takes them (VNNI, NEON), else 7-bit ones
+            // (AVX2 and AVX-512 without VNNI; see `PackedFormat::Int8Narrow`).
+            panels(PackedFormat::Int8).or_else(|| panels(PackedFormat::Int8Narrow))
         };
         return packed.ok_or_else(|| {
             Error::DeviceUnavailable(if device.is_cpu() {

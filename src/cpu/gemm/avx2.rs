@@ -1,6 +1,7 @@
 //! The AVX2 register tiles of the packed product: 6 rows by half a panel (2 x 6 accumulators of 8
 //! lanes, 2 weight registers and a broadcast, of the 16 registers), run once per half. f32 and bf16
-//! with fused multiply-adds; int8 with `vpmaddubsw` + `vpmaddwd`.
+//! with fused multiply-adds; int8 (7-bit weights, `Format::Int8Narrow`) with `vpmaddubsw` +
+//! `vpmaddwd`.
 
 use std::arch::x86_64::*;
 
@@ -15,8 +16,9 @@ pub(super) fn kernel(format: Format) -> Option<Kernel> {
     let (inputs, run): (_, unsafe fn(&Tile, usize)) = match format {
         Format::F32 => (InputLayout::F32, run_f32),
         Format::Bf16 => (InputLayout::F32, run_bf16),
-        Format::Int8 => (InputLayout::Int8 { offset: true }, run_int8),
-        Format::AmxBf16 | Format::AmxInt8 => return None,
+        // `vpmaddubsw` would saturate on full int8 weights.
+        Format::Int8Narrow => (InputLayout::Int8 { offset: true }, run_int8),
+        Format::Int8 | Format::AmxBf16 | Format::AmxInt8 => return None,
     };
     Some(Kernel { rows: ROWS, inputs, run })
 }
@@ -279,8 +281,8 @@ unsafe fn int8_tile<const R: usize>(t: &Tile) {
 }
 
 /// One step of four inputs: each row's four `u8` broadcast, `vpmaddubsw` (pairs of `u8 x s8` products
-/// summed with signed saturation to 16 bits), `vpmaddwd` by ones (the two pairs of each lane to 32
-/// bits), added.
+/// summed with signed saturation to 16 bits, never reached with 7-bit weights), `vpmaddwd` by ones
+/// (the two pairs of each lane to 32 bits), added.
 ///
 /// # Safety
 /// AVX2 must be present and `k` below the tile's depth.

@@ -1,6 +1,7 @@
 //! The AVX-512 register tiles of the packed product: 12 rows by a whole 32-column panel (2 x 12
 //! accumulators of 16 lanes, 2 weight registers and a broadcast, of the 32 registers). f32 and bf16
-//! with fused multiply-adds; int8 with `vpdpbusd` (VNNI) or `vpmaddubsw` + `vpmaddwd` (BW).
+//! with fused multiply-adds; int8 with `vpdpbusd` (VNNI) or, 7-bit weights only, `vpmaddubsw` +
+//! `vpmaddwd` (BW).
 
 use std::arch::x86_64::*;
 
@@ -15,9 +16,10 @@ pub(super) fn kernel(format: Format, vnni: bool) -> Option<Kernel> {
     let (inputs, run): (_, unsafe fn(&Tile, usize)) = match format {
         Format::F32 => (InputLayout::F32, run_f32),
         Format::Bf16 => (InputLayout::F32, run_bf16),
-        Format::Int8 if vnni => (InputLayout::Int8 { offset: true }, run_int8_vnni),
-        Format::Int8 => (InputLayout::Int8 { offset: true }, run_int8_bw),
-        Format::AmxBf16 | Format::AmxInt8 => return None,
+        Format::Int8 | Format::Int8Narrow if vnni => (InputLayout::Int8 { offset: true }, run_int8_vnni),
+        // `vpmaddubsw` would saturate on full int8 weights.
+        Format::Int8Narrow => (InputLayout::Int8 { offset: true }, run_int8_bw),
+        Format::Int8 | Format::AmxBf16 | Format::AmxInt8 => return None,
     };
     Some(Kernel { rows: ROWS, inputs, run })
 }
@@ -280,7 +282,8 @@ unsafe fn step_int8_vnni<const R: usize>(
 }
 
 /// One step of four inputs without VNNI: `vpmaddubsw` (pairs of `u8 x s8` products summed with
-/// signed saturation to 16 bits), `vpmaddwd` by ones (the two pairs of each lane to 32 bits), added.
+/// signed saturation to 16 bits, never reached with 7-bit weights), `vpmaddwd` by ones (the two pairs
+/// of each lane to 32 bits), added.
 ///
 /// # Safety
 /// AVX-512F and BW must be present and `k` below the tile's depth.

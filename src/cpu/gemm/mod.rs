@@ -24,12 +24,16 @@
 //!   (AVX512-BF16's `vdpbf16ps` would also round the inputs, and on the CPUs we measured it issues at a
 //!   quarter of the rate of f32 fused multiply-adds: no faster than f32 arithmetic.)
 //! - [`Format::Int8`]: CTranslate2's int8 scheme ([`quantize`]): weights quantized once per output
-//!   column, inputs per row at every product, integer sums, `sum * scale_row * scale_column + bias`.
-//!   Four inputs of a column per 32-bit lane. x86 multiplies unsigned by signed bytes, so the inputs
-//!   are stored `q + 128` and each column's `128 * sum(q_w)` is subtracted from its sums (the offset
-//!   trick of CTranslate2 and oneDNN): exact with AVX512-VNNI's `vpdpbusd`; AVX2's and AVX-512BW's
-//!   `vpmaddubsw` saturate a pair of products at 16 bits, as Intel's MKL (CTranslate2's int8) does on
-//!   those CPUs — rare, and spelled out in the tests. NEON's products are signed by signed: exact.
+//!   column, inputs per row at every product, exact integer sums, `sum * scale_row * scale_column +
+//!   bias`. Four inputs of a column per 32-bit lane. x86 multiplies unsigned by signed bytes, so the
+//!   inputs are stored `q + 128` and each column's `128 * sum(q_w)` is subtracted from its sums (the
+//!   offset trick of CTranslate2 and oneDNN; AVX512-VNNI's `vpdpbusd`). NEON multiplies signed by
+//!   signed bytes (`sdot`, `smmla`).
+//! - [`Format::Int8Narrow`]: the same with 7-bit weights, for x86 without VNNI: AVX2's and
+//!   AVX-512BW's `vpmaddubsw` add each pair of products with 16-bit saturation, which full int8
+//!   weights overrun (`2 * 255 * 127`; on the random-weight fixture models, every other sentence
+//!   changed). With weights within ±63 the sums stay exact; oneDNN does the same on those CPUs
+//!   (Intel's MKL, CTranslate2's default there, saturates instead).
 
 mod amx;
 #[cfg(target_arch = "x86_64")]
@@ -66,6 +70,10 @@ pub(crate) enum Format {
     /// int8, four inputs of a column per 32-bit lane, a scale per output column; inputs quantized per
     /// row at every product.
     Int8,
+    /// [`Format::Int8`] with the weights within -63..=63 (7 bits), for `vpmaddubsw` (x86 without VNNI):
+    /// a pair of its products then stays within 16 bits (`2 * 255 * 63`), where full int8 weights
+    /// would saturate. oneDNN scales int8 weights the same way on those CPUs.
+    Int8Narrow,
     /// bfloat16 in AMX weight tiles (`amx`): inputs rounded to bf16 too.
     AmxBf16,
     /// int8 in AMX weight tiles, a scale per output column; inputs quantized per row at every product.
@@ -76,7 +84,7 @@ impl Format {
     /// The lowest level whose kernels run this format, on this architecture (`None`: none does).
     fn lowest_level(self) -> Option<Isa> {
         match self {
-            Format::F32 | Format::Bf16 | Format::Int8 => {
+            Format::F32 | Format::Bf16 | Format::Int8 | Format::Int8Narrow => {
                 Isa::levels().iter().copied().find(|&isa| panels::kernel(self, isa).is_some())
             }
             Format::AmxBf16 | Format::AmxInt8 => Isa::levels().contains(&Isa::Amx).then_some(Isa::Amx),
@@ -101,7 +109,7 @@ impl Format {
     /// steps).
     fn steps(self, in_dim: usize) -> usize {
         match self {
-            Format::Int8 => in_dim.div_ceil(8) * 2,
+            Format::Int8 | Format::Int8Narrow => in_dim.div_ceil(8) * 2,
             _ => in_dim,
         }
     }
@@ -109,7 +117,7 @@ impl Format {
     /// 32-bit lanes per input step in a panel.
     fn lanes_per_step(self) -> usize {
         match self {
-            Format::F32 | Format::Int8 => PANEL,
+            Format::F32 | Format::Int8 | Format::Int8Narrow => PANEL,
             Format::Bf16 => PANEL / 2,
             Format::AmxBf16 | Format::AmxInt8 => unreachable!("AMX formats are packed by `amx::pack`"),
         }
@@ -120,7 +128,7 @@ impl Format {
         match self {
             Format::AmxBf16 => Some(amx::TileFormat::Bf16),
             Format::AmxInt8 => Some(amx::TileFormat::Int8),
-            Format::F32 | Format::Bf16 | Format::Int8 => None,
+            Format::F32 | Format::Bf16 | Format::Int8 | Format::Int8Narrow => None,
         }
     }
 }
@@ -194,8 +202,11 @@ impl PackedWeight {
                                 packed[k * lanes + lane] |= bf16_bits(value) << shift;
                             }
                         }
-                        Format::Int8 => {
-                            let scale = quantize::quantize_row(quantizing, source, &mut codes, false);
+                        Format::Int8 | Format::Int8Narrow => {
+                            let scale = match format {
+                                Format::Int8 => quantize::quantize_row(quantizing, source, &mut codes, false),
+                                _ => quantize::quantize_row_narrow(source, &mut codes),
+                            };
                             let sum: i32 = codes[..in_dim].iter().map(|&q| i32::from(q as i8)).sum();
                             for (step, quad) in codes.chunks_exact(4).enumerate() {
                                 packed[step * PANEL + column] =
@@ -210,7 +221,7 @@ impl PackedWeight {
             })
             .collect();
         let (mut column_scales, mut column_offsets): (Vec<f32>, Vec<i32>) = columns.into_iter().unzip();
-        if format == Format::Int8 {
+        if matches!(format, Format::Int8 | Format::Int8Narrow) {
             // Whole panels, so the kernels read them like the panels' weights.
             column_scales.resize(panel_count * PANEL, 0.0);
             column_offsets.resize(panel_count * PANEL, 0);

@@ -21,9 +21,13 @@ pub(super) fn kernel(format: Format, level: Isa) -> Option<Kernel> {
     let (inputs, run): (_, unsafe fn(&Tile, usize)) = match format {
         Format::F32 => (InputLayout::F32, run_f32),
         Format::Bf16 => (InputLayout::F32, run_bf16),
-        Format::Int8 if level == Isa::NeonI8mm => (InputLayout::Int8Pairs, run_int8_i8mm),
-        Format::Int8 if level.has_neon_dotprod() => (InputLayout::Int8 { offset: false }, run_int8_dot),
-        Format::Int8 => (InputLayout::Int8 { offset: false }, run_int8_widening),
+        Format::Int8 | Format::Int8Narrow if level == Isa::NeonI8mm => {
+            (InputLayout::Int8Pairs, run_int8_i8mm)
+        }
+        Format::Int8 | Format::Int8Narrow if level.has_neon_dotprod() => {
+            (InputLayout::Int8 { offset: false }, run_int8_dot)
+        }
+        Format::Int8 | Format::Int8Narrow => (InputLayout::Int8 { offset: false }, run_int8_widening),
         Format::AmxBf16 | Format::AmxInt8 => return None,
     };
     Some(Kernel { rows: ROWS, inputs, run })

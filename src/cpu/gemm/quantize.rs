@@ -59,6 +59,19 @@ pub(crate) fn quantize_row(isa: Isa, row: &[f32], out: &mut [u8], offset: bool) 
     max / INT8_MAX
 }
 
+/// `row` quantized into `out` as [`quantize_row`] does (signed bytes), but onto -63..=63 (7 bits:
+/// the weights of `Format::Int8Narrow`); returns the row's scale. Scalar: weights are quantized once,
+/// at load time.
+pub(crate) fn quantize_row_narrow(row: &[f32], out: &mut [u8]) -> f32 {
+    const NARROW_MAX: f32 = 63.0;
+    let max = max_magnitude(row);
+    let factor = if max > 0.0 { NARROW_MAX / max } else { 0.0 };
+    for (out, &value) in out.iter_mut().zip(row) {
+        *out = (value * factor).round_ties_even().clamp(-NARROW_MAX, NARROW_MAX) as i8 as u8;
+    }
+    max / NARROW_MAX
+}
+
 /// The vector versions: the same numbers as the scalar one (the conversions round to nearest even, as
 /// [`quantize`] does; `|x * factor| <= 127` up to rounding, so the saturating narrowing never reaches
 /// -128).

@@ -1,8 +1,7 @@
 //! The packed products against their definitions, on every level: f32 and bf16 panels bit for bit
-//! against sequential fused multiply-adds, int8 panels against the integer scheme spelled out (with
-//! the 16-bit saturation of `vpmaddubsw` where the level uses it), AMX tiles within rounding.
+//! against sequential fused multiply-adds, int8 panels against the integer scheme spelled out, AMX
+//! tiles within rounding.
 
-use super::quantize::{quantize, quantizing_factor};
 use super::*;
 
 fn values(count: usize, seed: u32) -> Vec<f32> {
@@ -58,60 +57,61 @@ fn float_reference(
     out
 }
 
-/// What the int8 panels compute: weights quantized per column and inputs per row, integer sums —
-/// with `saturating`, as `vpmaddubsw` forms them: inputs `q + 128` as `u8`, each pair of products
-/// (inputs `4s, 4s + 1` and `4s + 2, 4s + 3`) summed and saturated to 16 bits, then `128 * sum(q_w)`
-/// subtracted — then `sum * (row scale * column scale) + bias` in f32.
+/// What the int8 panels compute: weights quantized per column onto ±`weight_max` (127, or 63 for
+/// `Int8Narrow`) and inputs per row onto ±127, exact integer sums, then `sum * (row scale * column
+/// scale) + bias` in f32.
 fn int8_reference(
     a: &[f32],
     rows: usize,
     weight: &[f32],
     out_dim: usize,
     bias: Option<&[f32]>,
-    saturating: bool,
-) -> (Vec<f32>, usize) {
+    weight_max: f32,
+) -> Vec<f32> {
     let in_dim = a.len() / rows.max(1);
-    let quantized = |values: &[f32]| {
+    let quantized = |values: &[f32], levels: f32| {
         let max = values.iter().fold(0f32, |max, v| max.max(v.abs()));
-        let codes: Vec<i32> = values.iter().map(|&v| quantize(v, quantizing_factor(max)) as i32).collect();
-        (codes, max / 127.0)
+        let factor = if max > 0.0 { levels / max } else { 0.0 };
+        let codes: Vec<i32> =
+            values.iter().map(|&v| (v * factor).round_ties_even().clamp(-levels, levels) as i32).collect();
+        (codes, max / levels)
     };
-    let columns: Vec<_> = (0..out_dim).map(|c| quantized(&weight[c * in_dim..][..in_dim])).collect();
+    let columns: Vec<_> =
+        (0..out_dim).map(|c| quantized(&weight[c * in_dim..][..in_dim], weight_max)).collect();
     let mut out = vec![0f32; rows * out_dim];
-    let mut saturated = 0;
     for r in 0..rows {
-        let (inputs, row_scale) = quantized(&a[r * in_dim..][..in_dim]);
+        let (inputs, row_scale) = quantized(&a[r * in_dim..][..in_dim], 127.0);
         for (c, (weights, column_scale)) in columns.iter().enumerate() {
-            let sum: i32 = if saturating {
-                let offset: i32 = 128 * weights.iter().sum::<i32>();
-                let pairs: i32 = (0..in_dim)
-                    .step_by(2)
-                    .map(|k| {
-                        let product = |k: usize| if k < in_dim { (inputs[k] + 128) * weights[k] } else { 0 };
-                        let pair = product(k) + product(k + 1);
-                        saturated += usize::from(pair != pair.clamp(-32768, 32767));
-                        pair.clamp(-32768, 32767)
-                    })
-                    .sum();
-                pairs - offset
-            } else {
-                inputs.iter().zip(weights).map(|(x, w)| x * w).sum()
-            };
+            let sum: i32 = inputs.iter().zip(weights).map(|(x, w)| x * w).sum();
             out[r * out_dim + c] = sum as f32 * (row_scale * column_scale) + bias.map_or(0.0, |b| b[c]);
         }
     }
-    (out, saturated)
+    out
 }
 
-/// Whether `level`'s int8 product saturates pairs of products (`vpmaddubsw` without VNNI).
-fn saturating_int8(level: Isa) -> bool {
-    matches!(level, Isa::Avx2 | Isa::Avx512)
+/// The reference of `format` (a panel format).
+fn panel_reference(
+    a: &[f32],
+    rows: usize,
+    weight: &[f32],
+    out_dim: usize,
+    bias: Option<&[f32]>,
+    format: Format,
+) -> Vec<f32> {
+    match format {
+        Format::Int8 => int8_reference(a, rows, weight, out_dim, bias, 127.0),
+        Format::Int8Narrow => int8_reference(a, rows, weight, out_dim, bias, 63.0),
+        _ => float_reference(a, rows, weight, out_dim, bias, format == Format::Bf16),
+    }
 }
 
 fn check_panels(isa: Isa, format: Format) {
     if !format.runs_at(isa) {
-        // Only `generic` lacks the packed kernels, and then the loader never packs for it.
-        assert_eq!(isa, Isa::Generic, "{format:?} has no kernel at {isa}");
+        // Only `generic` lacks the packed kernels (the loader never packs for it), and x86 without
+        // VNNI full int8 weights (it packs them 7-bit there).
+        let expected =
+            isa == Isa::Generic || (format == Format::Int8 && matches!(isa, Isa::Avx2 | Isa::Avx512));
+        assert!(expected, "{format:?} has no kernel at {isa}");
         return;
     }
     for &(rows, in_dim, out_dim) in &SIZES {
@@ -121,10 +121,7 @@ fn check_panels(isa: Isa, format: Format) {
         let packed = PackedWeight::from_out_in(&weight, out_dim, in_dim, format).unwrap();
         for bias in [None, Some(&bias[..])] {
             let got = packed.matmul_with(isa, &a, rows, bias);
-            let want = match format {
-                Format::Int8 => int8_reference(&a, rows, &weight, out_dim, bias, saturating_int8(isa)).0,
-                _ => float_reference(&a, rows, &weight, out_dim, bias, format == Format::Bf16),
-            };
+            let want = panel_reference(&a, rows, &weight, out_dim, bias, format);
             assert_eq!(got.len(), want.len());
             for (index, (&got, &want)) in got.iter().zip(&want).enumerate() {
                 assert!(
@@ -149,22 +146,22 @@ crate::cpu::isa_tests! {
         check_panels(isa, Format::Int8);
     }
 
-    fn int8_saturation_is_the_one_spelled_out(isa) {
-        // Every input and weight at the largest magnitude: each pair of u8 x s8 products is
-        // 2 * 255 * 127, beyond 16 bits, where `vpmaddubsw` saturates; VNNI and NEON stay exact.
-        if !Format::Int8.runs_at(isa) {
-            return;
+    fn narrow_int8_panels_match_the_integer_scheme(isa) {
+        check_panels(isa, Format::Int8Narrow);
+    }
+
+    fn int8_sums_stay_exact_at_the_largest_magnitudes(isa) {
+        // Every input and weight at the largest magnitude: each pair of `u8 x s8` products is
+        // 2 * 255 * 63 for 7-bit weights, just within `vpmaddubsw`'s 16 bits; 2 * 255 * 127 with full
+        // int8 weights, which only VNNI (32-bit sums) and NEON (signed bytes) multiply.
+        for format in [Format::Int8, Format::Int8Narrow].into_iter().filter(|format| format.runs_at(isa)) {
+            let (rows, in_dim, out_dim) = (3, 40, 20);
+            let a = vec![1.0f32; rows * in_dim];
+            let weight: Vec<f32> = (0..out_dim * in_dim).map(|i| if i % 7 == 0 { -1.0 } else { 1.0 }).collect();
+            let packed = PackedWeight::from_out_in(&weight, out_dim, in_dim, format).unwrap();
+            let got = packed.matmul_with(isa, &a, rows, None);
+            assert_eq!(got, panel_reference(&a, rows, &weight, out_dim, None, format), "{format:?} at {isa}");
         }
-        let (rows, in_dim, out_dim) = (3, 40, 20);
-        let a = vec![1.0f32; rows * in_dim];
-        let weight: Vec<f32> = (0..out_dim * in_dim).map(|i| if i % 7 == 0 { -1.0 } else { 1.0 }).collect();
-        let packed = PackedWeight::from_out_in(&weight, out_dim, in_dim, Format::Int8).unwrap();
-        let got = packed.matmul_with(isa, &a, rows, None);
-        let (want, saturated) = int8_reference(&a, rows, &weight, out_dim, None, saturating_int8(isa));
-        assert_eq!(got, want);
-        assert_eq!(saturated > 0, saturating_int8(isa));
-        let (exact, _) = int8_reference(&a, rows, &weight, out_dim, None, false);
-        assert_eq!(got != exact, saturating_int8(isa));
     }
 
     fn interleaving_rows_matches_element_by_element(isa) {
@@ -199,8 +196,7 @@ fn amx_reference(
     format: Format,
 ) -> Vec<f64> {
     if format == Format::AmxInt8 {
-        let (out, _) = int8_reference(a, rows, weight, out_dim, bias, false);
-        return out.into_iter().map(f64::from).collect();
+        return int8_reference(a, rows, weight, out_dim, bias, 127.0).into_iter().map(f64::from).collect();
     }
     let bf16 = |value: f32| f32::from_bits(bf16_bits(value) << 16) as f64;
     let in_dim = a.len() / rows.max(1);
@@ -287,10 +283,12 @@ fn rejects_mismatched_sizes() {
 }
 
 #[test]
-fn every_simd_level_runs_every_panel_format() {
+fn every_simd_level_runs_every_panel_format_it_can() {
     for &level in Isa::levels() {
-        for format in [Format::F32, Format::Bf16, Format::Int8] {
+        for format in [Format::F32, Format::Bf16, Format::Int8Narrow] {
             assert_eq!(format.runs_at(level), level != Isa::Generic, "{format:?} at {level}");
         }
+        let saturates = matches!(level, Isa::Avx2 | Isa::Avx512);
+        assert_eq!(Format::Int8.runs_at(level), level != Isa::Generic && !saturates, "Int8 at {level}");
     }
 }
