@@ -19,10 +19,17 @@ What it writes:
                                    no decoder_vocab_size key, other generation settings
   tests/fixtures/reference/<model>/
       meta.json                    versions, generation settings used, the input sentences
-      tokenizer.jsonl              MarianTokenizer ids for every input (and some hard strings)
+      tokenizer.jsonl              the ids anuvad must give for every input (and some hard strings): the
+                                   sentencepiece-based ids of scripts/spm_reference.py, with transformers'
+                                   tokenizer's ids and the reason beside them where those differ
       greedy_b1.jsonl ...          generate() output ids, decoded text and score per sentence, for greedy and
-                                   beam 4 at batch size 1 and 8 (consecutive groups of 8, padded)
+                                   beam 4 at batch size 1 and 8 (consecutive groups of 8, padded); beam 6
+                                   too for tiny-marian-hi-en, whose generation_config.json (as
+                                   opus-mt-hi-en's) sets num_beams 6 and renormalize_logits
       logits.safetensors           raw decoder logits of the first 3 greedy steps for 10 sentences
+
+`--only-reference` rewrites the references (and the generation_config.json files) from the committed
+models without training them again.
 
 The models are seeded random initialisations trained for 800 steps to copy Hindi sentences (see
 `train_to_copy`): unlike purely random weights they end their outputs with EOS, so beam search finishes
@@ -46,6 +53,8 @@ import transformers
 from safetensors.torch import save_file
 from sentencepiece import sentencepiece_model_pb2 as spm_pb2
 from transformers import GenerationConfig, MarianConfig, MarianMTModel, MarianTokenizer
+
+from spm_reference import SentencePieceIds
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLD = ROOT / "tests" / "data" / "segmentation"
@@ -190,11 +199,21 @@ def save_model(model, directory, weights, drop_config_keys=()):
         torch.save(model.state_dict(), directory / "pytorch_model.bin")
 
 
-def generate(model, tokenizer, sentences, num_beams, batch_size, **generate_kwargs):
+def pad_batch(id_lists, pad):
+    """Right-padded input_ids and attention_mask, as MarianTokenizer and NllbTokenizer pad."""
+    width = max(len(ids) for ids in id_lists)
+    return {
+        "input_ids": torch.tensor([ids + [pad] * (width - len(ids)) for ids in id_lists]),
+        "attention_mask": torch.tensor([[1] * len(ids) + [0] * (width - len(ids)) for ids in id_lists]),
+    }
+
+
+def generate(model, tokenizer, inputs_ids, num_beams, batch_size, **generate_kwargs):
+    """generate() on the given input ids (the sentencepiece-based ids anuvad gives)."""
     records = []
-    for start in range(0, len(sentences), batch_size):
-        group = sentences[start : start + batch_size]
-        inputs = tokenizer(group, return_tensors="pt", padding=True)
+    for start in range(0, len(inputs_ids), batch_size):
+        group = inputs_ids[start : start + batch_size]
+        inputs = pad_batch(group, tokenizer.pad_token_id)
         with torch.no_grad():
             out = model.generate(
                 **inputs,
@@ -245,24 +264,30 @@ def first_step_logits(model, tokenizer, sentences, count, steps=3, **generate_kw
     return tensors, chosen
 
 
-def make_reference(model_dir, name, sentences, model_class=MarianMTModel, tokenizer=None, **generate_kwargs):
+RUNS = (("greedy_b1", 1, 1), ("greedy_b8", 1, 8), ("beam4_b1", 4, 1), ("beam4_b8", 4, 8))
+
+
+def make_reference(model_dir, name, sentences, model_class=MarianMTModel, tokenizer=None, kind="marian",
+                   source_lang=None, extra_runs=(), **generate_kwargs):
     model = model_class.from_pretrained(model_dir)
     model.eval()
     tokenizer = tokenizer or MarianTokenizer.from_pretrained(model_dir)
+    expected = SentencePieceIds(model_dir, kind, tokenizer, source_lang)
     out_dir = REFERENCE / name
     if out_dir.exists():
         shutil.rmtree(out_dir)
     out_dir.mkdir(parents=True)
 
-    token_records = []
-    for text in sentences + TOKENIZER_EDGE_CASES:
-        ids = tokenizer(text)["input_ids"]
-        token_records.append({"text": text, "ids": ids})
+    token_records = [expected.record(text) for text in sentences + TOKENIZER_EDGE_CASES]
     write_jsonl(out_dir / "tokenizer.jsonl", token_records)
+    # The translated sentences get the same ids from transformers' tokenizer and from sentencepiece, so the
+    # references below hold for both.
+    assert all("transformers_ids" not in r for r in token_records[: len(sentences)])
+    inputs_ids = [r["ids"] for r in token_records[: len(sentences)]]
 
     runs = {}
-    for label, beams, batch in (("greedy_b1", 1, 1), ("greedy_b8", 1, 8), ("beam4_b1", 4, 1), ("beam4_b8", 4, 8)):
-        records = generate(model, tokenizer, sentences, beams, batch, **generate_kwargs)
+    for label, beams, batch in RUNS + tuple(extra_runs):
+        records = generate(model, tokenizer, inputs_ids, beams, batch, **generate_kwargs)
         write_jsonl(out_dir / f"{label}.jsonl", records)
         lengths = [len(r["ids"]) for r in records]
         runs[label] = {"num_beams": beams, "batch_size": batch, "mean_output_tokens": sum(lengths) / len(lengths)}
@@ -368,7 +393,8 @@ def make_legacy(main_dir, sentences):
             shutil.rmtree(out_dir)
         out_dir.mkdir(parents=True)
         # `generate()` with no arguments: the settings come from the old config.json.
-        records = generate(legacy_model, tokenizer, sentences, legacy_model.generation_config.num_beams, 8)
+        inputs_ids = [SentencePieceIds(assembled, "marian", tokenizer).ids(s) for s in sentences]
+        records = generate(legacy_model, tokenizer, inputs_ids, legacy_model.generation_config.num_beams, 8)
         write_jsonl(out_dir / "default_b8.jsonl", records)
         write_json(
             out_dir / "meta.json",
@@ -493,16 +519,23 @@ def make_m2m_family(hindi, english, sentences, skip_reference):
     (m2m_dir / "model.safetensors").unlink()
     torch.save(m2m.state_dict(), m2m_dir / "pytorch_model.bin")
 
-    if skip_reference:
-        return
+    if not skip_reference:
+        make_m2m_references(sentences)
+
+
+def make_m2m_references(sentences):
+    """The references of the two M2M100-family models (as they are in models/)."""
+    from transformers import M2M100ForConditionalGeneration, M2M100Tokenizer, NllbTokenizer
+
+    nllb_dir, m2m_dir = MODELS / "tiny-nllb", MODELS / "tiny-m2m100"
+    nllb_tokenizer = NllbTokenizer.from_pretrained(nllb_dir, src_lang="hin_Deva", tgt_lang="eng_Latn")
     make_reference(
-        nllb_dir, "tiny-nllb", sentences, M2M100ForConditionalGeneration,
-        NllbTokenizer.from_pretrained(nllb_dir, src_lang="hin_Deva", tgt_lang="eng_Latn"),
+        nllb_dir, "tiny-nllb", sentences, M2M100ForConditionalGeneration, nllb_tokenizer, "nllb", "hin_Deva",
         forced_bos_token_id=nllb_tokenizer.convert_tokens_to_ids("eng_Latn"),
     )
+    m2m_tokenizer = M2M100Tokenizer.from_pretrained(m2m_dir, src_lang="hi", tgt_lang="en")
     make_reference(
-        m2m_dir, "tiny-m2m100", sentences, M2M100ForConditionalGeneration,
-        M2M100Tokenizer.from_pretrained(m2m_dir, src_lang="hi", tgt_lang="en"),
+        m2m_dir, "tiny-m2m100", sentences, M2M100ForConditionalGeneration, m2m_tokenizer, "m2m100", "hi",
         forced_bos_token_id=m2m_tokenizer.get_lang_id("en"),
     )
 
@@ -519,6 +552,9 @@ def main():
     parser.add_argument("--skip-reference", action="store_true", help="write the models only")
     parser.add_argument("--only-legacy", action="store_true", help="only (re)write the legacy-format repo")
     parser.add_argument("--only-m2m", action="store_true", help="only (re)write the M2M100/NLLB models")
+    parser.add_argument(
+        "--only-reference", action="store_true", help="only rewrite the references of the committed models"
+    )
     args = parser.parse_args()
     check_versions()
     torch.use_deterministic_algorithms(True)
@@ -530,6 +566,11 @@ def main():
     )
     if args.only_legacy:
         make_legacy(MODELS / "tiny-marian-hi-en", reference_sentences[:48])
+        return
+    if args.only_reference:
+        rewrite_generation_configs()
+        make_marian_references(reference_sentences)
+        make_m2m_references(reference_sentences)
         return
     english = read_gold_sentences("flores_dev_en.jsonl")
     if args.only_m2m:
@@ -567,16 +608,7 @@ def main():
     tokenizer = MarianTokenizer.from_pretrained(main_dir)
     torch.manual_seed(0)
     model = train_to_copy(MarianMTModel(config), tokenizer, hindi, steps=800, seed=1)
-    model.generation_config = GenerationConfig(
-        bad_words_ids=[[pad]],
-        bos_token_id=0,
-        decoder_start_token_id=pad,
-        eos_token_id=0,
-        forced_eos_token_id=0,
-        max_length=512,
-        num_beams=6,
-        pad_token_id=pad,
-    )
+    model.generation_config = main_generation_config(pad)
     save_model(model, main_dir, "safetensors")
     bin_dir = MODELS / "tiny-marian-hi-en-bin"
     save_tokenizer_files(bin_dir, source_spm, target_spm, vocab)
@@ -606,7 +638,40 @@ def main():
     save_tokenizer_files(variant_dir, source_spm, target_spm, vocab)
     torch.manual_seed(0)
     model2 = train_to_copy(MarianMTModel(variant), tokenizer, hindi, steps=800, seed=2)
-    model2.generation_config = GenerationConfig(
+    model2.generation_config = variant_generation_config(pad)
+    save_model(model2, variant_dir, "safetensors", drop_config_keys=("decoder_vocab_size",))
+
+    if args.skip_reference:
+        make_m2m_family(hindi, english, reference_sentences, True)
+        return
+    make_marian_references(reference_sentences)
+    make_m2m_family(hindi, english, reference_sentences, False)
+
+
+def make_marian_references(sentences):
+    main_dir = MODELS / "tiny-marian-hi-en"
+    make_reference(main_dir, "tiny-marian-hi-en", sentences, extra_runs=(("beam6_b8", 6, 8),))
+    make_reference(MODELS / "tiny-marian-variant", "tiny-marian-variant", sentences)
+    make_legacy(main_dir, sentences[:48])
+
+
+def main_generation_config(pad):
+    """opus-mt-hi-en's generation_config.json, with the fixture's pad id."""
+    return GenerationConfig(
+        bad_words_ids=[[pad]],
+        bos_token_id=0,
+        decoder_start_token_id=pad,
+        eos_token_id=0,
+        forced_eos_token_id=0,
+        max_length=512,
+        num_beams=6,
+        pad_token_id=pad,
+        renormalize_logits=True,
+    )
+
+
+def variant_generation_config(pad):
+    return GenerationConfig(
         bad_words_ids=[[pad]],
         decoder_start_token_id=pad,
         eos_token_id=0,
@@ -618,16 +683,17 @@ def main():
         min_length=3,
         pad_token_id=pad,
     )
-    save_model(model2, variant_dir, "safetensors", drop_config_keys=("decoder_vocab_size",))
 
-    if args.skip_reference:
-        make_m2m_family(hindi, english, reference_sentences, True)
-        return
-    # Repeats dropped, order kept (the article also appears among the hard cases).
-    make_reference(main_dir, "tiny-marian-hi-en", reference_sentences)
-    make_reference(variant_dir, "tiny-marian-variant", reference_sentences)
-    make_legacy(main_dir, reference_sentences[:48])
-    make_m2m_family(hindi, english, reference_sentences, False)
+
+def rewrite_generation_configs():
+    """The generation_config.json files as the functions above define them (for --only-reference)."""
+    pad = json.loads((MODELS / "tiny-marian-hi-en" / "vocab.json").read_text(encoding="utf-8"))["<pad>"]
+    for name, config in (
+        ("tiny-marian-hi-en", main_generation_config(pad)),
+        ("tiny-marian-hi-en-bin", main_generation_config(pad)),
+        ("tiny-marian-variant", variant_generation_config(pad)),
+    ):
+        config.save_pretrained(MODELS / name)
 
 
 if __name__ == "__main__":

@@ -89,6 +89,89 @@ pub(crate) struct GenerationFile {
     pub early_stopping: EarlyStoppingValue,
     pub no_repeat_ngram_size: Option<usize>,
     pub repetition_penalty: Option<f32>,
+    pub renormalize_logits: Option<bool>,
+    /// Fields that change `transformers`' output and that anuvad does not implement.
+    #[serde(flatten)]
+    pub unsupported: UnsupportedGeneration,
+}
+
+/// The fields of `generation_config.json` that change what `transformers` 5 generates for an
+/// encoder-decoder model and that anuvad does not implement. Their neutral values (absent, `null`,
+/// `false`, `1`, `0`, empty) are accepted; any other is refused rather than silently ignored. (Sampling
+/// settings such as `temperature` or `top_k` act only with `do_sample`, so they need no check.)
+#[derive(Debug, Clone, Deserialize, Default)]
+pub(crate) struct UnsupportedGeneration {
+    do_sample: Option<bool>,
+    num_beam_groups: Option<usize>,
+    penalty_alpha: Option<f64>,
+    guidance_scale: Option<f64>,
+    encoder_repetition_penalty: Option<f64>,
+    encoder_no_repeat_ngram_size: Option<usize>,
+    remove_invalid_values: Option<bool>,
+    token_healing: Option<bool>,
+    max_time: Option<f64>,
+    constraints: Option<serde_json::Value>,
+    force_words_ids: Option<serde_json::Value>,
+    sequence_bias: Option<serde_json::Value>,
+    exponential_decay_length_penalty: Option<serde_json::Value>,
+    suppress_tokens: Option<serde_json::Value>,
+    begin_suppress_tokens: Option<serde_json::Value>,
+    watermarking_config: Option<serde_json::Value>,
+    stop_strings: Option<serde_json::Value>,
+    dola_layers: Option<serde_json::Value>,
+}
+
+impl UnsupportedGeneration {
+    /// The first field set to a value that changes the output, and what it does in `transformers`.
+    fn first_set(&self) -> Option<(&'static str, &'static str)> {
+        let set = |value: &Option<serde_json::Value>| match value {
+            None | Some(serde_json::Value::Null) => false,
+            Some(serde_json::Value::Array(items)) => !items.is_empty(),
+            Some(serde_json::Value::Object(fields)) => !fields.is_empty(),
+            Some(_) => true,
+        };
+        let checks = [
+            (
+                self.do_sample == Some(true),
+                "do_sample",
+                "sampling (anuvad decodes greedily or with beam search)",
+            ),
+            (self.num_beam_groups.is_some_and(|n| n > 1), "num_beam_groups", "diverse (group) beam search"),
+            (self.penalty_alpha.is_some_and(|a| a > 0.0), "penalty_alpha", "contrastive search"),
+            (self.guidance_scale.is_some_and(|g| g != 1.0), "guidance_scale", "classifier-free guidance"),
+            (
+                self.encoder_repetition_penalty.is_some_and(|p| p != 1.0),
+                "encoder_repetition_penalty",
+                "a penalty on tokens of the input",
+            ),
+            (
+                self.encoder_no_repeat_ngram_size.is_some_and(|n| n > 0),
+                "encoder_no_repeat_ngram_size",
+                "a ban on n-grams of the input",
+            ),
+            (
+                self.remove_invalid_values == Some(true),
+                "remove_invalid_values",
+                "replacing inf and NaN scores",
+            ),
+            (self.token_healing == Some(true), "token_healing", "token healing"),
+            (self.max_time.is_some(), "max_time", "a time limit on generation"),
+            (set(&self.constraints), "constraints", "constrained beam search"),
+            (set(&self.force_words_ids), "force_words_ids", "constrained beam search"),
+            (set(&self.sequence_bias), "sequence_bias", "biases on token sequences"),
+            (
+                set(&self.exponential_decay_length_penalty),
+                "exponential_decay_length_penalty",
+                "a length penalty that grows",
+            ),
+            (set(&self.suppress_tokens), "suppress_tokens", "banned tokens"),
+            (set(&self.begin_suppress_tokens), "begin_suppress_tokens", "tokens banned at the start"),
+            (set(&self.watermarking_config), "watermarking_config", "watermarking"),
+            (set(&self.stop_strings), "stop_strings", "stopping at strings"),
+            (set(&self.dola_layers), "dola_layers", "DoLa decoding"),
+        ];
+        checks.into_iter().find(|(is_set, _, _)| *is_set).map(|(_, field, what)| (field, what))
+    }
 }
 
 impl GenerationFile {
@@ -114,6 +197,23 @@ impl GenerationFile {
             },
             no_repeat_ngram_size: self.no_repeat_ngram_size.or(fallback.no_repeat_ngram_size),
             repetition_penalty: self.repetition_penalty.or(fallback.repetition_penalty),
+            renormalize_logits: self.renormalize_logits.or(fallback.renormalize_logits),
+            // Checked in each file on its own (`check_supported`).
+            unsupported: self.unsupported,
+        }
+    }
+
+    /// Refuses a setting that changes `transformers`' output and that anuvad does not implement.
+    pub(crate) fn check_supported(&self, path: &Path) -> Result<()> {
+        match self.unsupported.first_set() {
+            Some((field, what)) => Err(Error::bad_file(
+                path,
+                format!(
+                    "sets `{field}`, which makes transformers generate differently ({what}); anuvad does not \
+                     implement it and will not ignore it silently: remove the field or set it to its default"
+                ),
+            )),
+            None => Ok(()),
         }
     }
 }
@@ -167,7 +267,8 @@ impl MarianConfig {
         self.decoder_vocab_size.unwrap_or(self.vocab_size)
     }
 
-    /// Rejects settings the Marian implementation would silently get wrong.
+    /// Rejects settings the Marian implementation would silently get wrong, and sizes no real model
+    /// has (see [`Shape::check`]), before anything is allocated from them.
     pub(crate) fn validate(&self, path: &Path) -> Result<()> {
         let problem = if self.normalize_before || self.add_final_layer_norm {
             Some("pre-norm Marian layers (normalize_before / add_final_layer_norm) are not supported")
@@ -175,19 +276,29 @@ impl MarianConfig {
             Some("normalize_embedding = true is not supported")
         } else if self.static_position_embeddings == Some(false) {
             Some("learned position embeddings (static_position_embeddings = false) are not supported")
-        } else if !self.d_model.is_multiple_of(self.encoder_attention_heads)
-            || !self.d_model.is_multiple_of(self.decoder_attention_heads)
-        {
-            Some("d_model is not divisible by the number of attention heads")
-        } else if self.d_model == 0 || self.vocab_size == 0 || self.max_position_embeddings == 0 {
-            Some("d_model, vocab_size and max_position_embeddings must be positive")
         } else {
             None
         };
-        match problem {
-            Some(problem) => Err(Error::bad_file(path, problem)),
-            None => Ok(()),
+        if let Some(problem) = problem {
+            return Err(Error::bad_file(path, problem));
         }
+        Shape {
+            d_model: self.d_model,
+            encoder_layers: self.encoder_layers,
+            decoder_layers: self.decoder_layers,
+            encoder_attention_heads: self.encoder_attention_heads,
+            decoder_attention_heads: self.decoder_attention_heads,
+            encoder_ffn_dim: self.encoder_ffn_dim,
+            decoder_ffn_dim: self.decoder_ffn_dim,
+            max_position_embeddings: self.max_position_embeddings,
+            vocabularies: &[
+                ("vocab_size", self.vocab_size),
+                ("decoder_vocab_size", self.decoder_vocab_size()),
+            ],
+            pad_token_id: self.pad_token_id,
+            pad_extends_positions: false,
+        }
+        .check(path)
     }
 }
 
@@ -223,18 +334,133 @@ pub(crate) struct M2M100Config {
 }
 
 impl M2M100Config {
-    /// Rejects settings the implementation would get wrong.
+    /// Rejects settings the implementation would get wrong, and sizes no real model has (see
+    /// [`Shape::check`]), before anything is allocated from them.
     pub(crate) fn validate(&self, path: &Path) -> Result<()> {
-        if self.d_model == 0 || !self.d_model.is_multiple_of(2) {
-            return Err(Error::bad_file(path, "d_model must be positive and even"));
+        Shape {
+            d_model: self.d_model,
+            encoder_layers: self.encoder_layers,
+            decoder_layers: self.decoder_layers,
+            encoder_attention_heads: self.encoder_attention_heads,
+            decoder_attention_heads: self.decoder_attention_heads,
+            encoder_ffn_dim: self.encoder_ffn_dim,
+            decoder_ffn_dim: self.decoder_ffn_dim,
+            max_position_embeddings: self.max_position_embeddings,
+            vocabularies: &[("vocab_size", self.vocab_size)],
+            pad_token_id: self.pad_token_id,
+            pad_extends_positions: true,
         }
-        if !self.d_model.is_multiple_of(self.encoder_attention_heads)
-            || !self.d_model.is_multiple_of(self.decoder_attention_heads)
-        {
-            return Err(Error::bad_file(path, "d_model is not divisible by the number of attention heads"));
+        .check(path)?;
+        if !self.d_model.is_multiple_of(2) {
+            return Err(Error::bad_file(path, "d_model must be even (sinusoidal positions)"));
         }
-        if self.vocab_size == 0 || self.max_position_embeddings == 0 {
-            return Err(Error::bad_file(path, "vocab_size and max_position_embeddings must be positive"));
+        Ok(())
+    }
+}
+
+/// Bounds on a model's sizes, checked before anything is allocated from them. Real translation models
+/// stay far inside (opus-mt: d_model 512, 6 layers, 512 positions; NLLB-3.3B: d_model 2048, 24 layers,
+/// 1024 positions, 256k vocabulary); a number beyond them comes from a broken or hostile file and would
+/// otherwise abort the process on an allocation of terabytes.
+pub(crate) mod limits {
+    /// Width of the hidden states.
+    pub(crate) const D_MODEL: usize = 1 << 16;
+    /// Layers of one stack.
+    pub(crate) const LAYERS: usize = 1024;
+    /// Attention heads of one layer.
+    pub(crate) const HEADS: usize = 1024;
+    /// Width of a feed-forward block.
+    pub(crate) const FFN_DIM: usize = 1 << 20;
+    /// Words of a vocabulary.
+    pub(crate) const VOCABULARY: usize = 1 << 24;
+    /// Positions of the position table (the longest sentence a model takes, in tokens).
+    pub(crate) const POSITIONS: usize = 1 << 16;
+    /// Fewest positions a model must have to translate a sentence at all: a shorter table leaves room
+    /// for a couple of tokens, which silently gives empty or cut translations.
+    pub(crate) const MIN_POSITIONS: usize = 8;
+    /// Beams of a beam search.
+    pub(crate) const BEAMS: usize = 256;
+    /// Bytes of logits one decoding step may hold (sentences x beams x vocabulary x 4).
+    pub(crate) const STEP_LOGITS_BYTES: usize = 8 << 30;
+}
+
+/// The sizes of an encoder-decoder's `config.json`, for [`Shape::check`].
+struct Shape<'a> {
+    d_model: usize,
+    encoder_layers: usize,
+    decoder_layers: usize,
+    encoder_attention_heads: usize,
+    decoder_attention_heads: usize,
+    encoder_ffn_dim: usize,
+    decoder_ffn_dim: usize,
+    max_position_embeddings: usize,
+    /// Each vocabulary's field name and size.
+    vocabularies: &'a [(&'static str, usize)],
+    pad_token_id: u32,
+    /// fairseq positions start after the padding id: the table has `pad + 2 + positions` rows.
+    pad_extends_positions: bool,
+}
+
+impl Shape<'_> {
+    /// Every size positive and within [`limits`], heads dividing `d_model`, the padding id inside the
+    /// vocabulary; errors name `path`, the field, its value and the bound.
+    fn check(&self, path: &Path) -> Result<()> {
+        let within = |field: &str, value: usize, low: usize, high: usize| -> Result<()> {
+            if (low..=high).contains(&value) {
+                Ok(())
+            } else {
+                Err(Error::bad_file(path, format!("{field} is {value}; it must be between {low} and {high}")))
+            }
+        };
+        within("d_model", self.d_model, 1, limits::D_MODEL)?;
+        within("encoder_layers", self.encoder_layers, 1, limits::LAYERS)?;
+        within("decoder_layers", self.decoder_layers, 1, limits::LAYERS)?;
+        within("encoder_attention_heads", self.encoder_attention_heads, 1, limits::HEADS)?;
+        within("decoder_attention_heads", self.decoder_attention_heads, 1, limits::HEADS)?;
+        within("encoder_ffn_dim", self.encoder_ffn_dim, 1, limits::FFN_DIM)?;
+        within("decoder_ffn_dim", self.decoder_ffn_dim, 1, limits::FFN_DIM)?;
+        within(
+            "max_position_embeddings",
+            self.max_position_embeddings,
+            limits::MIN_POSITIONS,
+            limits::POSITIONS,
+        )?;
+        for &(field, size) in self.vocabularies {
+            within(field, size, 1, limits::VOCABULARY)?;
+        }
+        for (field, heads) in [
+            ("encoder_attention_heads", self.encoder_attention_heads),
+            ("decoder_attention_heads", self.decoder_attention_heads),
+        ] {
+            if !self.d_model.is_multiple_of(heads) {
+                return Err(Error::bad_file(
+                    path,
+                    format!("d_model ({}) is not divisible by {field} ({heads})", self.d_model),
+                ));
+            }
+        }
+        let smallest_vocabulary = self.vocabularies.iter().map(|&(_, size)| size).min().unwrap_or(0);
+        if self.pad_token_id as usize >= smallest_vocabulary {
+            return Err(Error::bad_file(
+                path,
+                format!(
+                    "pad_token_id {} is outside the vocabulary ({smallest_vocabulary} words)",
+                    self.pad_token_id
+                ),
+            ));
+        }
+        // The position table: `positions (+ pad + 2) x d_model` f32s.
+        let rows = self.max_position_embeddings
+            + if self.pad_extends_positions { self.pad_token_id as usize + 2 } else { 0 };
+        let table_bytes = rows.checked_mul(self.d_model).and_then(|n| n.checked_mul(4));
+        if table_bytes.is_none_or(|bytes| bytes > 1 << 30) {
+            return Err(Error::bad_file(
+                path,
+                format!(
+                    "a position table of {rows} positions x d_model {} would take more than 1 GiB",
+                    self.d_model
+                ),
+            ));
         }
         Ok(())
     }
@@ -310,6 +536,27 @@ mod tests {
         assert_eq!(parse(r#"{"early_stopping": "never"}"#), EarlyStoppingValue::Never);
         assert_eq!(parse("{}"), EarlyStoppingValue::Unset);
         assert!(serde_json::from_str::<GenerationFile>(r#"{"early_stopping": "soon"}"#).is_err());
+    }
+
+    #[test]
+    fn output_changing_fields_are_refused_and_neutral_values_accepted() {
+        let check = |json: &str| {
+            serde_json::from_str::<GenerationFile>(json).unwrap().check_supported(Path::new("g.json"))
+        };
+        let neutral = r#"{"do_sample": false, "num_beam_groups": 1, "diversity_penalty": 0.0, "temperature": 0.7,
+            "top_k": 50, "suppress_tokens": null, "begin_suppress_tokens": [], "remove_invalid_values": false,
+            "encoder_repetition_penalty": 1.0, "guidance_scale": null, "renormalize_logits": true}"#;
+        assert!(check(neutral).is_ok());
+        for (json, field) in [
+            (r#"{"do_sample": true}"#, "do_sample"),
+            (r#"{"num_beam_groups": 2}"#, "num_beam_groups"),
+            (r#"{"suppress_tokens": [5]}"#, "suppress_tokens"),
+            (r#"{"sequence_bias": {"[1]": -1.0}}"#, "sequence_bias"),
+            (r#"{"max_time": 3.0}"#, "max_time"),
+        ] {
+            let message = check(json).unwrap_err().to_string();
+            assert!(message.contains(field) && message.contains("g.json"), "{message}");
+        }
     }
 
     #[test]

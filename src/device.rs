@@ -36,7 +36,8 @@ pub enum Precision {
     /// (slow on CPUs).
     F16,
     /// int8 matrix products, the fastest CPU mode: on Intel AMX tiles, with AVX512-VNNI, AVX2 or NEON
-    /// (on a CPU without AVX2 or NEON, or on a GPU, [`TranslatorBuilder::build`] fails with
+    /// (on a CPU without AVX2 or NEON, or on a GPU,
+    /// [`TranslatorBuilder::build`](crate::TranslatorBuilder::build) fails with
     /// [`Error::DeviceUnavailable`]): weights quantized per output column at load time, each product's
     /// inputs per row, the scheme of CTranslate2's int8; everything else stays f32. Output differs
     /// from f32 more often than bf16's (how often: see README).

@@ -6,6 +6,8 @@ use std::ops::Range;
 
 use serde::Serialize;
 
+use crate::checks::{Finding, FlagSummary};
+
 /// One source sentence and its translation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AlignedSentence {
@@ -21,6 +23,12 @@ pub struct AlignedSentence {
     pub score: f32,
     /// True when the sentence was longer than the model accepts and was translated in pieces.
     pub split: bool,
+    /// What [`crate::checks::check`] found in the translation (empty when it passed every check).
+    pub flags: Vec<Finding>,
+    /// When the first translation was flagged and a repair replaced it: how (e.g. "loop: decoded
+    /// again with no_repeat_ngram_size=3, repetition_penalty=1.2"). `flags` are then those of the
+    /// repaired translation.
+    pub repaired: Option<String>,
 }
 
 /// A translated paragraph.
@@ -50,12 +58,16 @@ pub enum Format {
     #[default]
     Text,
     /// One JSON object per source sentence:
-    /// `{"paragraph","sentence","start","end","source","translation","score","split"}`.
+    /// `{"paragraph","sentence","start","end","source","translation","score","split","flags"}`, plus
+    /// `"repaired"` when a repair replaced the translation. `flags` lists the checks' findings (see
+    /// [`Finding`]), empty when the translation passed.
     Jsonl,
-    /// Tab-separated `paragraph, sentence, source, translation` with a header line; tabs, newlines and
-    /// backslashes escaped as `\t`, `\n`, `\r`, `\\`.
+    /// Tab-separated `paragraph, sentence, source, translation, flags` with a header line (`flags`: the
+    /// kinds of the findings, comma-separated, empty when none); tabs, newlines and backslashes escaped
+    /// as `\t`, `\n`, `\r`, `\\`.
     Tsv,
-    /// A two-column Markdown table (source | translation) per paragraph.
+    /// A Markdown table (source | translation | check) per paragraph; the check column marks flagged
+    /// sentences with ⚠ and the findings.
     Markdown,
 }
 
@@ -108,6 +120,9 @@ struct Record<'a> {
     translation: &'a str,
     score: f32,
     split: bool,
+    flags: &'a [Finding],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    repaired: Option<&'a str>,
 }
 
 impl Document {
@@ -116,6 +131,17 @@ impl Document {
         self.paragraphs.iter().enumerate().flat_map(|(p, paragraph)| {
             paragraph.sentences.iter().enumerate().map(move |(s, sentence)| (p, s, sentence))
         })
+    }
+
+    /// Sentences checked, flagged and repaired, for a summary line ("3 of 120 sentences flagged: 2
+    /// number, 1 loop").
+    pub fn flag_summary(&self) -> FlagSummary {
+        let mut summary = FlagSummary::default();
+        for (_, _, sentence) in self.sentences() {
+            summary.add(&sentence.flags);
+            summary.repaired += usize::from(sentence.repaired.is_some());
+        }
+        summary
     }
 
     /// Writes the document in `format`.
@@ -161,6 +187,8 @@ impl Document {
                 translation: &aligned.translation,
                 score: aligned.score,
                 split: aligned.split,
+                flags: &aligned.flags,
+                repaired: aligned.repaired.as_deref(),
             };
             serde_json::to_writer(&mut *out, &record)?;
             out.write_all(b"\n")?;
@@ -169,13 +197,15 @@ impl Document {
     }
 
     fn write_tsv(&self, out: &mut impl Write) -> io::Result<()> {
-        writeln!(out, "paragraph\tsentence\tsource\ttranslation")?;
+        writeln!(out, "paragraph\tsentence\tsource\ttranslation\tflags")?;
         for (paragraph, sentence, aligned) in self.sentences() {
+            let kinds: Vec<&str> = aligned.flags.iter().map(|f| f.kind.name()).collect();
             writeln!(
                 out,
-                "{paragraph}\t{sentence}\t{}\t{}",
+                "{paragraph}\t{sentence}\t{}\t{}\t{}",
                 escape_tsv(&aligned.source),
-                escape_tsv(&aligned.translation)
+                escape_tsv(&aligned.translation),
+                kinds.join(",")
             )?;
         }
         Ok(())
@@ -186,19 +216,36 @@ impl Document {
             if index > 0 {
                 writeln!(out)?;
             }
-            writeln!(out, "| Source | Translation |")?;
-            writeln!(out, "| --- | --- |")?;
+            writeln!(out, "| Source | Translation | Check |")?;
+            writeln!(out, "| --- | --- | --- |")?;
             for sentence in &paragraph.sentences {
                 writeln!(
                     out,
-                    "| {} | {} |",
+                    "| {} | {} | {} |",
                     escape_markdown(&sentence.source),
-                    escape_markdown(&sentence.translation)
+                    escape_markdown(&sentence.translation),
+                    escape_markdown(&markdown_check(&sentence.flags, sentence.repaired.as_deref()))
                 )?;
             }
         }
         Ok(())
     }
+}
+
+/// The check column of a Markdown row: "⚠ number: …; loop: …", and the repair if there was one.
+pub(crate) fn markdown_check(flags: &[Finding], repaired: Option<&str>) -> String {
+    let mut cell = String::new();
+    if !flags.is_empty() {
+        let findings: Vec<String> = flags.iter().map(|f| format!("{}: {}", f.kind, f.message)).collect();
+        cell = format!("⚠ {}", findings.join("; "));
+    }
+    if let Some(how) = repaired {
+        if !cell.is_empty() {
+            cell.push(' ');
+        }
+        cell.push_str(&format!("(repaired: {how})"));
+    }
+    cell
 }
 
 fn escape_tsv(text: &str) -> String {
@@ -230,7 +277,19 @@ mod tests {
             span: start..start + source.len(),
             score: -0.5,
             split: false,
+            flags: Vec::new(),
+            repaired: None,
         }
+    }
+
+    fn flagged(mut sentence: AlignedSentence) -> AlignedSentence {
+        sentence.flags = vec![Finding {
+            kind: crate::checks::FindingKind::Verbatim,
+            span: 0..1,
+            translation_span: None,
+            message: "Latin-script token “d” is not in the translation".into(),
+        }];
+        sentence
     }
 
     fn document() -> Document {
@@ -243,7 +302,7 @@ mod tests {
                 },
                 TranslatedParagraph {
                     span: 11..13,
-                    sentences: vec![sentence("d\\", "D", 11)],
+                    sentences: vec![flagged(sentence("d\\", "D", 11))],
                     line_breaks_before: 2,
                 },
             ],
@@ -261,15 +320,19 @@ mod tests {
         let tsv = document().render(Format::Tsv);
         assert_eq!(
             tsv,
-            "paragraph\tsentence\tsource\ttranslation\n0\t0\ta|b\tA\\tB\n0\t1\tc.\tC.\n1\t0\td\\\\\tD\n"
+            "paragraph\tsentence\tsource\ttranslation\tflags\n0\t0\ta|b\tA\\tB\t\n0\t1\tc.\tC.\t\n1\t0\td\\\\\tD\tverbatim\n"
         );
     }
 
     #[test]
     fn markdown_escapes_pipes() {
         let md = document().render(Format::Markdown);
-        assert!(md.contains("| a\\|b | A\tB |"));
-        assert_eq!(md.matches("| Source | Translation |").count(), 2);
+        assert!(md.contains("| a\\|b | A\tB |  |"));
+        assert_eq!(md.matches("| Source | Translation | Check |").count(), 2);
+        assert!(
+            md.contains("| d\\\\ | D | ⚠ verbatim: Latin-script token “d” is not in the translation |"),
+            "{md}"
+        );
     }
 
     #[test]
@@ -278,6 +341,18 @@ mod tests {
         let lines: Vec<&str> = jsonl.lines().collect();
         assert_eq!(lines.len(), 3);
         assert!(lines[2].starts_with(r#"{"paragraph":1,"sentence":0,"start":11,"end":13,"source":"d\\""#));
+        assert!(lines[0].ends_with(r#""split":false,"flags":[]}"#), "{}", lines[0]);
+        assert!(lines[2].contains(r#""flags":[{"kind":"verbatim","start":0,"end":1,"#), "{}", lines[2]);
+    }
+
+    #[test]
+    fn repaired_sentences_say_how() {
+        let mut document = document();
+        document.paragraphs[0].sentences[1].repaired = Some("loop: decoded again".into());
+        let jsonl = document.render(Format::Jsonl);
+        assert!(jsonl.lines().nth(1).unwrap().ends_with(r#""flags":[],"repaired":"loop: decoded again"}"#));
+        assert!(document.render(Format::Markdown).contains("| c. | C. | (repaired: loop: decoded again) |"));
+        assert_eq!(document.flag_summary().to_string(), "1 of 3 sentences flagged: 1 verbatim; 1 repaired");
     }
 
     #[test]

@@ -5,6 +5,8 @@
 //! translate sentences or whole documents. A [`Document`] keeps every source sentence aligned with its
 //! translation (byte spans into the input, scores) and renders as text, JSONL, TSV or Markdown.
 //! [`segment()`] is the sentence segmenter on its own; [`batch`] translates whole folders.
+//! [`checks`] verifies each translated sentence against its source (numbers, names, links, loops), and
+//! every [`AlignedSentence`] carries its findings; [`repair`] decodes flagged sentences again.
 //!
 //! ```
 //! use anuvad::{Format, Translator};
@@ -29,6 +31,7 @@
 
 pub mod batch;
 mod catalog;
+pub mod checks;
 mod config;
 pub mod cpu;
 mod device;
@@ -40,6 +43,7 @@ mod loader;
 mod model;
 mod ops;
 pub mod output;
+pub mod repair;
 pub mod segment;
 mod tokenizer;
 mod translator;

@@ -19,7 +19,7 @@ fn main() -> ExitCode {
     if let Some(problem) = anuvad::cpu::isa_override_problem() {
         eprintln!("anuvad: warning: {problem}");
     }
-    match cli::run(args) {
+    match cli::set_threads(&args).and_then(|()| cli::run(args)) {
         Ok(code) => code,
         Err(error) => {
             // Broken pipe (e.g. `anuvad translate a.txt | head`) is not an error.
@@ -30,7 +30,11 @@ fn main() -> ExitCode {
             }) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("anuvad: {error:#}");
+            // One line: the facts (the error and its causes), then what to do about them.
+            match cli::hint(&error) {
+                Some(hint) => eprintln!("anuvad: {error:#}. Hint: {hint}"),
+                None => eprintln!("anuvad: {error:#}"),
+            }
             ExitCode::from(cli::exit_code(&error))
         }
     }

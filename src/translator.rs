@@ -1,15 +1,18 @@
 //! The translation pipeline: segment, tokenize, split what is too long, batch by length, generate,
 //! decode, and put everything back in input order, aligned with the source.
 
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::PathBuf;
 
+use crate::config::limits;
 use crate::device::{Device, Precision};
 use crate::document::{AlignedSentence, Document, TranslatedParagraph};
-use crate::error::{Error, Result};
+use crate::error::{Error, NetworkError, Result};
 use crate::generate::{self, GenerationOptions};
 use crate::hub::{self, ModelFiles, ModelLocation, DEFAULT_MODEL};
 use crate::loader::{self, Languages, LoadedModel};
+use crate::repair::{self, Candidate, Redecode};
 use crate::segment::{best_split, segment, Paragraph};
 
 /// The result of translating one sentence.
@@ -23,6 +26,12 @@ pub struct Translation {
     pub split: bool,
     /// Tokens the model generated for it (all pieces, EOS included).
     pub generated_tokens: usize,
+}
+
+impl Translation {
+    fn empty() -> Self {
+        Translation { text: String::new(), score: 0.0, split: false, generated_tokens: 0 }
+    }
 }
 
 /// Builds a [`Translator`]; every setting has a default (see each method).
@@ -40,6 +49,7 @@ pub struct TranslatorBuilder {
     offline: Option<bool>,
     progress: bool,
     languages: Languages,
+    repair: bool,
 }
 
 impl Default for TranslatorBuilder {
@@ -57,6 +67,7 @@ impl Default for TranslatorBuilder {
             offline: None,
             progress: false,
             languages: Languages::default(),
+            repair: false,
         }
     }
 }
@@ -118,7 +129,8 @@ impl TranslatorBuilder {
         self
     }
 
-    /// Use only the local cache, never the network; default: `HF_HUB_OFFLINE` from the environment.
+    /// Use only the local cache, never the network (`true`), or ask the hub even when `HF_HUB_OFFLINE`
+    /// is set (`false`); default: `HF_HUB_OFFLINE` from the environment.
     pub fn offline(mut self, offline: bool) -> Self {
         self.offline = Some(offline);
         self
@@ -137,6 +149,15 @@ impl TranslatorBuilder {
         self
     }
 
+    /// Repair flagged translations: a sentence whose translation fails the checks
+    /// ([`crate::checks`]) is decoded again with other settings, and the first candidate that passes
+    /// replaces it (see [`crate::AlignedSentence::repaired`]); default false (it costs a decoding of
+    /// every flagged sentence per attempt: see the README).
+    pub fn repair(mut self, repair: bool) -> Self {
+        self.repair = repair;
+        self
+    }
+
     /// Show download progress bars on stderr; default false.
     pub fn progress(mut self, progress: bool) -> Self {
         self.progress = progress;
@@ -145,26 +166,32 @@ impl TranslatorBuilder {
 
     /// Resolves, downloads if needed, and loads the model.
     pub fn build(self) -> Result<Translator> {
+        // The caller's settings first: a bad one fails before the model loads.
         if self.batch_size == 0 {
             return Err(Error::InvalidInput("the batch size must be at least 1".into()));
         }
+        if let Some(beams) = self.beam_size {
+            if beams == 0 || beams > limits::BEAMS {
+                return Err(Error::InvalidInput(format!(
+                    "the beam size is {beams}; it must be between 1 and {}",
+                    limits::BEAMS
+                )));
+            }
+        }
         let device = self.device.to_candle()?;
         let location = ModelLocation::parse(&self.model, self.revision.as_deref());
-        let offline = self.offline.unwrap_or_else(hub::offline_from_env);
-        let files = ModelFiles::open(location, offline, self.progress)?;
+        let files = ModelFiles::open(location, self.offline, self.progress)?;
         let loaded = loader::load(&files, &device, &self.languages, self.precision)?;
+        files.record_revision()?;
         let mut options = loaded.generation.clone();
         if let Some(beams) = self.beam_size {
-            if beams == 0 {
-                return Err(Error::InvalidInput("the beam size must be at least 1".into()));
-            }
             options.num_beams = beams;
         }
         if let Some(max_length) = self.max_length {
             options.max_length = max_length;
         }
         if let Some(new_tokens) = self.max_new_tokens {
-            options.max_length = new_tokens + 1;
+            options.max_length = new_tokens.saturating_add(1);
         }
         if let Some(new_tokens) = self.min_new_tokens {
             options.min_new_tokens = new_tokens;
@@ -172,14 +199,59 @@ impl TranslatorBuilder {
         if options.max_length < 2 {
             return Err(Error::InvalidInput("the maximum length must leave room for one token".into()));
         }
+        // Each decoding step holds the logits of every sentence's every beam.
+        let step_logits =
+            self.batch_size.saturating_mul(options.num_beams).saturating_mul(loaded.output_vocab);
+        if step_logits.saturating_mul(4) > limits::STEP_LOGITS_BYTES {
+            return Err(Error::InvalidInput(format!(
+                "{} sentences per batch x {} beams x a vocabulary of {} words need {} GiB of scores per \
+                 decoding step (at most {} GiB); use a smaller batch size or beam size",
+                self.batch_size,
+                options.num_beams,
+                loaded.output_vocab,
+                step_logits.saturating_mul(4) >> 30,
+                limits::STEP_LOGITS_BYTES >> 30
+            )));
+        }
         Ok(Translator {
             model_name: files.name(),
+            languages: self.languages,
+            hub_fallback: files.hub_fallback().cloned(),
             loaded,
             options,
             batch_size: self.batch_size,
             precision: self.precision,
+            repair: self.repair,
         })
     }
+}
+
+/// A fingerprint of a local model's files: each file's name and size, the whole of the small ones
+/// (configs, tokenizers) and the first and last MiB of the large ones (weights: the header, which
+/// names and places every tensor, and values at both ends, which any retraining changes); sha256 over
+/// all of it. Copying the folder elsewhere keeps it; editing any file changes it. (Hashing all of a
+/// multi-gigabyte checkpoint on every run would cost seconds to minutes.)
+fn files_fingerprint(files: &[PathBuf]) -> String {
+    use sha2::{Digest, Sha256};
+    use std::io::{Read, Seek, SeekFrom};
+    const WHOLE_UP_TO: u64 = 64 << 20;
+    const END: u64 = 1 << 20;
+    let mut hash = Sha256::new();
+    for path in files {
+        hash.update(path.file_name().map(|name| name.as_encoded_bytes()).unwrap_or_default());
+        let Ok(mut file) = std::fs::File::open(path) else { continue };
+        let Ok(size) = file.metadata().map(|metadata| metadata.len()) else { continue };
+        hash.update(size.to_le_bytes());
+        let mut contents = Vec::new();
+        if size > WHOLE_UP_TO {
+            let _ = (&mut file).take(END).read_to_end(&mut contents);
+            let _ = file.seek(SeekFrom::End(-(END as i64))).and_then(|_| file.read_to_end(&mut contents));
+        } else {
+            let _ = file.read_to_end(&mut contents);
+        }
+        hash.update(&contents);
+    }
+    hash.finalize().iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// A loaded translation model. Cheap to share: it is `Send + Sync`, and concurrent calls from several
@@ -187,10 +259,13 @@ impl TranslatorBuilder {
 /// sequential calls.
 pub struct Translator {
     loaded: LoadedModel,
+    languages: Languages,
     options: GenerationOptions,
     batch_size: usize,
     model_name: String,
     precision: Precision,
+    repair: bool,
+    hub_fallback: Option<NetworkError>,
 }
 
 impl std::fmt::Debug for Translator {
@@ -246,26 +321,66 @@ impl Translator {
         self.loaded.files.first().and_then(|path| hub::snapshot_commit(path))
     }
 
+    /// Why the model was loaded from the cache although online: the hub could not be used (no answer
+    /// in time, no connection, server errors). `None` when the hub answered, offline, or for a local
+    /// directory.
+    pub fn hub_fallback(&self) -> Option<&NetworkError> {
+        self.hub_fallback.as_ref()
+    }
+
     /// The beam size in use (1 = greedy).
     pub fn beam_size(&self) -> usize {
         self.options.num_beams
     }
 
-    /// A one-line description of every setting that changes the output (model, decoding options), for
-    /// recording how an output was made.
-    pub fn settings_fingerprint(&self) -> String {
-        let o = &self.options;
-        format!(
-            "model={} beams={} max_length={} min_new_tokens={} length_penalty={} early_stopping={:?} forced_bos={:?} precision={:?}",
-            self.model_name,
-            o.num_beams,
-            o.max_length,
-            o.min_new_tokens,
-            o.length_penalty,
-            o.early_stopping,
-            o.forced_bos_token_id,
-            self.precision
-        )
+    /// The decoding options in use (the model's generation config with the builder's overrides).
+    #[cfg(test)]
+    pub(crate) fn generation_options(&self) -> &GenerationOptions {
+        &self.options
+    }
+
+    /// Every setting that changes the output, by name, for recording how an output was made (batch
+    /// resume) and telling what changed: the anuvad version, the model's identity (hub id and commit,
+    /// or canonical folder and a fingerprint of its files), the languages, the precision (and the CPU
+    /// path, where it changes bf16/int8 results), and every generation setting in use.
+    pub fn settings(&self) -> BTreeMap<String, String> {
+        let mut settings = BTreeMap::new();
+        let mut set = |name: &str, value: String| {
+            settings.insert(name.to_string(), value);
+        };
+        set("anuvad", env!("CARGO_PKG_VERSION").to_string());
+        match self.model_commit() {
+            Some(commit) => {
+                set("model", self.model_name.split('@').next().unwrap_or_default().to_string());
+                set("model_files", format!("commit {commit}"));
+            }
+            None => {
+                let dir = self.loaded.files.first().map(|config| crate::output::parent_dir(config));
+                let canonical = dir.and_then(|dir| dir.canonicalize().ok());
+                set(
+                    "model",
+                    canonical.map_or_else(|| self.model_name.clone(), |dir| dir.display().to_string()),
+                );
+                set("model_files", files_fingerprint(&self.loaded.files));
+            }
+        }
+        set("source_language", self.languages.source.clone().unwrap_or_else(|| "default".into()));
+        set("target_language", self.languages.target.clone().unwrap_or_else(|| "default".into()));
+        set("precision", format!("{:?}", self.precision));
+        if self.precision != Precision::F32 {
+            // f32 matches transformers on every path; the other formats round differently per path.
+            set("kernels", crate::cpu::isa().name().to_string());
+        }
+        if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(&self.options) {
+            for (name, value) in fields {
+                set(&name, value.to_string());
+            }
+        }
+        if self.repair {
+            // Only when on, so that outputs made before repair existed stay up to date.
+            set("repair", "true".into());
+        }
+        settings
     }
 
     /// Translates one sentence.
@@ -289,6 +404,28 @@ impl Translator {
         sentences: &[&str],
         progress: ProgressFn,
     ) -> Result<Vec<Translation>> {
+        let candidates = self.translate_with(sentences, &self.options, false, progress)?;
+        Ok(candidates.into_iter().map(|c| c.into_iter().next().unwrap_or_else(Translation::empty)).collect())
+    }
+
+    /// Translates `sentences` again with `settings` overriding the decoding options, for repairing
+    /// flagged translations: for each sentence its candidates, best first (one, or with
+    /// [`Redecode::alternatives`] every finished hypothesis of the beam; a sentence translated in
+    /// pieces always has one). Never empty for a sentence.
+    pub fn retranslate(&self, sentences: &[&str], settings: &Redecode) -> Result<Vec<Vec<Translation>>> {
+        let options = settings.apply(&self.options)?;
+        self.translate_with(sentences, &options, settings.alternatives, &mut |_| true)
+    }
+
+    /// Translates in batches with `options`: every sentence's candidates, best first (several only
+    /// with `alternatives`, for sentences that fit the model whole).
+    fn translate_with(
+        &self,
+        sentences: &[&str],
+        options: &GenerationOptions,
+        alternatives: bool,
+        progress: ProgressFn,
+    ) -> Result<Vec<Vec<Translation>>> {
         let mut units = Vec::new();
         let mut split = vec![false; sentences.len()];
         for (index, sentence) in sentences.iter().enumerate() {
@@ -301,27 +438,37 @@ impl Translator {
                 last_piece_of: (i + 1 == count).then_some(sentence.len()),
             }));
         }
-        let hypotheses = self.generate_sorted(&units, progress)?;
-        let mut texts: Vec<Vec<String>> = vec![Vec::new(); sentences.len()];
-        let mut scores: Vec<Vec<f32>> = vec![Vec::new(); sentences.len()];
-        let mut generated = vec![0; sentences.len()];
-        for (unit, hypothesis) in units.iter().zip(hypotheses) {
-            texts[unit.sentence].push(self.loaded.tokenizer.decode(&hypothesis.tokens));
-            scores[unit.sentence].push(hypothesis.score);
-            generated[unit.sentence] += hypothesis.tokens.len();
+        let hypotheses = self.generate_sorted(&units, options, alternatives, progress)?;
+        let mut pieces: Vec<Vec<Vec<generate::Hypothesis>>> = vec![Vec::new(); sentences.len()];
+        for (unit, list) in units.iter().zip(hypotheses) {
+            pieces[unit.sentence].push(list);
         }
-        Ok(texts
+        Ok(pieces
             .into_iter()
-            .zip(scores)
             .zip(split)
-            .zip(generated)
-            .map(|(((pieces, scores), split), generated_tokens)| Translation {
-                text: pieces.into_iter().filter(|p| !p.is_empty()).collect::<Vec<_>>().join(" "),
-                score: if scores.is_empty() { 0.0 } else { scores.iter().sum::<f32>() / scores.len() as f32 },
-                split,
-                generated_tokens,
+            .map(|(pieces, split)| match pieces.as_slice() {
+                // Whole sentences: every hypothesis is a candidate.
+                [list] if !split => list.iter().map(|h| self.translation_of(&[h])).collect(),
+                // Pieces: the best of each, joined.
+                _ => {
+                    let best: Vec<&generate::Hypothesis> =
+                        pieces.iter().filter_map(|list| list.first()).collect();
+                    vec![Translation { split, ..self.translation_of(&best) }]
+                }
             })
             .collect())
+    }
+
+    /// One translation from the hypotheses of its pieces (one for a whole sentence).
+    fn translation_of(&self, pieces: &[&generate::Hypothesis]) -> Translation {
+        let texts: Vec<String> = pieces.iter().map(|h| self.loaded.tokenizer.decode(&h.tokens)).collect();
+        let scores: Vec<f32> = pieces.iter().map(|h| h.score).collect();
+        Translation {
+            text: texts.into_iter().filter(|p| !p.is_empty()).collect::<Vec<_>>().join(" "),
+            score: if scores.is_empty() { 0.0 } else { scores.iter().sum::<f32>() / scores.len() as f32 },
+            split: pieces.len() > 1,
+            generated_tokens: pieces.iter().map(|h| h.tokens.len()).sum(),
+        }
     }
 
     /// Segments and translates a document.
@@ -374,18 +521,16 @@ impl Translator {
                     .sentences
                     .iter()
                     .map(|sentence| {
-                        let translation = translations.next().unwrap_or(Translation {
-                            text: String::new(),
-                            score: 0.0,
-                            split: false,
-                            generated_tokens: 0,
-                        });
+                        let translation = translations.next().unwrap_or_else(Translation::empty);
+                        let source = &text[sentence.span.clone()];
                         AlignedSentence {
-                            source: text[sentence.span.clone()].to_string(),
+                            source: source.to_string(),
+                            flags: crate::checks::check(source, &translation.text),
                             translation: translation.text,
                             span: sentence.span.clone(),
                             score: translation.score,
                             split: translation.split,
+                            repaired: None,
                         }
                     })
                     .collect();
@@ -397,17 +542,43 @@ impl Translator {
             }
             translated_documents.push(Document { paragraphs: translated });
         }
+        if self.repair {
+            let mut redecode = |sentences: &[&str], settings: &Redecode| {
+                let candidates = self.retranslate(sentences, settings)?;
+                Ok(candidates
+                    .into_iter()
+                    .map(|list| {
+                        list.into_iter()
+                            .map(|t| Candidate { text: t.text, score: t.score, split: t.split })
+                            .collect()
+                    })
+                    .collect())
+            };
+            repair::repair_documents(&mut translated_documents, &self.options, &mut redecode)?;
+        }
         Ok(translated_documents)
     }
 
-    /// Runs the model on units sorted by length (little padding per batch); results in unit order.
-    fn generate_sorted(&self, units: &[Unit], progress: ProgressFn) -> Result<Vec<generate::Hypothesis>> {
+    /// Runs the model on units sorted by length (little padding per batch); results in unit order,
+    /// each unit's hypotheses best first (only the best unless `alternatives`).
+    fn generate_sorted(
+        &self,
+        units: &[Unit],
+        options: &GenerationOptions,
+        alternatives: bool,
+        progress: ProgressFn,
+    ) -> Result<Vec<Vec<generate::Hypothesis>>> {
         let mut order: Vec<usize> = (0..units.len()).collect();
         order.sort_by_key(|&i| units[i].ids.len());
         let mut results = vec![None; units.len()];
         for chunk in order.chunks(self.batch_size) {
             let inputs: Vec<Vec<u32>> = chunk.iter().map(|&i| units[i].ids.clone()).collect();
-            let hypotheses = generate::generate(self.loaded.model.as_ref(), &inputs, &self.options)?;
+            let model = self.loaded.model.as_ref();
+            let hypotheses = if alternatives {
+                generate::generate_n_best(model, &inputs, options)?
+            } else {
+                generate::generate(model, &inputs, options)?.into_iter().map(|h| vec![h]).collect()
+            };
             for (&i, hypothesis) in chunk.iter().zip(hypotheses) {
                 results[i] = Some(hypothesis);
             }
@@ -422,7 +593,7 @@ impl Translator {
         }
         Ok(results
             .into_iter()
-            .map(|h| h.unwrap_or(generate::Hypothesis { tokens: Vec::new(), score: 0.0 }))
+            .map(|h| h.unwrap_or_else(|| vec![generate::Hypothesis { tokens: Vec::new(), score: 0.0 }]))
             .collect())
     }
 

@@ -124,7 +124,7 @@ fn output_file_is_written() {
     ];
     assert!(stdout(&anuvad(&args, home.path())).is_empty());
     let tsv = std::fs::read_to_string(&out).unwrap();
-    assert!(tsv.starts_with("paragraph\tsentence\tsource\ttranslation\n"));
+    assert!(tsv.starts_with("paragraph\tsentence\tsource\ttranslation\tflags\n"));
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left behind");
 }
 
@@ -192,6 +192,28 @@ fn segment_jsonl_spans_slice_the_input() {
             (record["start"].as_u64().unwrap() as usize, record["end"].as_u64().unwrap() as usize);
         assert_eq!(&input[start..end], record["text"].as_str().unwrap());
     }
+}
+
+#[test]
+fn segment_text_lines_never_begin_with_a_combining_mark() {
+    // Line breaks of every kind before vowel signs and marks, and a candrabindu after a danda (issue #29).
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("breaks.txt");
+    let text = "राज्य सरकार ने न\u{2028}ी नीति बनाई। पा\u{0C}ं\u{85}च\u{0B}्य\u{2029}़ बैठक समाप्त हुई।\u{901}\nअगला\r\n\u{940}वाक्य।";
+    std::fs::write(&input, text).unwrap();
+    let output = stdout(&anuvad(&["segment", input.to_str().unwrap()], home.path()));
+    let breaks = ['\n', '\r', '\u{0B}', '\u{0C}', '\u{85}', '\u{2028}', '\u{2029}'];
+    for line in output.split(breaks) {
+        let first = line.chars().next();
+        assert!(
+            !first.is_some_and(|c| matches!(c, '\u{900}'..='\u{903}' | '\u{93A}'..='\u{94F}')),
+            "{output:?}"
+        );
+    }
+    // Nothing lost: the same characters but whitespace.
+    let visible = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+    assert_eq!(visible(&output), visible(text));
 }
 
 #[test]

@@ -89,12 +89,14 @@ fn copy_model(to: &Path) {
 }
 
 #[test]
-fn a_missing_model_directory_is_model_not_found() {
+fn a_missing_model_directory_is_no_such_directory() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nothing-here");
     match translator(&missing) {
-        Err(error @ Error::ModelNotFound { .. }) => assert!(error.to_string().contains("nothing-here")),
-        other => panic!("expected ModelNotFound, got {other:?}"),
+        Err(error @ Error::NoSuchDirectory { .. }) => {
+            assert!(error.to_string().contains("nothing-here: no such directory"), "{error}")
+        }
+        other => panic!("expected NoSuchDirectory, got {other:?}"),
     }
 }
 
@@ -150,6 +152,24 @@ fn an_unknown_architecture_lists_the_supported_ones() {
             assert!(error.to_string().contains("t5") && error.to_string().contains("marian"))
         }
         other => panic!("expected UnsupportedArchitecture, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_generation_setting_anuvad_does_not_implement_is_refused_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_model(dir.path());
+    let path = dir.path().join("generation_config.json");
+    let mut config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    config["do_sample"] = serde_json::Value::Bool(true);
+    std::fs::write(&path, config.to_string()).unwrap();
+    match translator(dir.path()) {
+        Err(error @ Error::BadModelFile { .. }) => {
+            let message = error.to_string();
+            assert!(message.contains("generation_config.json") && message.contains("do_sample"), "{message}");
+        }
+        other => panic!("expected BadModelFile, got {other:?}"),
     }
 }
 

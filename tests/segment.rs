@@ -69,6 +69,28 @@ fn flores_hindi_clean_subset_floor() {
 }
 
 #[test]
+fn news_hard_cases_all_pass() {
+    // Initials, abbreviations, postpositions and web-style full stops (issue #26): every record exact.
+    let records = data("hard_cases_news.jsonl");
+    assert_eq!(records.len(), 37);
+    let records: Vec<&Record> = records.iter().collect();
+    let score = Score::of(records.iter().copied());
+    assert_floor("news hard cases", score, &records, 1.0, 1.0);
+}
+
+#[test]
+fn flores_hindi_web_style_clean_subset_floor() {
+    // The FLORES paragraphs with every `।` typed as `.`, as on many Hindi web pages: the sentence ends
+    // after verbs must still be found. Reached: P 1.000, R 0.992, F1 0.9961 (the same three boundaries
+    // without punctuation as in the danda text are missed).
+    let records: Vec<Record> = data("flores_dev_hi.jsonl").iter().map(metric::web_style).collect();
+    let clean: Vec<&Record> = records.iter().filter(|r| r.multi_sentence_candidates.is_empty()).collect();
+    let score = Score::of(clean.iter().copied());
+    assert_floor("FLORES hi clean, web style", score, &clean, 0.995, 0.97);
+    assert!(score.precision() >= 0.995, "FLORES hi clean, web style: precision {:.4}", score.precision());
+}
+
+#[test]
 fn flores_hindi_all_records_recall_floor() {
     // Precision is meaningless on the records whose FLORES lines hold two sentences; recall is not.
     let records = data("flores_dev_hi.jsonl");
@@ -86,7 +108,7 @@ fn flores_english_recall_floor() {
 
 #[test]
 fn gold_texts_keep_the_invariant() {
-    for name in ["hard_cases.jsonl", "flores_dev_hi.jsonl", "flores_dev_en.jsonl"] {
+    for name in ["hard_cases.jsonl", "hard_cases_news.jsonl", "flores_dev_hi.jsonl", "flores_dev_en.jsonl"] {
         for record in data(name) {
             assert_invariant(&record.text, &segment(&record.text));
         }
@@ -141,4 +163,52 @@ fn sample_article_with_crlf_and_blank_lines_segments_the_same() {
     let paragraphs = segment(&spaced);
     assert_invariant(&spaced, &paragraphs);
     assert_eq!(paragraphs.len(), 16);
+}
+
+/// Line breaks of every kind inside a word (issue #29): before a vowel sign, anusvara, virama or nukta the
+/// break is not taken, so no sentence begins with a mark and the break stays inside its sentence; between
+/// letters it is a line break. Nothing is lost either way.
+#[test]
+fn line_breaks_inside_words_never_start_a_sentence_with_a_mark() {
+    let breaks = ["\u{0C}", "\u{0B}", "\u{85}", "\u{2028}", "\u{2029}", "\n", "\r\n", "\r"];
+    // (what follows the break, is it a mark)
+    let after = [("ी", true), ("ं", true), ("्", true), ("़", true), ("ई", false), ("र", false)];
+    for line_break in breaks {
+        for (next, is_mark) in after {
+            let text = format!("राज्य सरकार ने न{line_break}{next} नीति बनाई। अगला वाक्य है।");
+            let paragraphs = segment(&text);
+            assert_invariant(&text, &paragraphs);
+            let sentences: Vec<&str> =
+                paragraphs.iter().flat_map(|p| &p.sentences).map(|s| s.text(&text)).collect();
+            let mut starts: Vec<char> = sentences.iter().filter_map(|s| s.chars().next()).collect();
+            starts.retain(|&c| "ीं़्".contains(c));
+            assert!(starts.is_empty(), "{text:?}: {sentences:?}");
+            if is_mark {
+                let expected = format!("राज्य सरकार ने न{line_break}{next} नीति बनाई।");
+                assert_eq!(sentences, [expected.as_str(), "अगला वाक्य है।"], "{text:?}");
+                assert_eq!(paragraphs.len(), 1, "{text:?}");
+            } else {
+                assert_eq!(sentences.len(), 3, "{text:?}: {sentences:?}");
+                assert_eq!(sentences[0], "राज्य सरकार ने न", "{text:?}");
+            }
+        }
+    }
+}
+
+/// A danda followed by a mark (issue #29): the mark stays with the danda, never a sentence of its own.
+#[test]
+fn a_mark_after_a_danda_stays_in_its_sentence() {
+    for mark in ["\u{901}", "\u{902}", "\u{93C}", "\u{94D}", "\u{940}", "\u{301}"] {
+        for rest in ["", "फिर सब गए।", " फिर सब गए।", "\nफिर सब गए।"]
+        {
+            let text = format!("बैठक समाप्त हुई।{mark}{rest}");
+            let paragraphs = segment(&text);
+            assert_invariant(&text, &paragraphs);
+            let sentences: Vec<&str> =
+                paragraphs.iter().flat_map(|p| &p.sentences).map(|s| s.text(&text)).collect();
+            let first = format!("बैठक समाप्त हुई।{mark}");
+            assert_eq!(sentences[0], first, "{text:?}");
+            assert_eq!(sentences.len(), if rest.is_empty() { 1 } else { 2 }, "{text:?}: {sentences:?}");
+        }
+    }
 }

@@ -23,7 +23,7 @@ pub(crate) struct BatchArgs {
     #[command(flatten)]
     model: ModelArgs,
     #[command(flatten)]
-    decode: DecodeArgs,
+    pub(crate) decode: DecodeArgs,
     /// Output format (extension): text (.en.txt), jsonl, tsv, md.
     #[arg(long, short = 'f', default_value = "text", value_parser = parse_format)]
     format: Format,
@@ -36,6 +36,9 @@ pub(crate) struct BatchArgs {
     /// Process only shard K of N (K from 0): for array jobs (Slurm, Kubernetes, GNU parallel).
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
     shard: Option<(u64, u64)>,
+    /// Exit with 1 when any translation is flagged by the checks (outputs are written all the same).
+    #[arg(long)]
+    strict: bool,
 }
 
 fn parse_shard(text: &str) -> Result<(u64, u64), String> {
@@ -79,6 +82,16 @@ impl Progress {
 }
 
 impl BatchObserver for Progress {
+    fn note(&mut self, message: &str) {
+        self.say(format!("anuvad: {message}"));
+    }
+
+    fn entry_failed(&mut self, path: &std::path::Path, reason: &str) {
+        self.files_done += 1;
+        self.say(format!("anuvad: failed: {}: {reason}", path.display()));
+        self.update_message();
+    }
+
     fn started(&mut self, files: usize, bytes: u64, skipped: usize) {
         self.files_total = files;
         if skipped > 0 {
@@ -128,7 +141,6 @@ pub(crate) fn run(args: BatchArgs) -> anyhow::Result<ExitCode> {
     ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))?;
 
     let started = Instant::now();
-    let translator = args.decode.apply(args.model.builder())?.build()?;
     let mut options = BatchOptions::new(&args.input_dir, &args.output_dir);
     options.format = args.format;
     options.force = args.force;
@@ -136,6 +148,10 @@ pub(crate) fn run(args: BatchArgs) -> anyhow::Result<ExitCode> {
     if !args.globs.is_empty() {
         options.patterns = args.globs.clone();
     }
+    // The folders first: a missing input folder or a read-only output folder fails at once, not after
+    // the model has loaded.
+    anuvad::batch::check_folders(&options)?;
+    let translator = super::load(args.decode.apply(args.model.builder())?)?;
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = ProgressBar::new(0);
         bar.set_style(
@@ -166,15 +182,24 @@ pub(crate) fn run(args: BatchArgs) -> anyhow::Result<ExitCode> {
         summary.sentences,
         summary.sentences as f64 / seconds.max(1e-9)
     );
-    for (path, reason) in &summary.failed {
-        eprintln!("anuvad: failed: {}: {reason}", path.display());
+    if summary.translated + summary.skipped + summary.failed.len() == 0 {
+        eprintln!(
+            "anuvad: no files matched {} in {}",
+            options.patterns.join(", "),
+            options.input_dir.display()
+        );
     }
     if summary.interrupted {
         eprintln!(
             "anuvad: interrupted; finished files are complete and no partial output was left. \
              Run the same command again to resume: finished files are skipped."
         );
+    }
+    // Last line: the checks over the sentences translated in this run.
+    eprintln!("anuvad: {}", summary.flags);
+    if summary.interrupted {
         return Ok(ExitCode::from(130));
     }
-    Ok(if summary.failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    let flagged = args.strict && summary.flags.flagged > 0;
+    Ok(if summary.failed.is_empty() && !flagged { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

@@ -2,6 +2,7 @@
 //! library calls.
 
 mod batch;
+mod check;
 mod files;
 mod segment;
 mod translate;
@@ -29,6 +30,9 @@ enum Command {
     Batch(batch::BatchArgs),
     /// Split a text into paragraphs and sentences (what `translate` feeds the model).
     Segment(segment::SegmentArgs),
+    /// Check translations (JSONL records with "source" and "translation") for lost numbers, names and
+    /// links, loops, and untranslated or empty sentences.
+    Check(check::CheckArgs),
     /// Download a model into the Hugging Face cache and print where it is.
     Download(ModelArgs),
     /// List the models known to work, and those in the local Hugging Face cache.
@@ -44,7 +48,7 @@ pub(crate) struct ModelArgs {
     /// Hub revision (branch, tag, refs/pr/N, commit); overrides one given after `@`.
     #[arg(long)]
     revision: Option<String>,
-    /// Use only the local Hugging Face cache (also: HF_HUB_OFFLINE=1).
+    /// Use only the local Hugging Face cache, never the network (also: HF_HUB_OFFLINE=1).
     #[arg(long)]
     offline: bool,
     /// Source language code of multilingual models (NLLB: hin_Deva, M2M100: hi; the defaults).
@@ -89,6 +93,11 @@ pub(crate) struct DecodeArgs {
     /// else stays f32. Needs a CPU with AVX2 (x86-64) or NEON (aarch64). Output can differ from f32.
     #[arg(long, value_enum, conflicts_with = "dtype")]
     quantize: Option<QuantizeArg>,
+    /// Decode sentences that fail the checks again (against repetition, then a wider beam) and keep
+    /// the best candidate that passes; records say "repaired". Costs a decoding of every flagged
+    /// sentence per attempt.
+    #[arg(long)]
+    repair: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -134,11 +143,6 @@ impl ModelArgs {
 
 impl DecodeArgs {
     fn apply(&self, mut builder: anuvad::TranslatorBuilder) -> anyhow::Result<anuvad::TranslatorBuilder> {
-        if let Some(threads) = self.threads {
-            anyhow::ensure!(threads > 0, "--threads must be at least 1");
-            // candle's CPU kernels read this when they start their thread pools; set before any work.
-            std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
-        }
         if let Some(beam) = self.beam {
             builder = builder.beam_size(beam);
         }
@@ -163,8 +167,39 @@ impl DecodeArgs {
             (None, DtypeArg::Bf16) => anuvad::Precision::Bf16,
             (None, DtypeArg::F16) => anuvad::Precision::F16,
         };
-        Ok(builder.batch_size(self.batch_size).device(device).precision(precision))
+        Ok(builder.batch_size(self.batch_size).device(device).precision(precision).repair(self.repair))
     }
+}
+
+impl Args {
+    /// `--threads` of the subcommands that translate.
+    fn threads(&self) -> Option<usize> {
+        match &self.command {
+            Command::Translate(args) => args.decode.threads,
+            Command::Batch(args) => args.decode.threads,
+            Command::Segment(_) | Command::Check(_) | Command::Download(_) | Command::Models => None,
+        }
+    }
+}
+
+/// Sets the number of compute threads from `--threads` (at most the machine's CPUs: more only slow the
+/// work down), before any thread exists: candle's CPU kernels read `RAYON_NUM_THREADS` when they start
+/// their pools, ours run on rayon's global pool.
+pub(crate) fn set_threads(args: &Args) -> anyhow::Result<()> {
+    let Some(requested) = args.threads() else { return Ok(()) };
+    anyhow::ensure!(requested > 0, "--threads must be at least 1");
+    let cpus = std::thread::available_parallelism().map_or(requested, |n| n.get());
+    let threads = if requested > cpus {
+        eprintln!(
+            "anuvad: warning: --threads {requested} is more than this machine's {cpus} CPUs; using {cpus}"
+        );
+        cpus
+    } else {
+        requested
+    };
+    std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
+    rayon::ThreadPoolBuilder::new().num_threads(threads).build_global()?;
+    Ok(())
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -172,13 +207,14 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Translate(args) => translate::run(args),
         Command::Batch(args) => batch::run(args),
         Command::Segment(args) => segment::run(args),
+        Command::Check(args) => check::run(args),
         Command::Download(args) => download(args),
         Command::Models => models(),
     }
 }
 
 fn download(args: ModelArgs) -> anyhow::Result<ExitCode> {
-    let translator = args.builder().build()?;
+    let translator = load(args.builder())?;
     match translator.model_commit() {
         Some(commit) => println!("{} (commit {commit})", translator.model_name()),
         None => println!("{}", translator.model_name()),
@@ -217,6 +253,89 @@ fn models() -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Builds the translator, and says on stderr when the cache stood in for a hub that could not be used.
+fn load(builder: anuvad::TranslatorBuilder) -> anyhow::Result<anuvad::Translator> {
+    let translator = builder.build()?;
+    if let Some(problem) = translator.hub_fallback() {
+        let commit = translator.model_commit().map(|c| format!(" (commit {c})")).unwrap_or_default();
+        eprintln!(
+            "anuvad: warning: the Hugging Face Hub cannot be used: {problem}; using the cached copy of {}{commit}",
+            translator.model_name()
+        );
+    }
+    Ok(translator)
+}
+
+/// Advice for an error, where the library's facts call for some: what the user can do next, in the
+/// terms of this command line (`--offline`, `--model DIR`, `anuvad download`).
+pub(crate) fn hint(error: &anyhow::Error) -> Option<String> {
+    use anuvad::error::{DownloadError, NetworkProblem, OfflineMode};
+    use anuvad::Error;
+    let error = error.chain().find_map(|cause| cause.downcast_ref::<Error>())?;
+    let elsewhere = |model: &str| {
+        format!(
+            "or fill a cache elsewhere with `anuvad download --model {model}` and copy it here (HF_HOME), or pass \
+             --model DIR with the model's files"
+        )
+    };
+    let advice = match error {
+        Error::ModelNotCached { model, offline: OfflineMode::Requested, .. } => {
+            format!("--offline uses only the cache: run without it to download `{model}`, {}", elsewhere(model))
+        }
+        Error::ModelNotCached { model, offline: OfflineMode::Environment, .. } => format!(
+            "HF_HUB_OFFLINE is set in the environment: unset it to download `{model}`, {}",
+            elsewhere(model)
+        ),
+        Error::HubUnreachable { model, source, .. } => {
+            let what = match source.problem {
+                NetworkProblem::Status(_) => "the hub has server trouble: try again later",
+                NetworkProblem::Timeout { .. } => {
+                    "check the network, HF_ENDPOINT and the proxy settings (HTTPS_PROXY); on a slow connection, \
+                     allow more seconds with HF_HUB_ETAG_TIMEOUT and HF_HUB_DOWNLOAD_TIMEOUT"
+                }
+                _ => "check the network, HF_ENDPOINT and the proxy settings (HTTPS_PROXY)",
+            };
+            format!("{what}; {}", elsewhere(model))
+        }
+        // A broken or stalled transfer, or an overloaded server (not a refusal, which would come again).
+        Error::Download { source, .. }
+            if matches!(&**source, DownloadError::Network(e) if !matches!(e.problem, NetworkProblem::Status(s) if s < 500)) =>
+        {
+            "run the command again: the download resumes where it stopped".to_string()
+        }
+        Error::Download { source, .. }
+            if matches!(**source, DownloadError::Size { .. } | DownloadError::Checksum { .. }) => {
+            "nothing of the bad content was kept; run the command again".to_string()
+        }
+        Error::GatedModel { .. } => {
+            "`huggingface-cli login` (or `hf auth login`) writes the token file; a token in HF_TOKEN wins over it"
+                .to_string()
+        }
+        Error::ModelNotFound { model, .. } => return local_folder_hint(model),
+        _ => return None,
+    };
+    let extra = match error {
+        Error::ModelNotCached { model, .. } | Error::HubUnreachable { model, .. } => local_folder_hint(model),
+        _ => None,
+    };
+    Some(match extra {
+        Some(extra) => format!("{advice}. Also: {extra}"),
+        None => advice,
+    })
+}
+
+/// For a hub id like `models/x` whose first part is a local folder: the user probably meant a path.
+fn local_folder_hint(model: &str) -> Option<String> {
+    let id = model.split('@').next().unwrap_or(model);
+    let (folder, name) = id.split_once('/')?;
+    std::path::Path::new(folder).is_dir().then(|| {
+        format!(
+            "`{folder}` is a local folder, but it has no `{name}`; `{id}` was taken for a hub id (a local path \
+             is one that exists, or starts with ./ or /)"
+        )
+    })
 }
 
 /// Exit code for an error: 1 for unusable input, 2 for everything else.

@@ -48,11 +48,30 @@ pub(crate) fn run(args: SegmentArgs) -> anyhow::Result<ExitCode> {
                 serde_json::to_writer(&mut out, &record)?;
                 writeln!(out)?;
             } else {
-                // A sentence joined across lines (after a comma or colon) prints on one line.
-                writeln!(out, "{}", sentence_text.replace("\r\n", " ").replace('\n', " "))?;
+                writeln!(out, "{}", one_line(sentence_text))?;
             }
         }
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A sentence on one line: each line terminator inside it (a line that ended with a comma or colon, or a
+/// break the segmenter did not take, such as a form feed before a vowel sign) becomes a space, so that
+/// no output line begins in the middle of a sentence or with a combining mark.
+fn one_line(sentence: &str) -> String {
+    sentence
+        .replace("\r\n", " ")
+        .replace(['\n', '\r', '\u{0B}', '\u{0C}', '\u{85}', '\u{2028}', '\u{2029}'], " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn sentences_print_on_one_line() {
+        assert_eq!(one_line("अनुसार,\r\n“किम"), "अनुसार, “किम");
+        assert_eq!(one_line("न\u{2028}ी\u{0C}ं\u{85}्\u{0B}़\u{2029}x\ry"), "न ी ं ् ़ x y");
+    }
 }

@@ -7,13 +7,13 @@
 //! `avx512vnni`, `amx`; `neon`, `neon-dotprod`, `neon-i8mm`),
 //! so that every path can be tested and measured on one machine.
 //!
-//! - [`math`]: vectorized `exp`, maxima, softmax, SiLU over slices.
-//! - [`gemm`]: matrix products against weights packed once at load time (AVX-512 f32/bf16, AMX
+//! - `math`: vectorized `exp`, maxima, softmax, SiLU over slices.
+//! - `gemm`: matrix products against weights packed once at load time (AVX-512 f32/bf16, AMX
 //!   bf16/int8).
-//! - [`dense`]: products through the `gemm` crate for unpacked weights, transposes.
-//! - [`attention`]: softmax attention over keys and values, one task per (row, head).
-//! - [`kv_cache`]: the decoder's self-attention cache, written in place.
-//! - [`parallel`]: filling buffers on rayon's pool, elementwise operations.
+//! - `dense`: products through the `gemm` crate for unpacked weights, transposes.
+//! - `attention`: softmax attention over keys and values, one task per (row, head).
+//! - `kv_cache`: the decoder's self-attention cache, written in place.
+//! - `parallel`: filling buffers on rayon's pool, elementwise operations.
 //!
 //! Every `unsafe fn` states its contract under `# Safety`, and every `unsafe` block has a `SAFETY:`
 //! line saying why the contract holds there.

@@ -10,9 +10,10 @@
 use candle_core::Tensor;
 use rayon::prelude::*;
 
+use super::processors::{self, Change};
 use super::{
-    effective_max_length, log_sum_exp_given_max, processors, with_host_scores, EarlyStopping,
-    GenerationOptions, Hypothesis,
+    effective_max_length, log_sum_exp_given_max, with_host_scores, EarlyStopping, GenerationOptions,
+    Hypothesis,
 };
 use crate::cpu::math;
 use crate::error::Result;
@@ -51,7 +52,7 @@ pub(super) fn search(
     encoded: &Tensor,
     attention_mask: &Tensor,
     options: &GenerationOptions,
-) -> Result<Vec<Hypothesis>> {
+) -> Result<Vec<Vec<Hypothesis>>> {
     let batch = encoded.dim(0)?;
     let num_beams = options.num_beams;
     let max_length = effective_max_length(options, model);
@@ -130,11 +131,20 @@ pub(super) fn search(
             state.reorder_self_attention(&rows)?;
         }
     }
+    // Every input's finished hypotheses, best first (the best is what `transformers` returns).
     Ok(inputs
         .into_iter()
-        .map(|input| match input.finished.into_iter().next() {
-            Some(best) => Hypothesis { tokens: best.tokens[1..].to_vec(), score: best.score },
-            None => Hypothesis { tokens: Vec::new(), score: f32::NEG_INFINITY },
+        .map(|input| {
+            let finished: Vec<Hypothesis> = input
+                .finished
+                .into_iter()
+                .map(|f| Hypothesis { tokens: f.tokens[1..].to_vec(), score: f.score })
+                .collect();
+            if finished.is_empty() {
+                vec![Hypothesis { tokens: Vec::new(), score: f32::NEG_INFINITY }]
+            } else {
+                finished
+            }
         })
         .collect())
 }
@@ -167,12 +177,17 @@ impl ScoredBlock {
             for (out, &logit) in row.iter_mut().zip(logits) {
                 *out = logit - normalizer;
             }
-            if processors::process(row, &beam.tokens, options) {
-                self.bounds.extend(row.chunks(STRETCH).map(math::max));
-            } else {
-                // Subtracting the normalizer keeps the order (rounding is monotonic), so these are the
-                // stretches' largest log-probabilities, or more where a processor banned tokens.
-                self.bounds.extend(self.logit_maxima.iter().map(|&max| max - normalizer));
+            // Subtracting the normalizer keeps the order (rounding is monotonic), so the stretches'
+            // largest logits give their largest log-probabilities, or more where a processor banned
+            // tokens; so does renormalization's shift after it.
+            match processors::process(row, &beam.tokens, options) {
+                Change::Raised => self.bounds.extend(row.chunks(STRETCH).map(math::max)),
+                Change::Lowered => self.bounds.extend(self.logit_maxima.iter().map(|&max| max - normalizer)),
+                Change::Shifted { max: row_max, log_sum } => self.bounds.extend(
+                    self.logit_maxima
+                        .iter()
+                        .map(|&max| processors::shift(max - normalizer, row_max, log_sum)),
+                ),
             }
         }
     }
@@ -378,9 +393,25 @@ mod tests {
                 vec![0, 5, 9, 5],
                 false,
             ),
+            // Renormalization alone (exact) and after bans.
+            (GenerationOptions { renormalize_logits: true, ..base.clone() }, vec![0, 5], true),
+            (
+                GenerationOptions {
+                    renormalize_logits: true,
+                    bad_words_ids: vec![vec![7], vec![130]],
+                    ..base.clone()
+                },
+                vec![0, 5],
+                false,
+            ),
             // Raising: a forced first token, a repetition penalty below 1.
             (GenerationOptions { forced_bos_token_id: Some(250), ..base.clone() }, vec![0], true),
             (GenerationOptions { repetition_penalty: 0.5, ..base.clone() }, vec![0, 5, 130], true),
+            (
+                GenerationOptions { repetition_penalty: 0.5, renormalize_logits: true, ..base.clone() },
+                vec![0, 5, 130],
+                true,
+            ),
         ];
         for (options, history, exact) in cases {
             let running = beams(history);

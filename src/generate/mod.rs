@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::model::Seq2SeqModel;
 
 /// `early_stopping` of beam search (see `transformers`' `GenerationConfig`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub enum EarlyStopping {
     /// `false` (the default): stop an input when no running beam can, by a heuristic, beat the finished
     /// ones.
@@ -27,8 +27,9 @@ pub enum EarlyStopping {
     Never,
 }
 
-/// Decoding settings, resolved from `generation_config.json` and the caller's overrides.
-#[derive(Debug, Clone, PartialEq)]
+/// Decoding settings, resolved from `generation_config.json` and the caller's overrides. (Serialized
+/// field by field into the settings a batch run records: every field changes the output.)
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub(crate) struct GenerationOptions {
     /// 1 = greedy.
     pub num_beams: usize,
@@ -45,6 +46,8 @@ pub(crate) struct GenerationOptions {
     pub bad_words_ids: Vec<Vec<u32>>,
     pub forced_bos_token_id: Option<u32>,
     pub forced_eos_token_id: Option<Vec<u32>>,
+    /// `renormalize_logits`: log-softmax again after the other processors.
+    pub renormalize_logits: bool,
     pub decoder_start_token_id: u32,
     pub eos_token_ids: Vec<u32>,
     pub pad_token_id: u32,
@@ -65,6 +68,7 @@ impl Default for GenerationOptions {
             bad_words_ids: Vec::new(),
             forced_bos_token_id: None,
             forced_eos_token_id: None,
+            renormalize_logits: false,
             decoder_start_token_id: 0,
             eos_token_ids: Vec::new(),
             pad_token_id: 0,
@@ -89,6 +93,19 @@ pub(crate) fn generate(
     inputs: &[Vec<u32>],
     options: &GenerationOptions,
 ) -> Result<Vec<Hypothesis>> {
+    let best = |list: Vec<Hypothesis>| {
+        list.into_iter().next().unwrap_or(Hypothesis { tokens: Vec::new(), score: f32::NEG_INFINITY })
+    };
+    Ok(generate_n_best(model, inputs, options)?.into_iter().map(best).collect())
+}
+
+/// Like [`generate`], with every finished hypothesis of beam search for each input (up to
+/// `num_beams`, best first, never none); greedy search gives one.
+pub(crate) fn generate_n_best(
+    model: &dyn Seq2SeqModel,
+    inputs: &[Vec<u32>],
+    options: &GenerationOptions,
+) -> Result<Vec<Vec<Hypothesis>>> {
     if inputs.is_empty() {
         return Ok(Vec::new());
     }
@@ -102,13 +119,18 @@ pub(crate) fn generate(
             long.len()
         )));
     }
+    // The decoder stops where the position table ends even if `max_length` is longer: processors that
+    // act at the last step (a forced EOS) must see the same limit.
+    let mut options = options.clone();
+    options.max_length = effective_max_length(&options, model);
+    let options = &options;
     // On one of rayon's threads: each step hands hundreds of small parallel operations to the pool, and
     // from outside it every one of them cost two cross-thread wake-ups (queue the job, wait for it);
     // from inside, the other threads steal the work and this one takes part.
     rayon::scope(|_| {
         let (encoded, attention_mask) = encode(model, inputs, options.pad_token_id)?;
         if options.num_beams == 1 {
-            greedy(model, &encoded, &attention_mask, options)
+            Ok(greedy(model, &encoded, &attention_mask, options)?.into_iter().map(|h| vec![h]).collect())
         } else {
             beam::search(model, &encoded, &attention_mask, options)
         }
@@ -315,5 +337,77 @@ mod tests {
         assert!(groups.len() > 1);
         assert_eq!(length_groups(&[]), Vec::<Vec<usize>>::new());
         assert_eq!(length_groups(&[5, 5, 5]), vec![vec![0, 1, 2]]);
+    }
+
+    /// A model of three positions that always prefers token 5 (vocabulary of 8).
+    struct ShortModel;
+
+    impl crate::model::Seq2SeqModel for ShortModel {
+        fn encode(
+            &self,
+            input_ids: &candle_core::Tensor,
+            _mask: &candle_core::Tensor,
+        ) -> crate::error::Result<candle_core::Tensor> {
+            let (batch, len) = input_ids.dims2()?;
+            Ok(candle_core::Tensor::zeros(
+                (batch, len, 4),
+                candle_core::DType::F32,
+                &candle_core::Device::Cpu,
+            )?)
+        }
+
+        fn start_decoding(
+            &self,
+            encoder_output: &candle_core::Tensor,
+            attention_mask: &candle_core::Tensor,
+            copies: usize,
+        ) -> crate::error::Result<crate::model::DecoderState> {
+            let (batch, len) = attention_mask.dims2()?;
+            let cross_mask = candle_core::Tensor::zeros(
+                (batch, 1, 1, len),
+                encoder_output.dtype(),
+                encoder_output.device(),
+            )?;
+            Ok(crate::model::DecoderState { layers: Vec::new(), cross_mask, copies, step: 0 })
+        }
+
+        fn decode_step(
+            &self,
+            state: &mut crate::model::DecoderState,
+            tokens: &candle_core::Tensor,
+        ) -> crate::error::Result<candle_core::Tensor> {
+            state.step += 1;
+            let rows = tokens.dim(0)?;
+            let row = [0f32, -9.0, -9.0, -9.0, -9.0, 9.0, -9.0, -9.0];
+            let logits: Vec<f32> = (0..rows).flat_map(|_| row).collect();
+            Ok(candle_core::Tensor::from_vec(logits, (rows, 8), &candle_core::Device::Cpu)?)
+        }
+
+        fn max_positions(&self) -> usize {
+            3
+        }
+
+        fn device(&self) -> &candle_core::Device {
+            &candle_core::Device::Cpu
+        }
+    }
+
+    #[test]
+    fn forced_eos_comes_at_the_last_position_the_model_has() {
+        // max_length is far beyond the model's three positions: the decoder stops after three tokens,
+        // and the forced EOS must be the third (it was never forced when compared with max_length).
+        let options = super::GenerationOptions {
+            max_length: 100,
+            forced_eos_token_id: Some(vec![0]),
+            eos_token_ids: vec![0],
+            decoder_start_token_id: 1,
+            pad_token_id: 1,
+            ..Default::default()
+        };
+        for beams in [1, 2] {
+            let options = super::GenerationOptions { num_beams: beams, ..options.clone() };
+            let results = super::generate(&ShortModel, &[vec![3, 4, 0]], &options).unwrap();
+            assert_eq!(results[0].tokens, vec![5, 5, 0], "beams {beams}");
+        }
     }
 }

@@ -2,11 +2,28 @@
 //! row has so far (the decoder start token included), in `transformers`' order.
 
 use super::GenerationOptions;
+use crate::cpu::math;
 
-/// Applies every active processor to `scores` (logits for greedy, log-probabilities for beam search).
-/// Returns whether any score may have been raised: `false` when processors only banned tokens (set
-/// them to -inf), so that any upper bound of the scores taken before still holds.
-pub(super) fn process(scores: &mut [f32], history: &[u32], options: &GenerationOptions) -> bool {
+/// How [`process`] changed a row, for callers that keep upper bounds of parts of it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum Change {
+    /// Scores were only lowered (banned tokens set to -inf): earlier upper bounds still hold.
+    Lowered,
+    /// Only lowered, then every score shifted by [`shift`] (`renormalize_logits`): an earlier upper bound
+    /// shifted the same way still holds (rounding is monotonic).
+    Shifted { max: f32, log_sum: f32 },
+    /// Some score may have been raised otherwise: bounds must be taken again.
+    Raised,
+}
+
+/// `value` renormalized as [`log_softmax`] renormalizes it.
+pub(super) fn shift(value: f32, max: f32, log_sum: f32) -> f32 {
+    (value - max) - log_sum
+}
+
+/// Applies every active processor to `scores` (logits for greedy, log-probabilities for beam search),
+/// in `transformers`' order (`GenerationMixin._get_logits_processor`), `renormalize_logits` last.
+pub(super) fn process(scores: &mut [f32], history: &[u32], options: &GenerationOptions) -> Change {
     let cur_len = history.len();
     let mut raised = false;
     if options.repetition_penalty != 1.0 {
@@ -37,7 +54,27 @@ pub(super) fn process(scores: &mut [f32], history: &[u32], options: &GenerationO
             raised = true;
         }
     }
-    raised
+    // `LogitNormalization`.
+    let renormalized = options.renormalize_logits.then(|| log_softmax(scores)).flatten();
+    match (raised, renormalized) {
+        (true, _) => Change::Raised,
+        (false, Some((max, log_sum))) => Change::Shifted { max, log_sum },
+        (false, None) => Change::Lowered,
+    }
+}
+
+/// `scores.log_softmax(-1)` with PyTorch's order of operations (`(x - max) - ln(sum(exp(x - max)))`);
+/// returns the max and the log-sum, or `None` (nothing changed) when every score is -inf.
+fn log_softmax(scores: &mut [f32]) -> Option<(f32, f32)> {
+    let max = math::max(scores);
+    if max == f32::NEG_INFINITY {
+        return None;
+    }
+    let log_sum = math::sum_exp_shifted(scores, max).ln();
+    for score in scores.iter_mut() {
+        *score = shift(*score, max, log_sum);
+    }
+    Some((max, log_sum))
 }
 
 fn ban(scores: &mut [f32], tokens: &[u32]) {
@@ -137,6 +174,27 @@ mod tests {
         let mut scores = vec![1.0; 2];
         process(&mut scores, &[5, 5, 5], &options);
         assert_eq!(scores[0], 1.0);
+    }
+
+    #[test]
+    fn renormalization_comes_last_and_makes_log_probabilities() {
+        let options =
+            GenerationOptions { renormalize_logits: true, bad_words_ids: vec![vec![2]], ..options() };
+        let mut scores = vec![(0.5f32).ln(), (0.25f32).ln(), (0.25f32).ln()];
+        let change = process(&mut scores, &[5], &options);
+        // The banned token's probability is spread over the others: 2/3 and 1/3.
+        assert!(
+            (scores[0] - (2.0f32 / 3.0).ln()).abs() < 1e-6 && (scores[1] - (1.0f32 / 3.0).ln()).abs() < 1e-6
+        );
+        assert_eq!(scores[2], f32::NEG_INFINITY);
+        let Change::Shifted { max, log_sum } = change else { panic!("{change:?}") };
+        assert_eq!(shift((0.5f32).ln(), max, log_sum), scores[0]);
+        // Without the option, only the ban.
+        let mut plain = vec![0.0; 3];
+        assert_eq!(
+            process(&mut plain, &[5], &GenerationOptions { renormalize_logits: false, ..options }),
+            Change::Lowered
+        );
     }
 
     #[test]

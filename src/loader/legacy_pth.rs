@@ -25,7 +25,59 @@ pub(crate) fn is_legacy(bytes: &[u8]) -> bool {
 fn pickle(cursor: &mut Cursor<&[u8]>) -> Result<Object, String> {
     let mut stack = Stack::empty();
     stack.read_loop(cursor).map_err(|e| format!("bad pickle: {e}"))?;
-    stack.finalize().map_err(|e| format!("bad pickle: {e}"))
+    let object = stack.finalize().map_err(|e| format!("bad pickle: {e}"))?;
+    refuse_foreign_globals(&object)?;
+    Ok(object)
+}
+
+/// Refuses a pickle that names anything but PyTorch's own classes and functions (tensor rebuilding,
+/// storages) and `collections.OrderedDict`: a checkpoint holds tensors, and a pickle naming `os.system`
+/// or `builtins.eval` is an attack. Nothing in a pickle is ever executed here; this makes the refusal
+/// say why instead of "no tensor named ...".
+pub(crate) fn refuse_foreign_globals(object: &Object) -> Result<(), String> {
+    match object {
+        Object::Class { module_name, class_name } => {
+            let torch =
+                module_name == "torch" || module_name.starts_with("torch.") || module_name == "__torch__";
+            if torch || (module_name == "collections" && class_name == "OrderedDict") {
+                Ok(())
+            } else {
+                Err(format!(
+                    "refused: its pickle calls `{module_name}.{class_name}`, which is not part of a PyTorch \
+                     checkpoint (a checkpoint holds only tensors; this file may be an attack)"
+                ))
+            }
+        }
+        Object::Tuple(items) | Object::List(items) => items.iter().try_for_each(refuse_foreign_globals),
+        Object::Dict(pairs) => pairs.iter().try_for_each(|(key, value)| {
+            refuse_foreign_globals(key)?;
+            refuse_foreign_globals(value)
+        }),
+        Object::Reduce { callable, args } | Object::Build { callable, args } => {
+            refuse_foreign_globals(callable)?;
+            refuse_foreign_globals(args)
+        }
+        Object::PersistentLoad(inner) => refuse_foreign_globals(inner),
+        _ => Ok(()),
+    }
+}
+
+/// The first pickle (`*/data.pkl`) of a zip-format `torch.save` file, checked with
+/// [`refuse_foreign_globals`].
+pub(crate) fn check_zip_pickle(path: &Path) -> Result<(), String> {
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file))
+        .map_err(|e| format!("not a PyTorch file: {e}"))?;
+    let name = archive
+        .file_names()
+        .filter_map(|name| name.ok())
+        .find(|name| name.ends_with("data.pkl"))
+        .map(|name| name.into_owned())
+        .ok_or("not a PyTorch checkpoint: no data.pkl in the archive")?;
+    let entry = archive.by_name(&name).map_err(|e| e.to_string())?;
+    let mut stack = Stack::empty();
+    stack.read_loop(&mut std::io::BufReader::new(entry)).map_err(|e| format!("bad pickle: {e}"))?;
+    refuse_foreign_globals(&stack.finalize().map_err(|e| format!("bad pickle: {e}"))?)
 }
 
 /// Reads every tensor of a legacy file, as `dtype` on `device`.
@@ -87,9 +139,15 @@ pub(crate) fn read(path: &Path, dtype: DType, device: &Device) -> Result<HashMap
             return Err(format!("{}: non-contiguous tensors are not supported", info.name));
         }
         let start = info.layout.start_offset();
-        let length = info.layout.shape().elem_count() * info.dtype.size_in_bytes();
-        let data = storage
-            .get(start..start + length)
+        let length = info
+            .layout
+            .dims()
+            .iter()
+            .try_fold(info.dtype.size_in_bytes(), |bytes, &dim| bytes.checked_mul(dim))
+            .ok_or_else(|| format!("{}: absurd shape {:?}", info.name, info.layout.dims()))?;
+        let data = start
+            .checked_add(length)
+            .and_then(|end| storage.get(start..end))
             .ok_or_else(|| format!("{}: outside its storage", info.name))?;
         let tensor = Tensor::from_raw_buffer(data, info.dtype, info.layout.dims(), device)
             .and_then(|t| t.to_dtype(dtype))

@@ -18,11 +18,15 @@ pub(super) fn load(request: &LoadRequest) -> Result<FamilyParts> {
     // Multilingual models also say which token starts the output: the target language.
     let (tokenizer, target) = match files.get("tokenizer.json")? {
         Some(json) => {
-            let tokenizer = NllbTokenizer::load(&json, tokenizer_config.as_deref())?;
+            // The SentencePiece model splits the text; tokenizer.json gives the ids.
+            let spm = files.require("sentencepiece.bpe.model")?;
+            let tokenizer = NllbTokenizer::load(&json, &spm, tokenizer_config.as_deref())?;
             let source = tokenizer.language_id(languages.source.as_deref().unwrap_or("hin_Deva"))?;
             let target = tokenizer.language_id(languages.target.as_deref().unwrap_or("eng_Latn"))?;
-            tokenizer_files.push(json);
-            (Tokenizer::Nllb { tokenizer: Box::new(tokenizer), source }, target)
+            let tokenizer = Tokenizer::Nllb { tokenizer: Box::new(tokenizer), source };
+            super::ids_fit(&tokenizer, config.vocab_size, &json)?;
+            tokenizer_files.extend([json, spm]);
+            (tokenizer, target)
         }
         None => {
             let spm = files.require("sentencepiece.bpe.model")?;
@@ -30,8 +34,10 @@ pub(super) fn load(request: &LoadRequest) -> Result<FamilyParts> {
             let tokenizer = M2M100Tokenizer::load(&spm, &vocab, tokenizer_config.as_deref())?;
             let source = tokenizer.language_id(languages.source.as_deref().unwrap_or("hi"))?;
             let target = tokenizer.language_id(languages.target.as_deref().unwrap_or("en"))?;
+            let tokenizer = Tokenizer::M2M100 { tokenizer, source };
+            super::ids_fit(&tokenizer, config.vocab_size, &vocab)?;
             tokenizer_files.extend([spm, vocab]);
-            (Tokenizer::M2M100 { tokenizer, source }, target)
+            (tokenizer, target)
         }
     };
     tokenizer_files.extend(tokenizer_config);
@@ -39,6 +45,7 @@ pub(super) fn load(request: &LoadRequest) -> Result<FamilyParts> {
         model: Box::new(model),
         tokenizer,
         pad: config.pad_token_id,
+        output_vocab: config.vocab_size,
         forced_bos: Some(target),
         tokenizer_files,
     })

@@ -14,11 +14,17 @@ pub(super) fn load(request: &LoadRequest) -> Result<FamilyParts> {
     let files = request.files;
     let (source_spm, target_spm, vocab) =
         (files.require("source.spm")?, files.require("target.spm")?, files.require("vocab.json")?);
-    let tokenizer = MarianTokenizer::load(&source_spm, &target_spm, &vocab)?;
+    let tokenizer = Tokenizer::Marian(MarianTokenizer::load(&source_spm, &target_spm, &vocab)?);
+    super::ids_fit(&tokenizer, config.vocab_size, &vocab)?;
     Ok(FamilyParts {
         model: Box::new(model),
-        tokenizer: Tokenizer::Marian(tokenizer),
+        tokenizer,
         pad: config.pad_token_id,
+        output_vocab: if config.share_encoder_decoder_embeddings {
+            config.vocab_size
+        } else {
+            config.decoder_vocab_size()
+        },
         forced_bos: None,
         tokenizer_files: vec![source_spm, target_spm, vocab],
     })

@@ -36,6 +36,8 @@ pub(crate) struct LoadedModel {
     pub tokenizer: Tokenizer,
     /// Settings from the model's files (before the caller's overrides).
     pub generation: GenerationOptions,
+    /// Words of the output vocabulary (the width of the logits).
+    pub output_vocab: usize,
     /// The files the model was loaded from.
     pub files: Vec<PathBuf>,
 }
@@ -57,6 +59,8 @@ struct FamilyParts {
     tokenizer: Tokenizer,
     /// `pad_token_id` of `config.json`.
     pad: u32,
+    /// Words of the output vocabulary (the width of the logits).
+    output_vocab: usize,
     /// The token that must start every output (the target language of multilingual models).
     forced_bos: Option<u32>,
     /// The tokenizer's files, for the list of files loaded.
@@ -129,8 +133,15 @@ pub(crate) fn load(
         })?;
     let generation_path = files.get("generation_config.json")?;
     let generation_file = match &generation_path {
-        Some(path) => read_json::<GenerationFile>(path)?.or(common.generation.clone()),
-        None => common.generation.clone(),
+        Some(path) => {
+            let file = read_json::<GenerationFile>(path)?;
+            file.check_supported(path)?;
+            file.or(common.generation.clone())
+        }
+        None => {
+            common.generation.check_supported(&config_path)?;
+            common.generation.clone()
+        }
     };
     let weights = find_weights(files)?;
     let (packing, dtype) = packing(device, precision)?;
@@ -151,11 +162,33 @@ pub(crate) fn load(
     if parts.forced_bos.is_some() {
         generation_file.forced_bos_token_id = parts.forced_bos;
     }
-    let generation = generation::resolve(&generation_file, parts.pad, &config_path)?;
+    let settings_path = generation_path.as_deref().unwrap_or(&config_path);
+    let generation = generation::resolve(&generation_file, parts.pad, parts.output_vocab, settings_path)?;
     let mut loaded_files = vec![config_path, weights.path().to_path_buf()];
     loaded_files.extend(generation_path);
     loaded_files.extend(parts.tokenizer_files);
-    Ok(LoadedModel { model: parts.model, tokenizer: parts.tokenizer, generation, files: loaded_files })
+    Ok(LoadedModel {
+        model: parts.model,
+        tokenizer: parts.tokenizer,
+        generation,
+        output_vocab: parts.output_vocab,
+        files: loaded_files,
+    })
+}
+
+/// Checks that every id `tokenizer` can give has a row in the model's input embedding (`rows` words):
+/// an id beyond it would fail only when a sentence happens to contain it, mid-translation.
+fn ids_fit(tokenizer: &Tokenizer, rows: usize, file: &Path) -> Result<()> {
+    let largest = tokenizer.largest_id();
+    if largest as usize >= rows {
+        return Err(Error::bad_file(
+            file,
+            format!(
+                "names token id {largest}, but the model's embedding table has {rows} rows (config.json)"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// `model.safetensors` when the model has it, else `pytorch_model.bin`.
@@ -168,7 +201,7 @@ fn find_weights(files: &ModelFiles) -> Result<WeightsFile> {
     }
     let place = files.local_dir().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(files.name()));
     Err(match files.require("model.safetensors") {
-        Err(error @ Error::ModelNotCached { .. }) => error,
+        Err(error @ (Error::ModelNotCached { .. } | Error::HubUnreachable { .. })) => error,
         _ => Error::bad_file(place, "has neither model.safetensors nor pytorch_model.bin"),
     })
 }

@@ -45,7 +45,11 @@ impl WeightsFile {
                 })?;
                 Ok(VarBuilder::from_tensors(tensors, dtype, device))
             }
-            WeightsFile::PyTorch(path) => VarBuilder::from_pth(path, dtype, device),
+            WeightsFile::PyTorch(path) => {
+                super::legacy_pth::check_zip_pickle(path)
+                    .map_err(|problem| Error::bad_file(path, problem))?;
+                VarBuilder::from_pth(path, dtype, device)
+            }
         };
         opened.map_err(|e| Error::bad_file(self.path(), format!("cannot read the weights: {e}")))
     }

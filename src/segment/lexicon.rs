@@ -1,6 +1,8 @@
-//! Word lists behind the segmentation rules: abbreviations, initials, clause-final verb forms,
-//! reporting verbs, sentence openers, and the words that show Hindi clause structure (ergative agents,
-//! relative and conditional openers, words that continue a clause after its verb).
+//! Word lists behind the segmentation rules: abbreviations, titles and designations, initials, clause-final
+//! verb forms, reporting verbs, sentence openers, postpositions, and the words that show Hindi clause
+//! structure (ergative agents, relative and conditional openers, conjunctions, words that continue a clause
+//! after its verb). All Devanagari abbreviations are in [`HINDI_ABBREVIATIONS`] and
+//! [`HINDI_TITLE_ABBREVIATIONS`] (plus [`HINDI_UNITS_AFTER_NUMBER`]), grouped with the reason for each group.
 //!
 //! The lists are curated by hand for Hindi news text. Where an entry comes from a public list, the list
 //! is named next to it:
@@ -8,27 +10,64 @@
 //!   (<https://github.com/moses-smt/mosesdecoder/tree/master/scripts/share/nonbreaking_prefixes>, LGPL):
 //!   English titles, "numeric only" prefixes, month names, and the Devanagari spellings of the Latin letter
 //!   names used as initials.
-//! - The other Devanagari abbreviations (titles, units, श्री., प्रो., सं., ई. ...) and all verb and
-//!   connective lists were collected by hand from Hindi news usage; they are not taken from a published list.
+//! - The other Devanagari abbreviations (titles, ranks, degrees, units, months, short forms), the titles and
+//!   designations, the postpositions and all verb and connective lists were collected by hand from Hindi
+//!   news usage; they are not taken from a published list.
 //!
 //! All comparisons are exact and case-sensitive unless a function says otherwise.
 
 /// Devanagari abbreviations that take a period and never end a sentence (Hindi is verb-final, so an
 /// abbreviation is practically never the last word of a sentence). Dotted chains such as कि.मी. or वि.सं.
-/// are recognised by shape (see `rules`), so only single-segment forms are needed here.
+/// are recognised by shape (see `rules`), so only single-segment forms are needed here; so are the
+/// segments of a chain written with spaces (`डी. फिल.`, `ले. जन.`). Every group is collected by hand from
+/// Hindi news usage (no published list of Devanagari abbreviations was found); an entry is left out when
+/// it is also a word that ends sentences (ली "took", आई "came"; see [`HINDI_UNITS_AFTER_NUMBER`] and
+/// [`AMBIGUOUS_LETTER_NAMES`]).
 #[rustfmt::skip]
 const HINDI_ABBREVIATIONS: &[&str] = &[
-    // Titles and honorifics: Dr, Shri, Smt, Sushri, Kumari, Professor, Pandit, late, Mohammad, Maulana,
-    // Engineer, Justice, Advocate.
-    "डॉ", "डा", "डॉं", "श्री", "श्रीमती", "सुश्री", "कु", "प्रो", "पं", "स्व", "मो", "मु", "मौ", "इं", "न्या",
-    "एड",
-    // Money, numbering, pages, serials, era: rupees, number, samvat/sankhya, kramank, page, isvi.
-    "रु", "रू", "नं", "सं", "क्र", "पृ", "ई",
-    // Units: metre, gram, minute, hour, centimetre (single-segment spellings).
-    "मी", "ग्रा", "मि", "घं",
+    // Titles and honorifics are in [`HINDI_TITLE_ABBREVIATIONS`].
+    // Military and police ranks: Lieutenant, General (also January), Captain, Major, Brigadier, Colonel.
+    "ले", "जन", "कै", "मे", "ब्रि", "कर्न",
+    // Degrees, written with spaces between their parts: D. Phil., Ph. D., D. Litt., B. Tech., B. Com.,
+    // B. Sc. (the letter names डी, बी, एम ... are initials anyway).
+    "फिल", "पीएच", "लिट", "टेक", "कॉम", "एससी",
+    // Money, numbering, pages, serials, era, article, university, district: rupees, number,
+    // samvat/sankhya, kramank, page, isvi, anuchchhed, vishvavidyalay, jila.
+    "रु", "रू", "नं", "सं", "क्र", "पृ", "ई", "अनु", "विवि", "जि",
+    // Units: metre, kilometre, centimetre, millimetre, gram, kilogram, milligram, minute, hour.
+    "मी", "किमी", "सेमी", "मिमी", "ग्रा", "किग्रा", "मिग्रा", "मि", "घं",
+    // Months: January (जन above), February, August, September, October, November, December.
+    "फर", "फ़र", "अग", "सित", "अक्टू", "अक्तू", "नव", "दिस",
     // Company forms: private, limited, company.
     "प्रा", "लि", "कं",
 ];
+
+/// Abbreviated titles and honorifics: abbreviations that never end a sentence, and titles before a name
+/// (after one, a letter name with a period is an initial: `डॉ. जी. माधवन`). Dr (two spellings, and डॉं
+/// with a stray nasal sign), Shri, Smt, Sushri, Kumari, Professor, Pandit, late, Mohammad, Maulana,
+/// Engineer, Justice, Advocate. Collected by hand from Hindi news usage.
+#[rustfmt::skip]
+const HINDI_TITLE_ABBREVIATIONS: &[&str] = &[
+    "डॉ", "डा", "डॉं", "श्री", "श्रीमती", "सुश्री", "कु", "प्रो", "पं", "स्व", "मो", "मु", "मौ", "इं", "न्या",
+    "एड",
+];
+
+/// Designations written in full that stand before a name (`मजिस्ट्रेट जी. रामलिंगम`); every word ending in
+/// मंत्री (मंत्री, वित्तमंत्री, मुख्यमंत्री) counts too. Collected by hand from Hindi news usage.
+#[rustfmt::skip]
+const HINDI_DESIGNATIONS: &[&str] = &[
+    "श्री", "श्रीमान", "डॉक्टर", "प्रोफेसर", "प्रोफ़ेसर", "न्यायाधीश", "न्यायमूर्ति", "जस्टिस", "जज",
+    "मजिस्ट्रेट", "अध्यक्ष", "उपाध्यक्ष", "सचिव", "महासचिव", "निदेशक", "महानिदेशक", "प्रमुख", "आयुक्त",
+    "अधीक्षक", "निरीक्षक", "उपनिरीक्षक", "कलेक्टर", "जिलाधिकारी", "अधिकारी", "राज्यपाल", "राष्ट्रपति",
+    "उपराष्ट्रपति", "सांसद", "विधायक", "पार्षद", "महापौर", "मेयर", "राजदूत", "प्रवक्ता", "कुलपति",
+    "प्राचार्य", "प्रधानाचार्य", "वैज्ञानिक", "संपादक", "लेखक", "कवि", "अभिनेता", "अभिनेत्री", "निर्देशक",
+    "कप्तान", "कोच", "वकील", "अधिवक्ता", "जनरल", "कर्नल", "मेजर", "कैप्टन", "लेफ्टिनेंट", "ब्रिगेडियर",
+    "एडमिरल", "साहब", "कॉमरेड", "स्वामी", "आचार्य", "महंत", "मौलाना", "पादरी",
+];
+
+/// Devanagari units that are also ordinary words, verbs that often end a sentence: litre (ली "took", also a
+/// surname) and millilitre (मिली "met, got"). Abbreviations only right after a number (`500 ली. दूध`).
+const HINDI_UNITS_AFTER_NUMBER: &[&str] = &["ली", "मिली"];
 
 /// Devanagari spellings of the Latin letter names, as used for initials and acronyms (ए. के. सिंह,
 /// एम.एस. धोनी). After Moses `nonbreaking_prefix.hi`, with the common variant spellings added.
@@ -39,9 +78,46 @@ const HINDI_LETTER_NAMES: &[&str] = &[
     "जेड", "ज़ेड", "ज़ैड",
 ];
 
-/// Letter names that are also ordinary words able to end a sentence (आई "came", जी the honorific,
-/// पी "drank", ओ the vocative): initials only when next to another initial.
+/// Letter names that are also ordinary words able to end a sentence (आई "came", जी the honorific or
+/// "lived", पी "drank", ओ the vocative): initials only where the words around say so (see `rules`).
 const AMBIGUOUS_LETTER_NAMES: &[&str] = &["आई", "जी", "पी", "ओ"];
+
+/// The letter name whose verb reading is common in news (आई "came": `सामने आई`, `गिरावट आई`, `सत्ता में
+/// आई`): an initial in a clause only where a noun phrase may begin before it.
+pub(crate) const LETTER_NAME_USUALLY_VERB: &str = "आई";
+
+/// Words for "etc." that close an enumeration, often at a sentence's end (`फल, सब्जी आदि.`): short, but
+/// not abbreviations.
+const ENUMERATION_ENDS: &[&str] = &["आदि", "इत्यादि", "वगैरह", "वगैरा", "वग़ैरह"];
+
+/// Postpositions and enclitics: no sentence begins with one (`… डी. फिल. | की डिग्री …` is never right),
+/// so a candidate boundary before one is dropped. Not पर, which is also the conjunction "but" and opens
+/// sentences (`पर वह नहीं आया।`); मे is the spelling of में without its nasal sign.
+#[rustfmt::skip]
+const NEVER_SENTENCE_INITIAL: &[&str] = &[
+    "का", "की", "के", "को", "ने", "से", "में", "मे", "तक", "द्वारा", "ही", "भी",
+];
+
+/// Words that follow a name inside a clause: the postpositions (with पर) and the conjunctions और, एवं, व,
+/// तथा. A letter name with a period, then a word, then one of these, is an initial (`पी. शिवशंकर ने`).
+#[rustfmt::skip]
+const AFTER_NAME_IN_CLAUSE: &[&str] = &[
+    "का", "की", "के", "को", "ने", "से", "में", "पर", "तक", "द्वारा", "और", "एवं", "व", "तथा",
+];
+
+/// Pronouns, determiners, adverbs and conjunctions that commonly open a Hindi sentence (the most frequent
+/// sentence openers of the FLORES dev set and their kin): a word after a letter name's period that is one
+/// of these is not a surname, so the period may end the sentence (`सामने आई. इसके बाद …`).
+#[rustfmt::skip]
+const HINDI_SENTENCE_OPENERS: &[&str] = &[
+    "यह", "वह", "ये", "वे", "इस", "उस", "इन", "उन", "इसके", "उसके", "इनके", "उनके", "इसकी", "उसकी", "इनकी",
+    "उनकी", "इसका", "उसका", "इनका", "उनका", "इसे", "उसे", "इन्हें", "उन्हें", "इसमें", "उसमें", "इनमें",
+    "उनमें", "इससे", "उससे", "इसने", "उसने", "इन्होंने", "उन्होंने", "इसी", "उसी", "इन्हीं", "उन्हीं", "मैं",
+    "मैंने", "मुझे", "हम", "हमने", "हमें", "आप", "आपने", "आपको", "तुम", "अपने", "अपनी", "अपना", "कोई", "कुछ",
+    "सब", "सभी", "हर", "एक", "कई", "ऐसे", "ऐसा", "ऐसी", "वैसे", "फिर", "अब", "तब", "आज", "कल", "वहां",
+    "वहाँ", "यहां", "यहाँ", "जब", "जो", "अगर", "यदि", "लेकिन", "मगर", "परंतु", "किंतु", "हालांकि", "हालाँकि",
+    "क्योंकि", "इसलिए", "तो", "पर", "और", "तथा", "साथ", "बाद", "पहले", "दूसरी", "दूसरे", "पिछले", "अगले",
+];
 
 /// Latin abbreviations that never end a sentence (titles before a name, `v.`/`vs.`, `e.g.`, `i.e.`, `Rs.`).
 /// After Moses `nonbreaking_prefix.en` (titles and "misc"), plus Indian-English Sh./Smt./Km.
@@ -227,9 +303,40 @@ const CLAUSE_CONJUNCTIONS: &[&str] = &[
 const REPORTING_AUXILIARIES: &[&str] =
     &["है", "हैं", "था", "थे", "थी", "थीं", "गया", "गई", "गए", "जाता", "जाती", "जाते", "रहा", "रही", "रहे"];
 
-/// Is `word` a Devanagari abbreviation that never ends a sentence?
+/// Is `word` a Devanagari abbreviation that never ends a sentence (a listed form or an abbreviated title)?
 pub(crate) fn is_hindi_abbreviation(word: &str) -> bool {
-    HINDI_ABBREVIATIONS.contains(&word)
+    HINDI_ABBREVIATIONS.contains(&word) || HINDI_TITLE_ABBREVIATIONS.contains(&word)
+}
+
+/// Is `word` a title, honorific or designation that stands before a name (श्री, डॉ, मजिस्ट्रेट, and every
+/// word ending in मंत्री: मंत्री, वित्तमंत्री, मुख्यमंत्री)?
+pub(crate) fn is_hindi_title(word: &str) -> bool {
+    HINDI_TITLE_ABBREVIATIONS.contains(&word) || HINDI_DESIGNATIONS.contains(&word) || word.ends_with("मंत्री")
+}
+
+/// Is `word` a Devanagari unit that is an abbreviation only after a number (ली.)?
+pub(crate) fn is_hindi_unit_after_number(word: &str) -> bool {
+    HINDI_UNITS_AFTER_NUMBER.contains(&word)
+}
+
+/// Is `word` a word for "etc." (आदि, इत्यादि, वगैरह), which may end a sentence?
+pub(crate) fn ends_enumeration(word: &str) -> bool {
+    ENUMERATION_ENDS.contains(&word)
+}
+
+/// Is `word` a postposition or enclitic, which never begins a sentence?
+pub(crate) fn is_never_sentence_initial(word: &str) -> bool {
+    NEVER_SENTENCE_INITIAL.contains(&word)
+}
+
+/// Does `word` follow a name inside a clause (a postposition, और, एवं, व, तथा)?
+pub(crate) fn follows_name_in_clause(word: &str) -> bool {
+    AFTER_NAME_IN_CLAUSE.contains(&word)
+}
+
+/// Is `word` a pronoun, determiner, adverb or conjunction that commonly opens a Hindi sentence?
+pub(crate) fn is_hindi_sentence_opener(word: &str) -> bool {
+    HINDI_SENTENCE_OPENERS.contains(&word)
 }
 
 /// Is `word` a Devanagari letter name (an initial when followed by a period)?

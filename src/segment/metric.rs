@@ -10,6 +10,8 @@
 use std::path::Path;
 
 use serde::Deserialize;
+use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
+use unicode_segmentation::UnicodeSegmentation;
 
 /// One gold record of a `*.jsonl` file.
 #[derive(Debug, Clone, Deserialize)]
@@ -44,6 +46,17 @@ pub fn load(path: impl AsRef<Path>) -> std::io::Result<Vec<Record>> {
         .collect()
 }
 
+/// `record` as Hindi is often typed on the web: every danda `।` replaced by a full stop `.`, in the text and
+/// in the gold sentences (the boundaries stay where they were).
+pub fn web_style(record: &Record) -> Record {
+    let mut record = record.clone();
+    record.text = record.text.replace('।', ".");
+    for sentence in &mut record.sentences {
+        *sentence = sentence.replace('।', ".");
+    }
+    record
+}
+
 /// The boundaries between consecutive `sentences`: after each sentence but the last, the number of
 /// non-whitespace characters up to its end.
 pub fn boundaries<'a>(sentences: impl IntoIterator<Item = &'a str>) -> Vec<usize> {
@@ -66,9 +79,14 @@ pub fn predicted_sentences(text: &str) -> Vec<&str> {
 
 /// Checks the invariant that [`segment`](super::segment) promises for `paragraphs` found in `text`:
 /// paragraphs non-empty and spanning their sentences; sentence spans non-empty, in order, not overlapping,
-/// on `char` boundaries, without leading or trailing whitespace; only whitespace outside them. Returns the
-/// first violation found.
+/// cut on extended grapheme cluster boundaries (UAX #29), without leading or trailing whitespace; only
+/// whitespace outside them; and no sentence but the text's first begins with a combining mark or vowel
+/// sign (General_Category Mn, Mc, Me). Returns the first violation found.
 pub fn invariant_violation(text: &str, paragraphs: &[super::Paragraph]) -> Option<String> {
+    // Computed apart from the segmenter's own checks: every cluster boundary, in order.
+    let boundaries: Vec<usize> =
+        text.grapheme_indices(true).map(|(i, _)| i).chain(std::iter::once(text.len())).collect();
+    let on_boundary = |at: usize| boundaries.binary_search(&at).is_ok();
     let mut covered = 0;
     for (p, paragraph) in paragraphs.iter().enumerate() {
         let (Some(first), Some(last)) = (paragraph.sentences.first(), paragraph.sentences.last()) else {
@@ -96,6 +114,17 @@ pub fn invariant_violation(text: &str, paragraphs: &[super::Paragraph]) -> Optio
             }
             if inner.trim() != inner {
                 return Some(format!("sentence {span:?} has surrounding whitespace: {inner:?}"));
+            }
+            // Cuts between sentences fall on cluster boundaries; the text's leading and trailing whitespace
+            // is left out whatever it is joined to (`" \u{940}"` is one cluster).
+            let first_of_text = text.get(..span.start).is_some_and(|before| before.trim().is_empty());
+            let last_of_text = text.get(span.end..).is_some_and(|after| after.trim().is_empty());
+            if (!first_of_text && !on_boundary(span.start)) || (!last_of_text && !on_boundary(span.end)) {
+                return Some(format!("sentence {span:?} cuts a grapheme cluster: {inner:?}"));
+            }
+            let mark = |c: char| c.general_category_group() == GeneralCategoryGroup::Mark;
+            if inner.chars().next().is_some_and(mark) && !first_of_text {
+                return Some(format!("sentence {span:?} begins with a combining mark: {inner:?}"));
             }
             covered = span.end;
         }

@@ -4,8 +4,9 @@
 //! in); plain English text segments well too. The conventions:
 //!
 //! 1. A sentence ends at । ॥ ? ! . or `|` used as a danda, or at a sentence-final ellipsis — not at the
-//!    period of an abbreviation (डॉ., रु., कि.मी., U.S., a.m., Dr.), an initial, a decimal, a URL or e-mail,
-//!    or a list number, and not where a reporting clause continues the sentence
+//!    period of an abbreviation (डॉ., रु., कि.मी., किमी., डी. फिल., U.S., a.m., Dr.), an initial (also
+//!    पी., जी., आई., ओ. where the words around show a name: `वित्त मंत्री पी. चिदंबरम`), a decimal, a URL or
+//!    e-mail, or a list number, and not where a reporting clause continues the sentence
 //!    (`“क्या आप तैयार हैं?” उसने पूछा।` is one sentence).
 //! 2. Closing quotes and brackets after the terminal mark stay with their sentence: `“...।”`.
 //! 3. A quotation holding several sentences is split inside; the first piece keeps the opening quote, the
@@ -14,9 +15,14 @@
 //!    and every blank line, ends the sentence and the paragraph (headlines, bylines, list items).
 //! 5. A dateline at the start of a line (`सियोल: ...`) belongs to the first sentence.
 //!
-//! Whatever the input, the sentences' spans are non-empty, in order, non-overlapping, on `char`
-//! boundaries, without leading or trailing whitespace, and everything outside them is whitespace. The
-//! running time is linear in the input's length.
+//! 6. No sentence begins with a postposition or enclitic (की, के, से, में, भी ...), nor inside a grapheme
+//!    cluster or with a combining mark or vowel sign: a line break or terminal mark there is not a boundary
+//!    (`न\u{2028}ी` stays one word, its line separator inside the sentence).
+//!
+//! Whatever the input, the sentences' spans are non-empty, in order, non-overlapping, on extended grapheme
+//! cluster boundaries (so on `char` boundaries), without leading or trailing whitespace, and everything
+//! outside them is whitespace; only a text that itself begins with a combining mark has a sentence that
+//! begins with one. The running time is linear in the input's length.
 //!
 //! ```
 //! let text = "सियोल: डॉ. किम ने कहा, “हम तैयार हैं। बातचीत होगी।”\nWith inputs from IANS";
@@ -31,6 +37,7 @@ use std::ops::Range;
 use serde::Serialize;
 
 mod clauses;
+mod cluster;
 mod lexicon;
 #[doc(hidden)]
 pub mod metric;
@@ -80,7 +87,8 @@ pub fn segment(text: &str) -> Vec<Paragraph> {
     paragraphs
 }
 
-/// Line terminators: LF, CR (CRLF counts once), VT, FF, NEL, LINE SEPARATOR, PARAGRAPH SEPARATOR.
+/// Line terminators: LF, CR (CRLF counts once), VT, FF, NEL, LINE SEPARATOR, PARAGRAPH SEPARATOR (taken
+/// only where the text may be cut: see [`lines`]).
 fn is_line_break(c: char) -> bool {
     matches!(c, '\n' | '\r' | '\u{0B}' | '\u{0C}' | '\u{85}' | '\u{2028}' | '\u{2029}')
 }
@@ -135,23 +143,49 @@ fn next_whitespace(text: &str, mut from: usize) -> Option<(usize, usize)> {
     }
 }
 
-/// The lines of `text` (byte ranges without their terminators).
+/// The end of the whitespace run that starts at byte `at` of `text`.
+fn whitespace_run_end(text: &str, mut at: usize) -> usize {
+    while let Some(len) = whitespace_at(text, at) {
+        at += len;
+    }
+    at
+}
+
+/// The lines of `text` (byte ranges without their terminators). A line break is not taken where the text
+/// may not be cut ([`rules::may_cut`]): before a combining mark or vowel sign (`न\u{2028}ी`, a page
+/// break inside a word) or a postposition; the break then stays inside its line, as whitespace.
 fn lines(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
     let bytes = text.as_bytes();
     let mut start = 0;
     let mut i = 0;
+    // The end of the last non-whitespace text before `i` (0: none yet).
+    let mut content_end = 0;
+    // The whitespace run being scanned: its end, and whether its line breaks are taken.
+    let mut run = (0, true);
     std::iter::from_fn(move || {
         while let Some((at, len)) = next_whitespace(text, i) {
+            if at > i {
+                content_end = at;
+            }
             i = at + len;
             let is_break = text.get(at..).and_then(|rest| rest.chars().next()).is_some_and(is_line_break);
-            if is_break {
-                if bytes.get(at) == Some(&b'\r') && bytes.get(i) == Some(&b'\n') {
-                    i += 1;
-                }
-                let line = start..at;
-                start = i;
-                return Some(line);
+            if !is_break {
+                continue;
             }
+            if at >= run.0 {
+                // The first line break of this run: decide for the whole run, once (linear time).
+                let end = whitespace_run_end(text, at);
+                run = (end, content_end == 0 || rules::may_cut(text, content_end, end));
+            }
+            if !run.1 {
+                continue;
+            }
+            if bytes.get(at) == Some(&b'\r') && bytes.get(i) == Some(&b'\n') {
+                i += 1;
+            }
+            let line = start..at;
+            start = i;
+            return Some(line);
         }
         i = text.len();
         if start < text.len() {
@@ -253,9 +287,13 @@ fn split_paragraph(
                 group_end = Some(end);
                 continue;
             }
-            cuts.push(token.end);
-            first = k + 1;
-            list = false;
+            // No sentence starts inside a grapheme cluster, with a mark, or with a postposition.
+            let next_start = tokens.get(k + 1).map_or(token.end, |next| next.start);
+            if rules::may_cut(text, token.end, next_start) {
+                cuts.push(token.end);
+                first = k + 1;
+                list = false;
+            }
         }
     }
     assemble(text, span, cuts)

@@ -14,6 +14,7 @@
 
 use std::ops::Range;
 
+use super::cluster;
 use super::lexicon as lx;
 
 /// How many tokens after a closing quote are searched for a reporting clause (`“...?” उसने पूछा।`).
@@ -124,10 +125,18 @@ fn strip_openers(s: &str) -> &str {
     s.trim_start_matches(is_opener)
 }
 
-/// Splits a token into its body and its tail: the longest suffix of terminal marks and closers.
+/// Splits a token into its body and its tail: the longest suffix of terminal marks and closers, with any
+/// combining marks typed after them (`।\u{901}`: the mark belongs to the danda's cluster).
 fn split_tail(token: &str) -> (&str, &str) {
-    let body = token.trim_end_matches(|c| is_terminal(c) || is_closer(c));
-    (body, &token[body.len()..])
+    let mut body_end = token.len();
+    for (i, c) in token.char_indices().rev() {
+        if is_terminal(c) || is_closer(c) {
+            body_end = i;
+        } else if !cluster::is_mark(c) {
+            break;
+        }
+    }
+    token.split_at(body_end)
 }
 
 /// The word a token stands for: its body without opening quotes or brackets.
@@ -135,12 +144,31 @@ fn word_of(token: &str) -> &str {
     strip_openers(split_tail(token).0)
 }
 
+/// May `text` be cut between a sentence (or line) that ends at byte `end` and the next that starts at byte
+/// `start` (`end <= start`, only whitespace between)? Not inside an extended grapheme cluster, not before a
+/// combining mark or vowel sign ([`cluster::may_cut`]), and not before a postposition or enclitic: no
+/// sentence begins with one, whatever boundary produced it.
+pub(super) fn may_cut(text: &str, end: usize, start: usize) -> bool {
+    cluster::may_cut(text, end, start) && !text.get(start..).is_some_and(begins_with_postposition)
+}
+
+/// Does `rest` begin with a postposition or enclitic (`की डिग्री`, `भी,`, `के।`)? `के.` is an initial (K.).
+fn begins_with_postposition(rest: &str) -> bool {
+    let word_end = rest
+        .find(|c: char| c.is_whitespace() || is_terminal(c) || is_closer(c) || matches!(c, ',' | ';' | ':'))
+        .unwrap_or(rest.len());
+    let (word, after) = rest.split_at(word_end);
+    !after.starts_with('.') && lx::is_never_sentence_initial(word)
+}
+
 /// Cuts inside `token` (which starts at byte `start` of the text): after a danda-like mark that is directly
-/// followed by the next sentence's first letter or opening quote. Returns whether it cut.
+/// followed by the next sentence's first letter or opening quote. The cut takes the closers after the mark
+/// and the rest of its grapheme cluster (a stray `।\u{901}` stays together), and is not made where
+/// [`may_cut`] refuses. Returns whether it cut.
 pub(super) fn internal_cuts(token: &str, start: usize, cuts: &mut Vec<usize>) -> bool {
     // Only the body can hold a cut (nothing follows the tail). Fast path: no byte that can start a
     // splitting mark (ASCII ? ! |, the lead bytes of the danda block E0 and of the other scripts' marks).
-    let body = split_tail(token).0;
+    let body = token.trim_end_matches(|c| is_terminal(c) || is_closer(c));
     let bytes = body.as_bytes();
     let danda = bytes.windows(2).any(|w| matches!(w, [0xA5, 0xA4 | 0xA5]));
     if !danda && !bytes.iter().any(|b| matches!(b, b'?' | b'!' | b'|' | 0xD8 | 0xDB | 0xE2 | 0xE3 | 0xEF)) {
@@ -181,6 +209,7 @@ pub(super) fn internal_cuts(token: &str, start: usize, cuts: &mut Vec<usize>) ->
             chars.next();
         }
         prev = Some(last);
+        let end = cluster::cluster_end(token, end);
         let Some(next) = token.get(end..).and_then(|rest| rest.chars().next()) else {
             break;
         };
@@ -192,7 +221,7 @@ pub(super) fn internal_cuts(token: &str, start: usize, cuts: &mut Vec<usize>) ->
         } else {
             pipe && after_devanagari && is_devanagari_letter(next)
         };
-        if split {
+        if split && may_cut(token, end, end) {
             cuts.push(start + end);
             cut = true;
         }
@@ -307,16 +336,7 @@ impl<'t> Rules<'t> {
             return full_stop;
         }
         if word.chars().any(is_devanagari) {
-            if lx::is_hindi_abbreviation(word) || is_dotted_chain(word, true) {
-                return false;
-            }
-            if lx::is_hindi_letter_name(word) {
-                let chained = k.checked_sub(1).is_some_and(|p| self.is_initial(p)) || self.is_initial(k + 1);
-                if !lx::is_ambiguous_letter_name(word) || chained {
-                    return false;
-                }
-            }
-            return full_stop;
+            return full_stop && !self.devanagari_abbreviation(k, word, first, next_start);
         }
         // Latin: look at the part after a hyphen or slash (`non-U.S.`).
         let word = word.rsplit(['-', '/']).next().unwrap_or(word);
@@ -342,6 +362,63 @@ impl<'t> Rules<'t> {
             return next_start == Start::Upper && lx::is_english_opener(word_of(next).trim_end_matches(','));
         }
         full_stop
+    }
+
+    /// Is the period after the Devanagari `word` (token `k`; `first` is the sentence's first token) that of
+    /// an abbreviation or initial rather than a full stop?
+    /// - a listed abbreviation (`डॉ.`, `किमी.`, `जन.`), a dotted chain (`कि.मी.`), or a unit that is also a
+    ///   word right after a number (`500 ली.`);
+    /// - a letter name (`ए.`, `के.`); one that is also a word (आई, जी, पी, ओ) only in the context of a name
+    ///   ([`Rules::initial_in_context`]);
+    /// - before a digit, a short form that cannot be a verb (`खं. 3`, `अनु. 370`): Hindi sentences end in
+    ///   verbs, and abbreviations of one or two syllables before a number are common in news.
+    fn devanagari_abbreviation(&self, k: usize, word: &str, first: usize, next_start: Start) -> bool {
+        if lx::is_hindi_abbreviation(word) || is_dotted_chain(word, true) {
+            return true;
+        }
+        if lx::is_hindi_unit_after_number(word) {
+            let number = if k > first { word_of(self.token(k - 1)) } else { "" };
+            return !number.is_empty() && number.chars().all(|c| c.is_numeric() || c == ',');
+        }
+        if lx::is_hindi_letter_name(word) {
+            return !lx::is_ambiguous_letter_name(word) || self.initial_in_context(k, word, first);
+        }
+        next_start == Start::Digit && is_short_non_verb(word)
+    }
+
+    /// Is the ambiguous letter name `word` (आई, जी, पी, ओ) at token `k` an initial? Yes when it stands next to
+    /// another initial (`आई. के. गुजराल`). Otherwise the next word must be able to be a name (a word, not a
+    /// common sentence opener), and then yes after a title or designation (`वित्त मंत्री पी.`, `डॉ. जी.`) or a
+    /// genitive (`कांग्रेस के पी.`), which a verb cannot follow, and when that word is followed by a
+    /// postposition or और/एवं, as a name in a clause is (`पी. शिवशंकर ने`).
+    /// That last reading is taken for आई ("came", common at a sentence end: `गिरावट आई. निवेशकों को …`) only
+    /// where a noun phrase begins: at the sentence's start, or after a comma, a conjunction or `ने`. A verb
+    /// reading without those signs keeps the boundary: `उसने पानी पी. फिर …`.
+    fn initial_in_context(&self, k: usize, word: &str, first: usize) -> bool {
+        if k.checked_sub(1).is_some_and(|p| p >= first && self.is_initial(p)) || self.is_initial(k + 1) {
+            return true;
+        }
+        // What follows must be able to be a name: a word, not a common sentence opener (`सचिव जी. अब …` is
+        // the honorific ending a sentence).
+        let name = self.token(k + 1);
+        if !name.starts_with(char::is_alphabetic) || lx::is_hindi_sentence_opener(clause_word(name)) {
+            return false;
+        }
+        let previous_token = if k > first { self.token(k - 1) } else { "" };
+        let previous = clause_word(previous_token);
+        if lx::is_hindi_title(previous) || lx::marks_participle_agent(previous) {
+            return true;
+        }
+        let name_in_clause = name.chars().all(is_devanagari_letter)
+            && lx::follows_name_in_clause(clause_word(self.token(k + 2)));
+        if !name_in_clause {
+            return false;
+        }
+        word != lx::LETTER_NAME_USUALLY_VERB
+            || previous.is_empty()
+            || previous_token.ends_with([',', ';', ':'])
+            || (lx::is_hindi_coordinator(previous) && !matches!(previous, "पर" | "तो"))
+            || lx::is_ergative_agent(previous)
     }
 
     /// After a sentence that ends at token `k`: a short bracketed group without a terminal mark that follows
@@ -576,6 +653,40 @@ fn is_dotted_chain(word: &str, devanagari: bool) -> bool {
         })
 }
 
+/// Is the Devanagari `word` a short form that cannot be a verb: at most three letters (consonants and
+/// independent vowels: `खं`, `अनु`, `विवि`), not a listed verb form or "etc." word, and not ending the way inflected verbs
+/// and auxiliaries end (ा ी े ै ो, with or without a nasal sign, or an independent vowel: है, गया, हुई, की,
+/// हैं, गए)?
+fn is_short_non_verb(word: &str) -> bool {
+    let letters = word
+        .chars()
+        .filter(|&c| matches!(c, '\u{0904}'..='\u{0939}' | '\u{0958}'..='\u{0961}' | '\u{0972}'..='\u{097F}'))
+        .count();
+    if !(1..=3).contains(&letters) || !word.chars().all(is_devanagari_letter) {
+        return false;
+    }
+    if lx::is_hindi_clause_final(word) || lx::is_transitive_perfective(word) || lx::ends_enumeration(word) {
+        return false;
+    }
+    let last = word.trim_end_matches(['\u{0901}', '\u{0902}']).chars().next_back();
+    !matches!(
+        last,
+        None | Some(
+            '\u{093E}'
+                | '\u{0940}'
+                | '\u{0947}'
+                | '\u{0948}'
+                | '\u{094B}'
+                | '\u{094C}'
+                | 'आ'
+                | 'ई'
+                | 'ए'
+                | 'ओ'
+                | 'ऊ'
+        )
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -587,6 +698,8 @@ mod tests {
         assert_eq!(split_tail("कि.मी."), ("कि.मी", "."));
         assert_eq!(split_tail("..."), ("", "..."));
         assert_eq!(word_of("“(डॉ."), "डॉ");
+        assert_eq!(split_tail("हुई।\u{901}"), ("हुई", "।\u{901}"));
+        assert_eq!(split_tail("की"), ("की", ""));
     }
 
     #[test]
@@ -599,6 +712,30 @@ mod tests {
         assert!(is_dotted_chain("कि.मी", true));
         assert!(is_dotted_chain("वि.सं", true));
         assert!(!is_dotted_chain("प्रतिशत.यह", true));
+    }
+
+    #[test]
+    fn short_forms_that_cannot_be_verbs() {
+        for word in ["खं", "अनु", "विवि", "क्र", "उप"] {
+            assert!(is_short_non_verb(word), "{word}");
+        }
+        for word in ["है", "हैं", "गया", "हुई", "की", "किया", "गए", "था", "हो", "दीं", "आदि", "कार्यक्रम", "5", "ab"]
+        {
+            assert!(!is_short_non_verb(word), "{word}");
+        }
+    }
+
+    #[test]
+    fn postpositions_never_open_a_sentence() {
+        assert!(begins_with_postposition("की डिग्री"));
+        assert!(begins_with_postposition("भी, और"));
+        assert!(begins_with_postposition("में।"));
+        assert!(begins_with_postposition("के।यह"));
+        assert!(!begins_with_postposition("के. चंद्रशेखर"));
+        assert!(!begins_with_postposition("कीमत बढ़ी"));
+        assert!(!begins_with_postposition("पर वह नहीं आया"));
+        assert!(!may_cut("MPA. की", 4, 5));
+        assert!(may_cut("MPA. कीमत", 4, 5));
     }
 
     #[test]

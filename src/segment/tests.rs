@@ -349,3 +349,99 @@ fn odd_inputs_keep_the_invariant() {
         check_invariant(text, &segment(text));
     }
 }
+
+#[test]
+fn ambiguous_letter_names_are_initials_next_to_a_name() {
+    for text in [
+        // After a title or designation, or a genitive.
+        "वित्त मंत्री पी. चिदंबरम ने बैठक बुलाई।",
+        "अदालत ने मजिस्ट्रेट जी. रामलिंगम से रिपोर्ट मांगी।",
+        "न्यायाधीश ओ. चिन्नप्पा रेड्डी ने फैसला सुनाया।",
+        "पुलिस अधीक्षक आई. वेंकटेश्वरलू पहुंचे।",
+        "इस अवसर पर डॉ. जी. माधवन मौजूद थे।",
+        "कांग्रेस के पी. चिदंबरम ने आलोचना की।",
+        // A name in a clause: the next word is followed by a postposition or a conjunction.
+        "बैठक के बाद पी. शिवशंकर ने बात की।",
+        "समारोह में जी. सुब्रमण्यम और उनकी पत्नी थीं।",
+        "पी. चिदंबरम ने कहा कि संकट है।",
+        "उन्होंने आई. वेंकटेश से मुलाकात की।",
+        // Next to another initial.
+        "आई. के. गुजराल ने शपथ ली।",
+    ] {
+        assert_eq!(sentences(text), [text]);
+    }
+}
+
+#[test]
+fn ambiguous_letter_names_as_verbs_end_sentences() {
+    assert_eq!(sentences("उसने पानी पी. फिर वह सो गया."), ["उसने पानी पी.", "फिर वह सो गया."]);
+    assert_eq!(sentences("रिपोर्ट सामने आई. इसके बाद हंगामा हुआ."), ["रिपोर्ट सामने आई.", "इसके बाद हंगामा हुआ."]);
+    // आई ("came") is a verb unless a noun phrase may begin before it, even before `NOUN ने`.
+    assert_eq!(
+        sentences("बाजार में गिरावट आई. निवेशकों को नुकसान हुआ."),
+        ["बाजार में गिरावट आई.", "निवेशकों को नुकसान हुआ."]
+    );
+    assert_eq!(sentences("घटना सामने आई. पुलिस ने केस दर्ज किया."), ["घटना सामने आई.", "पुलिस ने केस दर्ज किया."]);
+    assert_eq!(sentences("उन्होंने जिंदगी जी. लोग उन्हें याद करते हैं."), ["उन्होंने जिंदगी जी.", "लोग उन्हें याद करते हैं."]);
+    // The honorific जी after a designation, at a sentence's end.
+    assert_eq!(sentences("धन्यवाद मंत्री जी. अब सवाल पूछिए."), ["धन्यवाद मंत्री जी.", "अब सवाल पूछिए."]);
+}
+
+#[test]
+fn units_degrees_titles_months_and_short_forms() {
+    for text in [
+        "वह रोज 15 किमी. पैदल चलती थी।",
+        "वजन 3 किग्रा. और लंबाई 50 सेमी. थी।",
+        "हर 6 घं. में 10 मिली. दवा दी जाती है।",
+        "डेयरी 500 ली. दूध भेजती है।",
+        "उन्होंने डी. फिल. की उपाधि ली।",
+        "उन्होंने पीएच. डी. और एम.फिल. किया।",
+        "अध्यक्षता ले. जन. अरविंद सिंह ने की।",
+        "यह आदेश 15 जन. 2021 से लागू है।",
+        "संविधान के अनु. 370 पर बहस हुई।",
+        "दिल्ली विवि. के कुलपति आए।",
+        // Not listed, but a short form that cannot be a verb, before a number.
+        "विवरण रिपोर्ट के खं. 3 में है।",
+    ] {
+        assert_eq!(sentences(text), [text]);
+    }
+    // ली and मिली are verbs ("took", "got") unless a number comes before them.
+    assert_eq!(sentences("उसने शपथ ली. 5 मंत्री भी बने."), ["उसने शपथ ली.", "5 मंत्री भी बने."]);
+    assert_eq!(sentences("टीम को जीत मिली. 2 खिलाड़ी घायल हुए."), ["टीम को जीत मिली.", "2 खिलाड़ी घायल हुए."]);
+}
+
+#[test]
+fn a_verb_before_a_number_ends_the_sentence() {
+    assert_eq!(
+        sentences("सरकार ने घोषणा की. 2 करोड़ किसानों को लाभ होगा."),
+        ["सरकार ने घोषणा की.", "2 करोड़ किसानों को लाभ होगा."]
+    );
+    assert_eq!(sentences("मैच रद्द हो गया. 3 दिन बाद फिर होगा."), ["मैच रद्द हो गया.", "3 दिन बाद फिर होगा."]);
+    assert_eq!(sentences("यह घटना 2019 में हुई. 3 लोग घायल हुए."), ["यह घटना 2019 में हुई.", "3 लोग घायल हुए."]);
+    assert_eq!(sentences("सूची यहां है. 5 नाम हैं."), ["सूची यहां है.", "5 नाम हैं."]);
+}
+
+#[test]
+fn no_sentence_starts_with_a_postposition_or_enclitic() {
+    // Whatever proposed the boundary: a period, a danda inside a token, a line break.
+    assert_eq!(sentences("उन्होंने हार्वर्ड से MPA. की डिग्री ली।"), ["उन्होंने हार्वर्ड से MPA. की डिग्री ली।"]);
+    assert_eq!(sentences("यह फैसला हुआ।के बाद सब गए।"), ["यह फैसला हुआ।के बाद सब गए।"]);
+    assert_eq!(split("सरकार ने इस योजना\nको मंजूरी दी।"), [vec!["सरकार ने इस योजना\nको मंजूरी दी।"]]);
+    assert_eq!(sentences("वह आया. भी, और गया."), ["वह आया. भी, और गया."]);
+    // `के.` is an initial, and पर also means "but": both may start a sentence.
+    assert_eq!(sentences("बैठक हुई। के. चंद्रशेखर राव आए।"), ["बैठक हुई।", "के. चंद्रशेखर राव आए।"]);
+    assert_eq!(sentences("उसने वादा किया। पर वह नहीं आया।"), ["उसने वादा किया।", "पर वह नहीं आया।"]);
+}
+
+#[test]
+fn marks_stay_with_the_letter_before_them() {
+    // A candrabindu typed after a danda belongs to the danda's cluster; the cut comes after it.
+    assert_eq!(sentences("बैठक समाप्त हुई।\u{901}"), ["बैठक समाप्त हुई।\u{901}"]);
+    assert_eq!(sentences("बैठक हुई।\u{901}फिर सब गए।"), ["बैठक हुई।\u{901}", "फिर सब गए।"]);
+    assert_eq!(sentences("बैठक हुई। \u{940}फिर सब गए।"), ["बैठक हुई। \u{940}फिर सब गए।"]);
+    // A line separator inside a word is not a line break.
+    assert_eq!(split("सरकार ने न\u{2028}ी नीति बनाई।"), [vec!["सरकार ने न\u{2028}ी नीति बनाई।"]]);
+    assert_eq!(split("एक\n\n\u{902}दो"), [vec!["एक\n\n\u{902}दो"]]);
+    // Between letters it is one (it may end a headline).
+    assert_eq!(split("शीर्षक\u{2028}पहला वाक्य।"), [vec!["शीर्षक"], vec!["पहला वाक्य।"]]);
+}

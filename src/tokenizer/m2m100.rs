@@ -1,16 +1,24 @@
 //! Tokenizers of the M2M100 family, as the hub ships them.
 //!
-//! - NLLB-200 repositories have `tokenizer.json` (read with `tokenizers`): language codes such as
-//!   `hin_Deva` are added tokens. The source code is placed as `transformers`' `NllbTokenizer` places it:
-//!   `[code] text </s>`, or `text </s> [code]` when `tokenizer_config.json` sets `legacy_behaviour`.
+//! Both split text with the SentencePiece model the models were trained with (`sentencepiece.bpe.model`,
+//! as fairseq did), and look its pieces up in the repository's vocabulary. Text is only ever pieces: a
+//! typed `</s>` or language code is encoded as its characters (see [`super::PieceVocab`]).
+//!
+//! - NLLB-200 repositories have `tokenizer.json` besides the SentencePiece model: its vocabulary gives
+//!   the ids, and its added tokens the language codes such as `hin_Deva`. The source code is placed as
+//!   `transformers`' `NllbTokenizer` places it: `[code] text </s>`, or `text </s> [code]` when
+//!   `tokenizer_config.json` sets `legacy_behaviour`. `transformers`' fast tokenizer (the `tokenizers`
+//!   crate's pipeline for `tokenizer.json`) differs from sentencepiece on some text: its normalizer
+//!   works on grapheme clusters, and it keeps a trailing `▁` after whitespace; we follow sentencepiece.
 //! - `facebook/m2m100_*` repositories have `sentencepiece.bpe.model` + `vocab.json`: pieces are looked up
 //!   in `vocab.json`, and the language tokens `__hi__` get the ids after it, in fairseq's order
 //!   (`M2M100Tokenizer`); inputs are `__src__ text </s>`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use super::sentencepiece::{SentencePieceModel, SPACE_SYMBOL};
+use super::PieceVocab;
 use crate::error::{Error, Result};
 
 /// fairseq's M2M100 language codes, in id order (`FAIRSEQ_LANGUAGE_CODES["m2m100"]` in `transformers`).
@@ -41,33 +49,86 @@ fn read_config(path: Option<&Path>) -> Result<TokenizerConfig> {
     }
 }
 
-/// The NLLB tokenizer (`tokenizer.json`).
+/// The parts of `tokenizer.json` we read.
+#[derive(serde::Deserialize)]
+struct TokenizerJson {
+    model: TokenizerJsonModel,
+    #[serde(default)]
+    added_tokens: Vec<AddedToken>,
+}
+
+#[derive(serde::Deserialize)]
+struct TokenizerJsonModel {
+    vocab: HashMap<String, u32>,
+}
+
+#[derive(serde::Deserialize)]
+struct AddedToken {
+    id: u32,
+    content: String,
+    #[serde(default)]
+    special: bool,
+}
+
+/// The NLLB tokenizer (`sentencepiece.bpe.model` + the ids of `tokenizer.json`).
 pub(crate) struct NllbTokenizer {
-    inner: tokenizers::Tokenizer,
+    spm: SentencePieceModel,
+    vocab: PieceVocab,
+    /// The text of every id: pieces and added tokens.
+    pieces: HashMap<u32, String>,
+    /// Added tokens (language codes, `<s>`, `</s>`, ...) by content.
+    added: HashMap<String, u32>,
+    /// Ids that decoding skips: the special added tokens.
+    special_ids: HashSet<u32>,
     eos: u32,
     legacy_behaviour: bool,
     path: std::path::PathBuf,
 }
 
 impl NllbTokenizer {
-    pub(crate) fn load(tokenizer_json: &Path, tokenizer_config: Option<&Path>) -> Result<Self> {
-        let inner = tokenizers::Tokenizer::from_file(tokenizer_json)
-            .map_err(|e| Error::bad_file(tokenizer_json, format!("cannot read the tokenizer: {e}")))?;
-        let eos = inner
-            .token_to_id("</s>")
-            .ok_or_else(|| Error::bad_file(tokenizer_json, "has no `</s>` token"))?;
+    pub(crate) fn load(
+        tokenizer_json: &Path,
+        spm_model: &Path,
+        tokenizer_config: Option<&Path>,
+    ) -> Result<Self> {
+        let json: TokenizerJson = crate::config::read_json(tokenizer_json)?;
+        let spm = SentencePieceModel::from_file(spm_model)?;
+        let added: HashMap<String, u32> =
+            json.added_tokens.iter().map(|t| (t.content.clone(), t.id)).collect();
+        let id_of = |token: &str| {
+            added
+                .get(token)
+                .or_else(|| json.model.vocab.get(token))
+                .copied()
+                .ok_or_else(|| Error::bad_file(tokenizer_json, format!("has no `{token}` token")))
+        };
+        let (eos, unk) = (id_of("</s>")?, id_of("<unk>")?);
+        let special_ids = json.added_tokens.iter().filter(|t| t.special).map(|t| t.id).collect();
+        let mut pieces: HashMap<u32, String> =
+            json.model.vocab.iter().map(|(piece, &id)| (id, piece.clone())).collect();
+        pieces.extend(json.added_tokens.iter().map(|t| (t.id, t.content.clone())));
+        let vocab = PieceVocab::new(json.model.vocab, |piece| added.contains_key(piece), unk);
         let config = read_config(tokenizer_config)?;
         Ok(NllbTokenizer {
-            inner,
+            spm,
+            vocab,
+            pieces,
+            added,
+            special_ids,
             eos,
             legacy_behaviour: config.legacy_behaviour,
             path: tokenizer_json.into(),
         })
     }
 
+    /// The largest id `tokenizer.json` names (pieces and added tokens).
+    pub(crate) fn largest_id(&self) -> u32 {
+        self.pieces.keys().copied().max().unwrap_or(0)
+    }
+
     /// The id of a language code such as `eng_Latn`.
     pub(crate) fn language_id(&self, code: &str) -> Result<u32> {
-        self.inner.token_to_id(code).ok_or_else(|| {
+        self.added.get(code).copied().ok_or_else(|| {
             Error::InvalidInput(format!(
                 "language `{code}` is not in {} (codes look like hin_Deva, eng_Latn)",
                 self.path.display()
@@ -76,33 +137,50 @@ impl NllbTokenizer {
     }
 
     pub(crate) fn encode(&self, text: &str, source: u32) -> Vec<u32> {
-        // Encoding without special tokens cannot fail for a loaded tokenizer; an error yields no pieces.
-        let pieces = self.inner.encode(text, false).map(|e| e.get_ids().to_vec()).unwrap_or_default();
+        let pieces = self.spm.encode(text);
+        let ids = self.vocab.ids(&pieces);
         if self.legacy_behaviour {
-            pieces.into_iter().chain([self.eos, source]).collect()
+            ids.chain([self.eos, source]).collect()
         } else {
-            std::iter::once(source).chain(pieces).chain([self.eos]).collect()
+            std::iter::once(source).chain(ids).chain([self.eos]).collect()
         }
     }
 
+    /// As the fast tokenizer decodes with `skip_special_tokens` (its `Metaspace` decoder): special
+    /// tokens skipped, `▁` read as a space, except in the first token, where it is dropped.
     pub(crate) fn decode(&self, ids: &[u32]) -> String {
-        self.inner.decode(ids, true).unwrap_or_default()
+        let mut text = String::new();
+        let tokens =
+            ids.iter().filter(|id| !self.special_ids.contains(id)).filter_map(|id| self.pieces.get(id));
+        for (index, token) in tokens.enumerate() {
+            if index == 0 {
+                text.extend(token.chars().filter(|&c| c != SPACE_SYMBOL));
+            } else {
+                text.extend(token.chars().map(|c| if c == SPACE_SYMBOL { ' ' } else { c }));
+            }
+        }
+        text
     }
 }
 
 /// The M2M100 tokenizer (`sentencepiece.bpe.model` + `vocab.json`).
 pub(crate) struct M2M100Tokenizer {
     spm: SentencePieceModel,
-    vocab: HashMap<String, u32>,
+    vocab: PieceVocab,
     pieces: HashMap<u32, String>,
     languages: HashMap<String, u32>,
-    unk: u32,
     eos: u32,
-    /// Special tokens (`<s>`, `</s>`, `<pad>`, `<unk>`, the language tokens) and their ids.
-    special: Vec<(String, u32)>,
+    /// Ids of the special tokens (`<s>`, `</s>`, `<pad>`, `<unk>`, the language tokens), which decoding
+    /// skips.
+    special_ids: HashSet<u32>,
 }
 
 impl M2M100Tokenizer {
+    /// The largest id of `vocab.json` and the language tokens after it.
+    pub(crate) fn largest_id(&self) -> u32 {
+        self.pieces.keys().chain(self.languages.values()).copied().max().unwrap_or(0)
+    }
+
     pub(crate) fn load(spm_model: &Path, vocab_json: &Path, tokenizer_config: Option<&Path>) -> Result<Self> {
         let spm = SentencePieceModel::from_file(spm_model)?;
         let vocab: HashMap<String, u32> = crate::config::read_json(vocab_json)?;
@@ -122,15 +200,14 @@ impl M2M100Tokenizer {
                 .ok_or_else(|| Error::bad_file(vocab_json, format!("has no `{token}` token")))
         };
         let (unk, eos) = (id_of("<unk>")?, id_of("</s>")?);
-        let mut special: Vec<(String, u32)> = ["<s>", "<pad>", "</s>", "<unk>"]
-            .iter()
-            .filter_map(|t| vocab.get(*t).map(|&id| (t.to_string(), id)))
-            .collect();
+        const CONTROLS: [&str; 4] = ["<s>", "<pad>", "</s>", "<unk>"];
+        let mut special_ids: HashSet<u32> = CONTROLS.iter().filter_map(|t| vocab.get(*t).copied()).collect();
         let languages: HashMap<String, u32> =
             codes.iter().enumerate().map(|(i, code)| (code.to_string(), (vocab.len() + i) as u32)).collect();
-        special.extend(languages.iter().map(|(code, &id)| (format!("__{code}__"), id)));
+        special_ids.extend(languages.values());
         let pieces = vocab.iter().map(|(piece, &id)| (id, piece.clone())).collect();
-        Ok(M2M100Tokenizer { spm, vocab, pieces, languages, unk, eos, special })
+        let vocab = PieceVocab::new(vocab, |piece| CONTROLS.contains(&piece), unk);
+        Ok(M2M100Tokenizer { spm, vocab, pieces, languages, eos, special_ids })
     }
 
     /// The id of a language code such as `hi` (its token is `__hi__`).
@@ -142,26 +219,14 @@ impl M2M100Tokenizer {
     }
 
     pub(crate) fn encode(&self, text: &str, source: u32) -> Vec<u32> {
-        let mut ids = vec![source];
-        for piece in super::split_special(text, &self.special) {
-            match piece {
-                super::Piece::Special(id) => ids.push(id),
-                super::Piece::Text(plain) => ids.extend(
-                    self.spm
-                        .encode(plain)
-                        .iter()
-                        .map(|piece| self.vocab.get(piece).copied().unwrap_or(self.unk)),
-                ),
-            }
-        }
-        ids.push(self.eos);
-        ids
+        let pieces = self.spm.encode(text);
+        std::iter::once(source).chain(self.vocab.ids(&pieces)).chain([self.eos]).collect()
     }
 
     pub(crate) fn decode(&self, ids: &[u32]) -> String {
         let text: String = ids
             .iter()
-            .filter(|&&id| !self.special.iter().any(|&(_, special)| special == id))
+            .filter(|id| !self.special_ids.contains(id))
             .filter_map(|id| self.pieces.get(id).map(String::as_str))
             .collect();
         text.replace(SPACE_SYMBOL, " ").trim().to_string()

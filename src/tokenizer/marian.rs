@@ -1,10 +1,11 @@
 //! The Marian tokenizer: `source.spm` + `target.spm` + `vocab.json`, as `transformers`' `MarianTokenizer`.
 //!
-//! Encoding: a leading `>>lang<<` code is split off and looked up as one token; the literal special tokens
-//! (`</s>`, `<unk>`, `<pad>`) are split out of the text as `transformers` does for added tokens; every other
-//! stretch of text goes through the source SentencePiece model, and its pieces are looked up in `vocab.json`
-//! (a piece missing from it is `<unk>`: the Marian vocabulary is not aligned with SentencePiece ids). `</s>`
-//! ends every input.
+//! Encoding: the whole text goes through the source SentencePiece model and its pieces are looked up in
+//! `vocab.json` (a piece missing from it is `<unk>`: the Marian vocabulary is not aligned with
+//! SentencePiece ids); `</s>` ends every input. Text is never a control token: a `</s>`, `<unk>`, `<pad>`
+//! or `>>lang<<` that the user typed is encoded as the characters it is made of, as sentencepiece and
+//! Marian (the toolkit opus-mt was trained with) read it. `transformers` instead splits such tokens out
+//! of the text (and a leading `>>lang<<` off it), so that a typed `</s>` ends the sentence early.
 //!
 //! Decoding: special tokens are skipped, the pieces concatenated, `▁` turned into spaces and the result
 //! trimmed. Like `transformers` 5 (which decodes a joint vocabulary with the source model), this is the
@@ -14,17 +15,17 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::sentencepiece::{SentencePieceModel, SPACE_SYMBOL};
+use super::PieceVocab;
 use crate::error::{Error, Result};
 
 /// Tokenizer of a Marian (opus-mt) model.
 pub(crate) struct MarianTokenizer {
     source: SentencePieceModel,
-    vocab: HashMap<String, u32>,
-    /// Piece of each id, `None` for ids that `vocab.json` does not name.
-    pieces: Vec<Option<String>>,
-    /// Literal special tokens split out of the input.
-    special_tokens: Vec<(String, u32)>,
-    unk_id: u32,
+    vocab: PieceVocab,
+    /// The piece of each id `vocab.json` names.
+    pieces: HashMap<u32, String>,
+    /// Ids of the special tokens (`</s>`, `<unk>`, `<pad>`), which decoding skips.
+    special_ids: Vec<u32>,
     eos_id: u32,
 }
 
@@ -47,56 +48,40 @@ impl MarianTokenizer {
         };
         let unk_id = id_of("<unk>")?;
         let eos_id = id_of("</s>")?;
-        let mut special_tokens = vec![("</s>".to_string(), eos_id), ("<unk>".to_string(), unk_id)];
-        if let Ok(pad_id) = id_of("<pad>") {
-            special_tokens.push(("<pad>".to_string(), pad_id));
-        }
+        let mut special_ids = vec![eos_id, unk_id];
+        special_ids.extend(vocab.get("<pad>"));
 
-        let size = vocab.values().max().map_or(0, |&max| max as usize + 1);
-        let mut pieces = vec![None; size];
-        for (piece, &id) in &vocab {
-            pieces[id as usize] = Some(piece.clone());
-        }
-        Ok(MarianTokenizer { source, vocab, pieces, special_tokens, unk_id, eos_id })
+        let pieces = vocab.iter().map(|(piece, &id)| (id, piece.clone())).collect();
+        // Language codes (`>>hin<<`) are control tokens too.
+        let is_control = |piece: &str| {
+            matches!(piece, "</s>" | "<unk>" | "<pad>") || (piece.starts_with(">>") && piece.ends_with("<<"))
+        };
+        let vocab = PieceVocab::new(vocab, is_control, unk_id);
+        Ok(MarianTokenizer { source, vocab, pieces, special_ids, eos_id })
     }
 
-    /// The ids of `text`, ending with `</s>`.
+    /// The largest id `vocab.json` names.
+    pub(crate) fn largest_id(&self) -> u32 {
+        self.pieces.keys().copied().max().unwrap_or(0)
+    }
+
+    /// The ids of `text` (all of it text), ending with `</s>`.
     pub(crate) fn encode(&self, text: &str) -> Vec<u32> {
-        let mut ids = Vec::new();
-        let mut rest = text;
-        // `MarianTokenizer.remove_language_code`: a leading `>>xx<<` is one token.
-        if rest.starts_with(">>") {
-            if let Some(end) = rest.find("<<") {
-                ids.push(self.lookup(&rest[..end + 2]));
-                rest = &rest[end + 2..];
-            }
-        }
-        for piece in super::split_special(rest, &self.special_tokens) {
-            match piece {
-                super::Piece::Special(id) => ids.push(id),
-                super::Piece::Text(plain) => {
-                    ids.extend(self.source.encode(plain).iter().map(|piece| self.lookup(piece)))
-                }
-            }
-        }
+        let pieces = self.source.encode(text);
+        let mut ids: Vec<u32> = self.vocab.ids(&pieces).collect();
         ids.push(self.eos_id);
         ids
-    }
-
-    fn lookup(&self, piece: &str) -> u32 {
-        self.vocab.get(piece).copied().unwrap_or(self.unk_id)
     }
 
     /// The text of `ids`, special tokens skipped.
     pub(crate) fn decode(&self, ids: &[u32]) -> String {
         let mut text = String::new();
         for &id in ids {
-            if self.special_tokens.iter().any(|&(_, special)| special == id) {
+            if self.special_ids.contains(&id) {
                 continue;
             }
-            match self.pieces.get(id as usize).and_then(Option::as_deref) {
-                Some(piece) => text.push_str(piece),
-                None => continue,
+            if let Some(piece) = self.pieces.get(&id) {
+                text.push_str(piece);
             }
         }
         text.replace(SPACE_SYMBOL, " ").trim().to_string()

@@ -1,52 +1,55 @@
 //! Tokenizers: text to model ids and back, as the hub's tokenizer files define them.
 
+mod bpe;
+#[cfg(test)]
+mod fixture_tests;
 mod m2m100;
 mod marian;
+mod normalizer;
 mod sentencepiece;
+mod unigram;
 
 pub(crate) use m2m100::{M2M100Tokenizer, NllbTokenizer};
 pub(crate) use marian::MarianTokenizer;
 
-/// A stretch of input text, or a special token found literally in it.
-pub(crate) enum Piece<'a> {
-    Text(&'a str),
-    Special(u32),
+use std::collections::HashMap;
+
+/// A vocabulary of SentencePiece pieces, as a model's `vocab.json` or `tokenizer.json` gives it.
+///
+/// Text is only ever pieces: a literal `</s>`, `<unk>`, `<pad>` or language code in the input is
+/// encoded as the characters it is made of, as sentencepiece (which the models were trained with)
+/// encodes it, never as the control token (`transformers` splits such tokens out of the text by
+/// default, so that the sentence ends where a user typed `</s>`). Control tokens are placed by the
+/// tokenizer itself, by id.
+pub(crate) struct PieceVocab {
+    ids: HashMap<String, u32>,
+    unk: u32,
 }
 
-/// Splits `text` around literal special tokens (the longest one at the leftmost position), as
-/// `transformers` splits added tokens out of the input before the model's own tokenization.
-pub(crate) fn split_special<'a>(text: &'a str, specials: &[(String, u32)]) -> Vec<Piece<'a>> {
-    let mut pieces = Vec::new();
-    let mut start = 0;
-    let mut at = 0;
-    while at < text.len() {
-        let found = specials
-            .iter()
-            .filter(|(token, _)| !token.is_empty() && text[at..].starts_with(token.as_str()))
-            .max_by_key(|(token, _)| token.len());
-        match found {
-            Some((token, id)) => {
-                if start < at {
-                    pieces.push(Piece::Text(&text[start..at]));
-                }
-                pieces.push(Piece::Special(*id));
-                at += token.len();
-                start = at;
-            }
-            None => at += text[at..].chars().next().map_or(1, char::len_utf8),
-        }
+impl PieceVocab {
+    /// `ids` maps pieces to ids; the control tokens among them are dropped (a piece can spell one only
+    /// when it is a run of characters the SentencePiece model does not know: it stays unknown).
+    pub(crate) fn new(
+        mut ids: HashMap<String, u32>,
+        is_control: impl Fn(&str) -> bool,
+        unk: u32,
+    ) -> PieceVocab {
+        ids.retain(|piece, _| !is_control(piece));
+        PieceVocab { ids, unk }
     }
-    if start < text.len() {
-        pieces.push(Piece::Text(&text[start..]));
+
+    /// The id of each piece, `unk` for those the vocabulary does not have.
+    pub(crate) fn ids<'a>(&'a self, pieces: &'a [String]) -> impl Iterator<Item = u32> + 'a {
+        pieces.iter().map(|piece| self.ids.get(piece).copied().unwrap_or(self.unk))
     }
-    pieces
 }
 
 /// The tokenizer of a loaded model, with the source language fixed where the model needs one.
 pub(crate) enum Tokenizer {
     /// opus-mt: `source.spm`, `target.spm`, `vocab.json`.
     Marian(MarianTokenizer),
-    /// NLLB-200: `tokenizer.json`; `source` is the id of the source language code.
+    /// NLLB-200: `sentencepiece.bpe.model` + `tokenizer.json`; `source` is the id of the source language
+    /// code.
     Nllb { tokenizer: Box<NllbTokenizer>, source: u32 },
     /// M2M100: `sentencepiece.bpe.model` + `vocab.json`; `source` as for NLLB.
     M2M100 { tokenizer: M2M100Tokenizer, source: u32 },
@@ -59,6 +62,15 @@ impl Tokenizer {
             Tokenizer::Marian(tokenizer) => tokenizer.encode(text),
             Tokenizer::Nllb { tokenizer, source } => tokenizer.encode(text, *source),
             Tokenizer::M2M100 { tokenizer, source } => tokenizer.encode(text, *source),
+        }
+    }
+
+    /// The largest id the tokenizer's files name: every id `encode` can give is at most this.
+    pub(crate) fn largest_id(&self) -> u32 {
+        match self {
+            Tokenizer::Marian(tokenizer) => tokenizer.largest_id(),
+            Tokenizer::Nllb { tokenizer, .. } => tokenizer.largest_id(),
+            Tokenizer::M2M100 { tokenizer, .. } => tokenizer.largest_id(),
         }
     }
 
@@ -77,16 +89,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn special_tokens_are_split_out_longest_first() {
-        let specials = vec![("<s>".to_string(), 0), ("</s>".to_string(), 2), ("<s>x".to_string(), 9)];
-        let pieces = split_special("a<s>b</s><s>x", &specials);
-        let shown: Vec<String> = pieces
-            .iter()
-            .map(|p| match p {
-                Piece::Text(t) => t.to_string(),
-                Piece::Special(id) => format!("#{id}"),
-            })
-            .collect();
-        assert_eq!(shown, vec!["a", "#0", "b", "#2", "#9"]);
+    fn pieces_spelling_special_tokens_are_unknown() {
+        let ids: HashMap<String, u32> =
+            [("</s>", 0), ("<unk>", 1), ("\u{2581}a", 5)].iter().map(|(p, i)| (p.to_string(), *i)).collect();
+        let vocab = PieceVocab::new(ids, |p| p.starts_with('<'), 1);
+        let pieces = vec!["\u{2581}a".to_string(), "</s>".to_string(), "b".to_string()];
+        assert_eq!(vocab.ids(&pieces).collect::<Vec<_>>(), vec![5, 1, 1]);
     }
 }

@@ -1,23 +1,22 @@
 //! SentencePiece models (`.spm` / `sentencepiece.bpe.model` files) read in Rust: unigram and BPE.
 //!
 //! The file is a protobuf `ModelProto`; we read the few fields we need with `prost`. Encoding follows
-//! `SentencePieceProcessor::Encode(text, out_type=str)`: the normaliser's precompiled character map, then
-//! its whitespace rules (collapse runs, trim, a `▁` dummy prefix, spaces written as `▁`), then the model:
-//! for unigram the Viterbi search of `tokenizers`' `Unigram` model (a port of SentencePiece's own); for BPE
-//! SentencePiece's merge loop (the adjacent pair whose merged piece scores highest, leftmost first, until
-//! no merge applies). Pieces come back as strings; runs of unknown characters come back as their surface
-//! text, merged into one piece, as SentencePiece returns them.
+//! `SentencePieceProcessor::encode(text, out_type=str)` of sentencepiece 0.2: the normalizer
+//! ([`super::normalizer`]), then the model's segmentation ([`super::unigram`] or [`super::bpe`]), then
+//! runs of unknown pieces merged into one piece that keeps their text. All of it is our own code, checked
+//! against sentencepiece on the fixtures (`fixture_tests.rs`): the `tokenizers` crate, used before, differs
+//! from sentencepiece (its `Precompiled` normalizer works on grapheme clusters and takes the shortest
+//! rule, huggingface/tokenizers#2116 and #2334; its unigram model needed the unknown piece as a string,
+//! which typed text could reach, and sums scores in `f64` where sentencepiece uses `f32`).
 
-use std::collections::HashMap;
 use std::path::Path;
 
-use tokenizers::models::unigram::Unigram;
-use tokenizers::normalizers::precompiled::Precompiled;
-
+use super::bpe::Bpe;
+use super::normalizer::{CharsMap, Normalizer};
+use super::unigram::Unigram;
 use crate::error::{Error, Result};
 
-/// The SentencePiece whitespace symbol (U+2581).
-pub(crate) const SPACE_SYMBOL: char = '\u{2581}';
+pub(crate) use super::normalizer::SPACE_SYMBOL;
 
 /// The fields of `sentencepiece_model.proto` that we read; prost skips all others.
 mod proto {
@@ -65,32 +64,72 @@ mod proto {
         pub escape_whitespaces: Option<bool>,
     }
 
-    pub const NORMAL: i32 = 1;
-    pub const UNKNOWN: i32 = 2;
-    pub const USER_DEFINED: i32 = 4;
     pub const UNIGRAM: i32 = 1;
     pub const BPE: i32 = 2;
 }
 
+/// What a piece is (`ModelProto.SentencePiece.Type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PieceKind {
+    Normal,
+    Unknown,
+    Control,
+    UserDefined,
+    Unused,
+    Byte,
+}
+
+impl PieceKind {
+    fn from_proto(kind: i32) -> Option<PieceKind> {
+        Some(match kind {
+            1 => PieceKind::Normal,
+            2 => PieceKind::Unknown,
+            3 => PieceKind::Control,
+            4 => PieceKind::UserDefined,
+            5 => PieceKind::Unused,
+            6 => PieceKind::Byte,
+            _ => return None,
+        })
+    }
+
+    /// Whether text can match the piece (sentencepiece's `pieces_`; unused ones only inside BPE merges).
+    pub(crate) fn in_lattice(self) -> bool {
+        matches!(self, PieceKind::Normal | PieceKind::UserDefined | PieceKind::Unused)
+    }
+}
+
+/// One piece of the model, at its id.
+#[derive(Debug, Clone)]
+pub(crate) struct TablePiece {
+    pub text: String,
+    pub score: f32,
+    pub kind: PieceKind,
+}
+
+/// The model's pieces, indexed by SentencePiece id.
+#[derive(Debug, Clone)]
+pub(crate) struct PieceTable {
+    pub pieces: Vec<TablePiece>,
+}
+
+impl PieceTable {
+    /// The user-defined pieces' texts.
+    pub(crate) fn user_defined(&self) -> Vec<String> {
+        self.pieces.iter().filter(|p| p.kind == PieceKind::UserDefined).map(|p| p.text.clone()).collect()
+    }
+}
+
 /// The segmentation algorithm of a model.
 enum Algorithm {
-    Unigram(Box<Unigram>),
-    /// Piece -> score for the pieces BPE may produce.
-    Bpe(HashMap<String, f32>),
+    Unigram(Unigram),
+    Bpe(Bpe),
 }
 
 /// A SentencePiece model, able to split text into pieces.
 pub(crate) struct SentencePieceModel {
+    normalizer: Normalizer,
     algorithm: Algorithm,
-    charsmap: Option<Precompiled>,
-    add_dummy_prefix: bool,
-    remove_extra_whitespaces: bool,
-    escape_whitespaces: bool,
 }
-
-/// Name under which the unknown piece is registered in the unigram lattice. It can never match input text
-/// (normalised text contains no U+FFFF), unlike the literal `<unk>` that SentencePiece also never matches.
-const UNK_SENTINEL: &str = "\u{FFFF}unk";
 
 impl SentencePieceModel {
     /// Reads a `.spm` file.
@@ -107,187 +146,81 @@ impl SentencePieceModel {
         if trainer.byte_fallback() || trainer.treat_whitespace_as_suffix() {
             return Err("SentencePiece byte fallback and whitespace-as-suffix are not supported".into());
         }
-        // Only normal and user-defined pieces take part in the search; control pieces (<s>, </s>) and the
-        // unknown piece are never matched against text.
-        let mut vocab = vec![(UNK_SENTINEL.to_string(), 0.0)];
-        for piece in &model.pieces {
-            if matches!(piece.kind(), proto::NORMAL | proto::USER_DEFINED) {
-                vocab.push((piece.piece().to_string(), f64::from(piece.score())));
-            }
-        }
-        if !model.pieces.iter().any(|p| p.kind() == proto::UNKNOWN) {
-            return Err("SentencePiece model has no unknown piece".into());
-        }
+        let table = piece_table(&model.pieces)?;
+        let spec = model.normalizer_spec.clone().unwrap_or_default();
+        let charsmap = match spec.precompiled_charsmap.as_deref() {
+            Some(map) if !map.is_empty() => Some(CharsMap::parse(map)?),
+            _ => None,
+        };
+        let normalizer = Normalizer {
+            charsmap,
+            add_dummy_prefix: spec.add_dummy_prefix(),
+            remove_extra_whitespaces: spec.remove_extra_whitespaces(),
+            escape_whitespaces: spec.escape_whitespaces(),
+            user_defined: table.user_defined(),
+        };
         let algorithm = match trainer.model_type() {
-            proto::UNIGRAM => {
-                Algorithm::Unigram(Box::new(Unigram::from(vocab, Some(0), false).map_err(|e| e.to_string())?))
-            }
-            proto::BPE => Algorithm::Bpe(
-                vocab.into_iter().skip(1).map(|(piece, score)| (piece, score as f32)).collect(),
-            ),
+            proto::UNIGRAM => Algorithm::Unigram(Unigram::new(table)),
+            proto::BPE => Algorithm::Bpe(Bpe::new(table)),
             other => {
                 return Err(format!(
                     "SentencePiece model type {other} is not supported (only unigram and BPE)"
                 ))
             }
         };
-        let spec = model.normalizer_spec.clone().unwrap_or_default();
-        let charsmap = match spec.precompiled_charsmap.as_deref() {
-            Some(map) if !map.is_empty() => {
-                Some(Precompiled::from(map).map_err(|e| format!("bad precompiled_charsmap: {e}"))?)
-            }
-            _ => None,
-        };
-        Ok(SentencePieceModel {
-            algorithm,
-            charsmap,
-            add_dummy_prefix: spec.add_dummy_prefix(),
-            remove_extra_whitespaces: spec.remove_extra_whitespaces(),
-            escape_whitespaces: spec.escape_whitespaces(),
-        })
+        Ok(SentencePieceModel { normalizer, algorithm })
     }
 
-    /// Normalises `text` as SentencePiece's `Normalizer::Normalize` does.
+    /// Normalizes `text` as `SentencePieceProcessor::normalize` does.
     pub(crate) fn normalize(&self, text: &str) -> String {
-        let mapped = match &self.charsmap {
-            Some(map) => map.normalize_string(text),
-            None => text.to_string(),
-        };
-        let mut out = String::with_capacity(mapped.len() + 3);
-        let space = if self.escape_whitespaces { SPACE_SYMBOL } else { ' ' };
-        if self.add_dummy_prefix {
-            out.push(space);
-        }
-        let mut previous_was_space = self.remove_extra_whitespaces;
-        for c in mapped.chars() {
-            if c == ' ' {
-                if !previous_was_space {
-                    out.push(space);
-                }
-                previous_was_space = self.remove_extra_whitespaces;
-            } else {
-                out.push(c);
-                previous_was_space = false;
-            }
-        }
-        if self.remove_extra_whitespaces {
-            while out.ends_with(space) {
-                out.pop();
-            }
-        }
-        out
+        self.normalizer.normalize(text)
     }
 
-    /// Splits `text` into pieces (`SentencePieceProcessor::encode(text, out_type=str)`).
+    /// Splits `text` into pieces (`SentencePieceProcessor::encode(text, out_type=str)`): runs of unknown
+    /// pieces come back as one piece with their text, which no vocabulary has.
     pub(crate) fn encode(&self, text: &str) -> Vec<String> {
         let normalized = self.normalize(text);
-        match &self.algorithm {
-            // `Unigram::encode` fails only without an unknown piece, which `from_bytes` rules out.
-            Algorithm::Unigram(unigram) => unigram.encode(&normalized).unwrap_or_default(),
-            Algorithm::Bpe(pieces) => bpe_encode(&normalized, pieces),
+        let pieces = match &self.algorithm {
+            Algorithm::Unigram(unigram) => unigram.encode(&normalized),
+            Algorithm::Bpe(bpe) => bpe.encode(&normalized),
+        };
+        let mut output: Vec<String> = Vec::with_capacity(pieces.len());
+        let mut previous_unknown = false;
+        for (range, unknown) in pieces {
+            let piece = &normalized[range];
+            match output.last_mut() {
+                Some(last) if unknown && previous_unknown => last.push_str(piece),
+                _ => output.push(piece.to_string()),
+            }
+            previous_unknown = unknown;
         }
+        output
     }
 }
 
-/// SentencePiece's BPE (`bpe::Model::SampleEncode` without dropout), then its merging of unknown runs.
-fn bpe_encode(normalized: &str, pieces: &HashMap<String, f32>) -> Vec<String> {
-    use std::cmp::Ordering;
-    use std::collections::BinaryHeap;
-
-    /// A candidate merge of the symbols starting at `left` and `right`.
-    struct Pair {
-        score: f32,
-        left: usize,
-        right: usize,
-        size: usize,
+/// The pieces of the model, checked as sentencepiece checks them when it loads a model.
+fn piece_table(pieces: &[proto::SentencePiece]) -> std::result::Result<PieceTable, String> {
+    let mut table = Vec::with_capacity(pieces.len());
+    let mut seen = std::collections::HashSet::new();
+    for (id, piece) in pieces.iter().enumerate() {
+        let text = piece.piece().to_string();
+        let kind = PieceKind::from_proto(piece.kind())
+            .ok_or_else(|| format!("piece {id} has an unknown type {}", piece.kind()))?;
+        if text.is_empty() {
+            return Err(format!("piece {id} is empty"));
+        }
+        if kind == PieceKind::Byte {
+            return Err(format!("byte piece {text:?} is found although byte fallback is off"));
+        }
+        if !seen.insert((kind.in_lattice(), text.clone())) {
+            return Err(format!("piece {text:?} is defined twice"));
+        }
+        table.push(TablePiece { text, score: piece.score(), kind });
     }
-    impl PartialEq for Pair {
-        fn eq(&self, other: &Self) -> bool {
-            self.cmp(other) == Ordering::Equal
-        }
-    }
-    impl Eq for Pair {}
-    impl PartialOrd for Pair {
-        fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-            Some(self.cmp(other))
-        }
-    }
-    impl Ord for Pair {
-        // Highest score first; among equal scores the leftmost.
-        fn cmp(&self, other: &Self) -> Ordering {
-            self.score.total_cmp(&other.score).then_with(|| other.left.cmp(&self.left))
-        }
-    }
-
-    // Symbols are byte ranges of `normalized`, linked as a list; a merged-away symbol is empty.
-    let starts: Vec<usize> = normalized.char_indices().map(|(i, _)| i).collect();
-    let mut ranges: Vec<(usize, usize)> = starts
-        .iter()
-        .enumerate()
-        .map(|(k, &s)| (s, starts.get(k + 1).copied().unwrap_or(normalized.len())))
-        .collect();
-    let count = ranges.len();
-    let mut next: Vec<Option<usize>> = (0..count).map(|i| (i + 1 < count).then_some(i + 1)).collect();
-    let mut prev: Vec<Option<usize>> = (0..count).map(|i| i.checked_sub(1)).collect();
-    let mut agenda = BinaryHeap::new();
-    let candidate = |ranges: &[(usize, usize)], left: usize, right: usize| -> Option<Pair> {
-        let merged = &normalized[ranges[left].0..ranges[right].1];
-        pieces.get(merged).map(|&score| Pair { score, left, right, size: merged.len() })
-    };
-    for i in 1..count {
-        agenda.extend(candidate(&ranges, i - 1, i));
-    }
-    while let Some(top) = agenda.pop() {
-        let (left, right) = (ranges[top.left], ranges[top.right]);
-        // Stale: one side was merged away or grew since this pair was queued.
-        if left.0 == left.1 || right.0 == right.1 || (left.1 - left.0) + (right.1 - right.0) != top.size {
-            continue;
-        }
-        ranges[top.left] = (left.0, right.1);
-        ranges[top.right] = (right.1, right.1);
-        next[top.left] = next[top.right];
-        if let Some(after) = next[top.right] {
-            prev[after] = Some(top.left);
-        }
-        if let Some(before) = prev[top.left] {
-            agenda.extend(candidate(&ranges, before, top.left));
-        }
-        if let Some(after) = next[top.left] {
-            agenda.extend(candidate(&ranges, top.left, after));
-        }
-    }
-    let mut output: Vec<String> = Vec::new();
-    let mut previous_unknown = false;
-    let mut index = (count > 0).then_some(0);
-    while let Some(i) = index {
-        let piece = &normalized[ranges[i].0..ranges[i].1];
-        let unknown = !pieces.contains_key(piece);
-        match output.last_mut() {
-            Some(last) if unknown && previous_unknown => last.push_str(piece),
-            _ => output.push(piece.to_string()),
-        }
-        previous_unknown = unknown;
-        index = next[i];
-    }
-    output
-}
-
-#[cfg(test)]
-mod bpe_tests {
-    use super::*;
-
-    #[test]
-    fn bpe_merges_best_pairs_first_and_fuses_unknowns() {
-        let pieces: HashMap<String, f32> =
-            [("a", -1.0), ("b", -1.0), ("ab", -2.0), ("bc", -1.5), ("c", -1.0)]
-                .iter()
-                .map(|(p, s)| (p.to_string(), *s))
-                .collect();
-        // "bc" (-1.5) beats "ab" (-2.0): a | bc.
-        assert_eq!(bpe_encode("abc", &pieces), vec!["a", "bc"]);
-        assert_eq!(bpe_encode("ab", &pieces), vec!["ab"]);
-        assert_eq!(bpe_encode("xyab", &pieces), vec!["xy", "ab"]);
-        assert!(bpe_encode("", &pieces).is_empty());
+    match table.iter().filter(|p| p.kind == PieceKind::Unknown).count() {
+        1 => Ok(PieceTable { pieces: table }),
+        0 => Err("SentencePiece model has no unknown piece".into()),
+        _ => Err("SentencePiece model has more than one unknown piece".into()),
     }
 }
 
@@ -312,6 +245,13 @@ mod tests {
     fn unknown_characters_keep_their_surface() {
         let pieces = model().encode("☃☃");
         assert_eq!(pieces.concat().replace(SPACE_SYMBOL, ""), "☃☃");
+    }
+
+    /// The unknown piece is an id in the lattice, not a string text could spell (issue 29).
+    #[test]
+    fn the_unknown_placeholder_cannot_be_typed() {
+        // What sentencepiece 0.2.3 gives (U+FFFF and `u` are unknown to this model, merged into one).
+        assert_eq!(model().encode("\u{FFFF}unk"), vec!["\u{2581}", "\u{FFFF}u", "n", "k"]);
     }
 
     #[test]
