@@ -15,6 +15,8 @@
 //!
 //! Rust has no stable AMX intrinsics, so the tile instructions are inline assembly. Linux hands out
 //! the tile registers only on request (`arch_prctl(ARCH_REQ_XCOMP_PERM)`), made once per process.
+// Packing is portable (the loader's code is the same everywhere); the tiles run on x86-64 only.
+#![cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 
 use rayon::prelude::*;
 

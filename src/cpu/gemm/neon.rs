@@ -295,7 +295,8 @@ unsafe fn finish_int8<const R: usize>(t: &Tile, half: usize, sums: &[[int32x4_t;
 /// The tile must be valid, with at least `R` rows.
 #[inline(always)]
 unsafe fn start_int8<const R: usize>(t: &Tile, half: usize) -> [[int32x4_t; 4]; R] {
-    let mut sums = [[vdupq_n_s32(0); 4]; R];
+    // SAFETY: register-only; NEON is part of every aarch64 target.
+    let mut sums = [[unsafe { vdupq_n_s32(0) }; 4]; R];
     if t.accumulate {
         let columns = f32_columns(half);
         for (r, sums) in sums.iter_mut().enumerate() {
@@ -303,8 +304,8 @@ unsafe fn start_int8<const R: usize>(t: &Tile, half: usize) -> [[int32x4_t; 4]; 
             let out = unsafe { t.out.add(r * t.out_stride) };
             for j in 0..4 {
                 let valid = t.columns.saturating_sub(columns[j]);
-                // SAFETY: as above.
-                sums[j] = vreinterpretq_s32_f32(unsafe { load_columns(out.wrapping_add(columns[j]), valid) });
+                // SAFETY: as above (the partial sums are stored as their bits).
+                sums[j] = unsafe { vreinterpretq_s32_f32(load_columns(out.wrapping_add(columns[j]), valid)) };
             }
         }
     }

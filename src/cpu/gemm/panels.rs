@@ -78,6 +78,7 @@ pub(super) struct Tile {
     /// kernels subtract them).
     pub(super) row_scales: *const f32,
     pub(super) column_scales: *const f32,
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // NEON's sdot multiplies signed bytes
     pub(super) column_offsets: *const i32,
     /// Weights to fetch into cache meanwhile (`lanes` per step), how many steps' worth, and how many
     /// of this tile's steps apart.
