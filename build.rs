@@ -6,6 +6,8 @@
 //! has (`neon,neon-dotprod,neon-i8mm` under `qemu-aarch64 -cpu max`); without it only the portable
 //! tests run. Each level's tests also assert at run time that the level is there, so a wrong list
 //! fails rather than passes.
+//!
+//! Also writes the README's Rust examples as doctests that run (see `readme_doctests`).
 
 fn main() {
     println!(
@@ -14,6 +16,7 @@ fn main() {
     );
     println!("cargo::rerun-if-changed=build.rs");
     println!("cargo::rerun-if-env-changed=ANUVAD_TEST_LEVELS");
+    readme_doctests();
     let (host, target) =
         (std::env::var("HOST").unwrap_or_default(), std::env::var("TARGET").unwrap_or_default());
     let levels: Vec<String> = if host == target {
@@ -74,4 +77,39 @@ fn host_levels() -> Vec<&'static str> {
 #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
 fn host_levels() -> Vec<&'static str> {
     Vec::new()
+}
+
+/// The README's ```rust blocks, with the hub model swapped for the tiny test model and `article.txt`
+/// for the sample article, as a Markdown file of runnable doctests in OUT_DIR (`lib.rs` includes it
+/// under `cfg(doctest)`). The README itself is compiled as written too, where its blocks are `no_run`.
+fn readme_doctests() {
+    println!("cargo::rerun-if-changed=README.md");
+    let root = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap_or_default();
+    let mut doctests = String::new();
+    let mut in_rust = false;
+    for line in readme.lines() {
+        if !in_rust && line.starts_with("```rust") {
+            in_rust = true;
+            doctests.push_str("```rust\n");
+        } else if in_rust && line.starts_with("```") {
+            in_rust = false;
+            doctests.push_str("```\n\n");
+        } else if in_rust {
+            let line = line
+                .replace(
+                    "\"Helsinki-NLP/opus-mt-hi-en\"",
+                    &format!("{:?}", format!("{root}/models/tiny-marian-hi-en")),
+                )
+                .replace(
+                    "\"article.txt\"",
+                    &format!("{:?}", format!("{root}/models/samples/article-hi.txt")),
+                );
+            doctests.push_str(&line);
+            doctests.push('\n');
+        }
+    }
+    let out = std::env::var("OUT_DIR").unwrap_or_default();
+    // A failure here only loses the doctests, which then fail to include: loudly, in `cargo test`.
+    let _ = std::fs::write(format!("{out}/readme_doctests.md"), doctests);
 }

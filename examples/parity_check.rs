@@ -49,7 +49,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let meta: Meta = serde_json::from_str(&std::fs::read_to_string(reference.join("meta.json"))?)?;
         for (label, beams, batch) in RUNS {
             let translator = Translator::builder()
-                .model(root.join("models").join(model).to_string_lossy())
+                .model(root.join("models").join(model))
                 .device(device)
                 .precision(precision)
                 .beam_size(beams)

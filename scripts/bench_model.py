@@ -11,6 +11,9 @@ OUT_DIR/nllb-600m-shape (model.safetensors), OUT_DIR/nllb-600m-shape-bin (the sa
 pytorch_model.bin only) and OUT_DIR/ct2-nllb-{float32,int8}; its tokenizer is the tiny NLLB fixture's with
 the vocabulary padded to 256206 ids (language codes moved to the end, as in the real one).
 
+    python scripts/bench_model.py OUT_DIR --indictrans2-dist-200m --indictrans2 PATH   # IndicTrans2 shapes
+    python scripts/bench_model.py OUT_DIR --indictrans2-1b --indictrans2 PATH          # (see build_indictrans2)
+
 The tokenizer files are the tiny fixture model's, with the vocabulary padded to 61127 entries by pieces
 that never occur, so token counts are realistic. Nothing here is committed; rerunning rebuilds it.
 """
@@ -146,10 +149,89 @@ def build_nllb(out):
     print(f"wrote {model_dir}, {bin_dir}, {out}/ct2-nllb-float32, {out}/ct2-nllb-int8")
 
 
+# IndicTrans2 shapes (AI4Bharat's model_configs: transformer_base18L for the distilled model,
+# transformer_18_18 for the 1B one; vocabularies of the hub's dict.SRC.json / dict.TGT.json).
+INDICTRANS2_SHAPES = {
+    "indictrans2-dist-200m": dict(encoder_embed_dim=512, decoder_embed_dim=512, encoder_ffn_dim=2048,
+                                  decoder_ffn_dim=2048, encoder_attention_heads=8, decoder_attention_heads=8,
+                                  layernorm_embedding=True),
+    "indictrans2-1b": dict(encoder_embed_dim=1024, decoder_embed_dim=1024, encoder_ffn_dim=8192,
+                           decoder_ffn_dim=8192, encoder_attention_heads=16, decoder_attention_heads=16,
+                           layernorm_embedding=False),
+}
+
+
+def build_indictrans2(out, shape, indictrans2):
+    """A seeded random IndicTrans2 model of `shape` in the hub layout (model.safetensors), its tokenizer files
+    the tiny fixture's with the dictionaries padded to the real sizes (122706 source, 32296 target entries).
+    Needs transformers 4.53.2 (scripts/requirements-indictrans.txt) and a checkout of AI4Bharat/IndicTrans2
+    (`--indictrans2 PATH`, for its modeling code). CTranslate2's converters have no loader for this model
+    (`IndicTransConfig` is not among TransformersConverter's; its fairseq converter reads AI4Bharat's fairseq
+    checkpoints, not the hub's files), so there is no CTranslate2 copy."""
+    import importlib.util
+    import subprocess
+    import tempfile
+
+    from safetensors.torch import save_file
+
+    out = Path(out)
+    model_dir = out / f"{shape}-shape"
+    if model_dir.exists():
+        shutil.rmtree(model_dir)
+    model_dir.mkdir(parents=True)
+    tiny = ROOT / "models" / "tiny-indictrans2"
+    for name, size in (("dict.SRC.json", 122706), ("dict.TGT.json", 32296)):
+        vocab = json.loads((tiny / name).read_text(encoding="utf-8"))
+        filler = 0
+        while len(vocab) < size:
+            vocab[f"madeupword{9000 + filler}"] = len(vocab)
+            filler += 1
+        (model_dir / name).write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+    for name in ("model.SRC", "model.TGT", "tokenizer_config.json", "special_tokens_map.json",
+                 "generation_config.json"):
+        shutil.copy(tiny / name, model_dir / name)
+    with tempfile.TemporaryDirectory() as scratch:
+        for name in ("configuration_indictrans.py", "modeling_indictrans.py"):
+            path = Path(indictrans2) / "huggingface_interface" / name
+            text = path.read_text(encoding="utf-8") if path.exists() else subprocess.run(
+                ["git", "--git-dir", str(indictrans2), "show", f"HEAD:huggingface_interface/{name}"],
+                check=True, capture_output=True, text=True).stdout
+            (Path(scratch) / name).write_text(text, encoding="utf-8")
+        sys.path.insert(0, scratch)
+        from configuration_indictrans import IndicTransConfig
+        from modeling_indictrans import IndicTransForConditionalGeneration
+
+        config = IndicTransConfig(
+            encoder_vocab_size=122706, decoder_vocab_size=32296, encoder_layers=18, decoder_layers=18,
+            max_source_positions=256, max_target_positions=256, activation_function="gelu",
+            encoder_normalize_before=True, decoder_normalize_before=True, share_decoder_input_output_embed=False,
+            scale_embedding=True, pad_token_id=1, bos_token_id=0, eos_token_id=2, decoder_start_token_id=2,
+            attn_implementation="eager", **INDICTRANS2_SHAPES[shape],
+        )
+        torch.manual_seed(0)
+        model = IndicTransForConditionalGeneration(config).eval()
+        config_dict = config.to_dict()
+        config_dict.pop("vocab_size", None)
+        config_dict["model_type"] = "IndicTrans"
+        config_dict["architectures"] = ["IndicTransForConditionalGeneration"]
+        (model_dir / "config.json").write_text(json.dumps(config_dict, indent=2), encoding="utf-8")
+        save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(model_dir / "model.safetensors"),
+                  metadata={"format": "pt"})
+    sentences = []
+    for line in (ROOT / "tests" / "data" / "segmentation" / "flores_dev_hi.jsonl").read_text(encoding="utf-8").splitlines():
+        sentences.extend(json.loads(line)["sentences"])
+    (out / "sentences.txt").write_text("\n".join(sentences[:256]) + "\n", encoding="utf-8")
+    print(f"wrote {model_dir} (no CTranslate2 copy: its converters do not take IndicTrans2's hub files)")
+
+
 if __name__ == "__main__":
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     target = args[0] if args else ROOT / "bench-work"
+    shape = next((a.removeprefix("--") for a in sys.argv if a.removeprefix("--") in INDICTRANS2_SHAPES), None)
     if "--nllb-600m" in sys.argv:
         build_nllb(target)
+    elif shape:
+        # --indictrans2-dist-200m|--indictrans2-1b --indictrans2 PATH
+        build_indictrans2(target, shape, sys.argv[sys.argv.index("--indictrans2") + 1])
     else:
         main(target)

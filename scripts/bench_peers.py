@@ -4,6 +4,8 @@ number of generated tokens, on this machine, in one process tree.
 
     python scripts/bench_peers.py [--work bench-work] [--sentences 64] [--reps 3] [--threads 1,2]
     python scripts/bench_peers.py --shape nllb-600m --settings greedy-32,beam4-32 --threads 2
+    INDICTRANS2=PATH INDICTRANS2_TOKENIZER=PATH python scripts/bench_peers.py --shape indictrans2-dist-200m \
+        --settings greedy-32,beam4-32 --threads 2      # (and indictrans2-1b)
     python scripts/bench_peers.py --compare-bin OTHER/target/release/examples/bench_translate \
         --engines anuvad,anuvad-before,ct2-float32     # another build of anuvad side by side
     python scripts/bench_peers.py --isa avx2 --threads 2 --settings greedy-32,beam4-32 \
@@ -14,6 +16,12 @@ checked: bench_translate reports the level it ran), CTranslate2 with CT2_FORCE_C
 kernels and MKL_ENABLE_INSTRUCTIONS / ONEDNN_MAX_CPU_ISA for the matrix libraries under it (which
 CT2_FORCE_CPU_ISA does not reach; checked: MKL's verbose banner names the instruction set it runs),
 transformers (torch) with ATEN_CPU_CAPABILITY and the same MKL/oneDNN limits.
+
+IndicTrans2 shapes run in the venv of scripts/requirements-indictrans.txt (transformers 4.53.2) with a checkout
+of AI4Bharat/IndicTrans2 (INDICTRANS2, its modeling code) and the hub's tokenization_indictrans.py
+(INDICTRANS2_TOKENIZER); `transformers` runs the whole reference pipeline (IndicProcessor, tokenizer,
+generate, decode, postprocess) as anuvad does. CTranslate2 has no converter for these models' files, so it
+is not among their engines.
 
 It (re)builds the seeded random model with the exact shape of Helsinki-NLP/opus-mt-hi-en and its
 CTranslate2 conversions (scripts/bench_model.py) when they are missing, builds anuvad's timing example
@@ -41,7 +49,38 @@ ENGINES = ("anuvad", "anuvad-bf16", "anuvad-int8", "ct2-float32", "ct2-int8", "t
 SHAPES = {
     "opus": ("opus-mt-hi-en-shape", "ct2-", None),
     "nllb-600m": ("nllb-600m-shape", "ct2-nllb-", "eng_Latn"),
+    "indictrans2-dist-200m": ("indictrans2-dist-200m-shape", None, None),
+    "indictrans2-1b": ("indictrans2-1b-shape", None, None),
 }
+
+
+def indictrans2_worker_parts(model_dir):
+    """The reference pipeline's pieces for an IndicTrans2 shape: model, tokenizer, IndicProcessor."""
+    import importlib
+    import subprocess
+    import tempfile
+
+    from transformers.models.auto.auto_factory import add_generation_mixin_to_remote_model
+
+    code, tokenizer_file = os.environ["INDICTRANS2"], os.environ["INDICTRANS2_TOKENIZER"]
+    scratch = tempfile.mkdtemp()
+    for name in ("configuration_indictrans.py", "modeling_indictrans.py"):
+        path = Path(code) / "huggingface_interface" / name
+        text = path.read_text(encoding="utf-8") if path.exists() else subprocess.run(
+            ["git", "--git-dir", code, "show", f"HEAD:huggingface_interface/{name}"], check=True,
+            capture_output=True, text=True).stdout
+        (Path(scratch) / name).write_text(text.replace("from .configuration", "from configuration"), encoding="utf-8")
+    Path(scratch, "tokenization_indictrans.py").write_text(Path(tokenizer_file).read_text(encoding="utf-8"))
+    sys.path.insert(0, scratch)
+    modeling = importlib.import_module("modeling_indictrans")
+    tokenization = importlib.import_module("tokenization_indictrans")
+    from IndicTransToolkit.processor import IndicProcessor
+
+    model_class = add_generation_mixin_to_remote_model(modeling.IndicTransForConditionalGeneration)
+    tokenizer = tokenization.IndicTransTokenizer(
+        src_vocab_fp=str(model_dir / "dict.SRC.json"), tgt_vocab_fp=str(model_dir / "dict.TGT.json"),
+        src_spm_fp=str(model_dir / "model.SRC"), tgt_spm_fp=str(model_dir / "model.TGT"))
+    return model_class, tokenizer, IndicProcessor(inference=True)
 
 
 def peak_rss_mb():
@@ -64,12 +103,34 @@ def worker(args):
     threads = args.threads_one
     model_name, ct2_prefix, target_language = SHAPES[args.shape]
     model_dir = work / model_name
-    from transformers import AutoTokenizer
+    if args.shape.startswith("indictrans2"):
+        import torch
 
-    tokenizer = AutoTokenizer.from_pretrained(str(model_dir), **({"src_lang": "hin_Deva"} if target_language else {}))
-    if args.worker.startswith("ct2-"):
+        torch.set_num_threads(threads)
+        started = time.perf_counter()
+        model_class, tokenizer, processor = indictrans2_worker_parts(model_dir)
+        model = model_class.from_pretrained(str(model_dir)).eval()
+        load = time.perf_counter() - started
+        source = sentences
+
+        def run(batch):
+            produced = 0
+            for start in range(0, len(batch), args.batch):
+                prepared = processor.preprocess_batch(batch[start:start + args.batch], src_lang="hin_Deva",
+                                                      tgt_lang="eng_Latn")
+                encoded = tokenizer(prepared, truncation=True, padding="longest", return_tensors="pt")
+                with torch.inference_mode():
+                    out = model.generate(**encoded, num_beams=args.beams, min_new_tokens=args.new_tokens,
+                                         max_new_tokens=args.new_tokens, do_sample=False)
+                texts = tokenizer.batch_decode(out, skip_special_tokens=True, clean_up_tokenization_spaces=True)
+                processor.postprocess_batch(texts, lang="eng_Latn")
+                produced += out.shape[0] * (out.shape[1] - 1)
+            return produced
+    elif args.worker.startswith("ct2-"):
         import ctranslate2
+        from transformers import AutoTokenizer
 
+        tokenizer = AutoTokenizer.from_pretrained(str(model_dir), **({"src_lang": "hin_Deva"} if target_language else {}))
         source = [tokenizer.convert_ids_to_tokens(tokenizer(s)["input_ids"]) for s in sentences]
         started = time.perf_counter()
         translator = ctranslate2.Translator(
@@ -87,7 +148,9 @@ def worker(args):
             return sum(len(r.hypotheses[0]) for r in results)
     else:
         import torch
-        from transformers import AutoModelForSeq2SeqLM
+        from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(str(model_dir), **({"src_lang": "hin_Deva"} if target_language else {}))
 
         torch.set_num_threads(threads)
         started = time.perf_counter()
@@ -216,7 +279,14 @@ def main():
         return worker(args)
 
     work = Path(args.work)
-    if not (work / (SHAPES[args.shape][1] + "int8")).exists():
+    model_name, ct2_prefix, _ = SHAPES[args.shape]
+    if args.shape.startswith("indictrans2"):
+        # No CTranslate2 engines: its converters do not take these models (see bench_model.py).
+        args.engines = ",".join(e for e in args.engines.split(",") if not e.startswith("ct2-"))
+        if not (work / model_name / "model.safetensors").exists():
+            subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_model.py"), str(work), f"--{args.shape}",
+                            "--indictrans2", os.environ["INDICTRANS2"]], check=True)
+    elif not (work / (ct2_prefix + "int8")).exists():
         flags = ["--nllb-600m"] if args.shape == "nllb-600m" else []
         subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_model.py"), str(work)] + flags, check=True)
     subprocess.run(["cargo", "build", "--release", "--example", "bench_translate"], cwd=ROOT, check=True)

@@ -18,10 +18,13 @@ pub struct CatalogEntry {
     pub size_mb: u32,
     /// Parameters, in millions.
     pub parameters_m: u32,
-    /// FLORES-200 devtest hin->eng BLEU.
-    pub bleu: f32,
+    /// FLORES-200 devtest hin->eng BLEU, where published (and read by us).
+    pub bleu: Option<f32>,
     /// FLORES-200 devtest hin->eng chrF (chrF++ for NLLB), where published.
     pub chrf: Option<f32>,
+    /// Beams to decode with, where the catalog recommends a number the model's files leave unset.
+    #[serde(default)]
+    pub beams: Option<usize>,
     /// Where the scores come from.
     pub scores_source: String,
     /// A short remark.

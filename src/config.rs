@@ -283,14 +283,14 @@ impl MarianConfig {
             return Err(Error::bad_file(path, problem));
         }
         Shape {
-            d_model: self.d_model,
+            d_model: ("d_model", self.d_model),
             encoder_layers: self.encoder_layers,
             decoder_layers: self.decoder_layers,
             encoder_attention_heads: self.encoder_attention_heads,
             decoder_attention_heads: self.decoder_attention_heads,
             encoder_ffn_dim: self.encoder_ffn_dim,
             decoder_ffn_dim: self.decoder_ffn_dim,
-            max_position_embeddings: self.max_position_embeddings,
+            positions: &[("max_position_embeddings", self.max_position_embeddings)],
             vocabularies: &[
                 ("vocab_size", self.vocab_size),
                 ("decoder_vocab_size", self.decoder_vocab_size()),
@@ -338,14 +338,14 @@ impl M2M100Config {
     /// [`Shape::check`]), before anything is allocated from them.
     pub(crate) fn validate(&self, path: &Path) -> Result<()> {
         Shape {
-            d_model: self.d_model,
+            d_model: ("d_model", self.d_model),
             encoder_layers: self.encoder_layers,
             decoder_layers: self.decoder_layers,
             encoder_attention_heads: self.encoder_attention_heads,
             decoder_attention_heads: self.decoder_attention_heads,
             encoder_ffn_dim: self.encoder_ffn_dim,
             decoder_ffn_dim: self.decoder_ffn_dim,
-            max_position_embeddings: self.max_position_embeddings,
+            positions: &[("max_position_embeddings", self.max_position_embeddings)],
             vocabularies: &[("vocab_size", self.vocab_size)],
             pad_token_id: self.pad_token_id,
             pad_extends_positions: true,
@@ -386,14 +386,16 @@ pub(crate) mod limits {
 
 /// The sizes of an encoder-decoder's `config.json`, for [`Shape::check`].
 struct Shape<'a> {
-    d_model: usize,
+    /// The width of the hidden states: its field name and size.
+    d_model: (&'static str, usize),
     encoder_layers: usize,
     decoder_layers: usize,
     encoder_attention_heads: usize,
     decoder_attention_heads: usize,
     encoder_ffn_dim: usize,
     decoder_ffn_dim: usize,
-    max_position_embeddings: usize,
+    /// Each position table's field name and size.
+    positions: &'a [(&'static str, usize)],
     /// Each vocabulary's field name and size.
     vocabularies: &'a [(&'static str, usize)],
     pad_token_id: u32,
@@ -412,19 +414,17 @@ impl Shape<'_> {
                 Err(Error::bad_file(path, format!("{field} is {value}; it must be between {low} and {high}")))
             }
         };
-        within("d_model", self.d_model, 1, limits::D_MODEL)?;
+        let (d_model_field, d_model) = self.d_model;
+        within(d_model_field, d_model, 1, limits::D_MODEL)?;
         within("encoder_layers", self.encoder_layers, 1, limits::LAYERS)?;
         within("decoder_layers", self.decoder_layers, 1, limits::LAYERS)?;
         within("encoder_attention_heads", self.encoder_attention_heads, 1, limits::HEADS)?;
         within("decoder_attention_heads", self.decoder_attention_heads, 1, limits::HEADS)?;
         within("encoder_ffn_dim", self.encoder_ffn_dim, 1, limits::FFN_DIM)?;
         within("decoder_ffn_dim", self.decoder_ffn_dim, 1, limits::FFN_DIM)?;
-        within(
-            "max_position_embeddings",
-            self.max_position_embeddings,
-            limits::MIN_POSITIONS,
-            limits::POSITIONS,
-        )?;
+        for &(field, size) in self.positions {
+            within(field, size, limits::MIN_POSITIONS, limits::POSITIONS)?;
+        }
         for &(field, size) in self.vocabularies {
             within(field, size, 1, limits::VOCABULARY)?;
         }
@@ -432,10 +432,10 @@ impl Shape<'_> {
             ("encoder_attention_heads", self.encoder_attention_heads),
             ("decoder_attention_heads", self.decoder_attention_heads),
         ] {
-            if !self.d_model.is_multiple_of(heads) {
+            if !d_model.is_multiple_of(heads) {
                 return Err(Error::bad_file(
                     path,
-                    format!("d_model ({}) is not divisible by {field} ({heads})", self.d_model),
+                    format!("{d_model_field} ({d_model}) is not divisible by {field} ({heads})"),
                 ));
             }
         }
@@ -449,18 +449,108 @@ impl Shape<'_> {
                 ),
             ));
         }
-        // The position table: `positions (+ pad + 2) x d_model` f32s.
-        let rows = self.max_position_embeddings
-            + if self.pad_extends_positions { self.pad_token_id as usize + 2 } else { 0 };
-        let table_bytes = rows.checked_mul(self.d_model).and_then(|n| n.checked_mul(4));
-        if table_bytes.is_none_or(|bytes| bytes > 1 << 30) {
+        // Each position table: `positions (+ pad + 2) x d_model` f32s.
+        for &(_, positions) in self.positions {
+            let rows =
+                positions + if self.pad_extends_positions { self.pad_token_id as usize + 2 } else { 0 };
+            let table_bytes = rows.checked_mul(d_model).and_then(|n| n.checked_mul(4));
+            if table_bytes.is_none_or(|bytes| bytes > 1 << 30) {
+                return Err(Error::bad_file(
+                    path,
+                    format!(
+                        "a position table of {rows} positions x {d_model_field} {d_model} would take more than 1 GiB"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `config.json` of an IndicTrans2 model (`IndicTransConfig` of AI4Bharat's remote code,
+/// `model_type: "IndicTrans"`): separate source and target vocabularies and embeddings.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct IndicTransConfig {
+    /// Required: the reference code has no default either.
+    pub encoder_vocab_size: usize,
+    /// Required; also the width of the output (the hub files have no `vocab_size`).
+    pub decoder_vocab_size: usize,
+    #[serde(default = "defaults::indictrans_embed_dim")]
+    pub encoder_embed_dim: usize,
+    #[serde(default = "defaults::indictrans_embed_dim")]
+    pub decoder_embed_dim: usize,
+    /// The longest source anuvad gives the encoder (longer sentences are split) and the longest
+    /// output it generates (256 both in the hub's files; the reference code would stretch its position
+    /// tables past them, to lengths the models were not trained on).
+    #[serde(default = "defaults::indictrans_max_positions")]
+    pub max_source_positions: usize,
+    #[serde(default = "defaults::indictrans_max_positions")]
+    pub max_target_positions: usize,
+    #[serde(default = "defaults::indictrans_layers")]
+    pub encoder_layers: usize,
+    #[serde(default = "defaults::indictrans_layers")]
+    pub decoder_layers: usize,
+    #[serde(default = "defaults::indictrans_heads")]
+    pub encoder_attention_heads: usize,
+    #[serde(default = "defaults::indictrans_heads")]
+    pub decoder_attention_heads: usize,
+    #[serde(default = "defaults::indictrans_ffn")]
+    pub encoder_ffn_dim: usize,
+    #[serde(default = "defaults::indictrans_ffn")]
+    pub decoder_ffn_dim: usize,
+    #[serde(default = "defaults::relu")]
+    pub activation_function: String,
+    #[serde(default)]
+    pub encoder_normalize_before: bool,
+    #[serde(default)]
+    pub decoder_normalize_before: bool,
+    #[serde(default)]
+    pub layernorm_embedding: bool,
+    #[serde(default)]
+    pub share_decoder_input_output_embed: bool,
+    #[serde(default = "defaults::yes")]
+    pub scale_embedding: bool,
+    #[serde(default = "defaults::m2m_pad")]
+    pub pad_token_id: u32,
+}
+
+impl IndicTransConfig {
+    /// Rejects settings the implementation would get wrong, and sizes no real model has (see
+    /// [`Shape::check`]), before anything is allocated from them.
+    pub(crate) fn validate(&self, path: &Path) -> Result<()> {
+        if self.encoder_embed_dim != self.decoder_embed_dim {
+            // The reference builds the decoder's embeddings with `encoder_embed_dim` and its layers with
+            // `decoder_embed_dim`: it cannot run such a model either.
             return Err(Error::bad_file(
                 path,
                 format!(
-                    "a position table of {rows} positions x d_model {} would take more than 1 GiB",
-                    self.d_model
+                    "encoder_embed_dim ({}) and decoder_embed_dim ({}) differ",
+                    self.encoder_embed_dim, self.decoder_embed_dim
                 ),
             ));
+        }
+        Shape {
+            d_model: ("encoder_embed_dim", self.encoder_embed_dim),
+            encoder_layers: self.encoder_layers,
+            decoder_layers: self.decoder_layers,
+            encoder_attention_heads: self.encoder_attention_heads,
+            decoder_attention_heads: self.decoder_attention_heads,
+            encoder_ffn_dim: self.encoder_ffn_dim,
+            decoder_ffn_dim: self.decoder_ffn_dim,
+            positions: &[
+                ("max_source_positions", self.max_source_positions),
+                ("max_target_positions", self.max_target_positions),
+            ],
+            vocabularies: &[
+                ("encoder_vocab_size", self.encoder_vocab_size),
+                ("decoder_vocab_size", self.decoder_vocab_size),
+            ],
+            pad_token_id: self.pad_token_id,
+            pad_extends_positions: true,
+        }
+        .check(path)?;
+        if !self.encoder_embed_dim.is_multiple_of(2) {
+            return Err(Error::bad_file(path, "encoder_embed_dim must be even (sinusoidal positions)"));
         }
         Ok(())
     }
@@ -503,6 +593,21 @@ mod defaults {
     pub(super) fn marian_pad() -> u32 {
         58100
     }
+    pub(super) fn indictrans_embed_dim() -> usize {
+        512
+    }
+    pub(super) fn indictrans_max_positions() -> usize {
+        210
+    }
+    pub(super) fn indictrans_layers() -> usize {
+        6
+    }
+    pub(super) fn indictrans_heads() -> usize {
+        8
+    }
+    pub(super) fn indictrans_ffn() -> usize {
+        2048
+    }
     pub(super) fn gelu() -> String {
         "gelu".into()
     }
@@ -527,6 +632,23 @@ mod tests {
         assert!(!config.scale_embedding);
         assert!(config.share_encoder_decoder_embeddings && config.tie_word_embeddings);
         assert_eq!(config.pad_token_id, 58100);
+    }
+
+    #[test]
+    fn indictrans_defaults_are_the_reference_defaults() {
+        let config: IndicTransConfig =
+            serde_json::from_str(r#"{"encoder_vocab_size": 10, "decoder_vocab_size": 7}"#).unwrap();
+        assert_eq!((config.encoder_embed_dim, config.decoder_embed_dim), (512, 512));
+        assert_eq!((config.max_source_positions, config.max_target_positions), (210, 210));
+        assert_eq!((config.encoder_layers, config.decoder_layers), (6, 6));
+        assert_eq!((config.encoder_attention_heads, config.decoder_attention_heads), (8, 8));
+        assert_eq!((config.encoder_ffn_dim, config.decoder_ffn_dim), (2048, 2048));
+        assert_eq!(config.activation_function, "relu");
+        assert!(!config.encoder_normalize_before && !config.decoder_normalize_before);
+        assert!(!config.layernorm_embedding && !config.share_decoder_input_output_embed);
+        assert!(config.scale_embedding);
+        assert_eq!(config.pad_token_id, 1);
+        assert!(serde_json::from_str::<IndicTransConfig>("{}").is_err(), "vocabulary sizes are required");
     }
 
     #[test]

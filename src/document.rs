@@ -7,6 +7,7 @@ use std::ops::Range;
 use serde::Serialize;
 
 use crate::checks::{Finding, FlagSummary};
+use crate::Error;
 
 /// One source sentence and its translation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -38,9 +39,45 @@ pub struct TranslatedParagraph {
     pub span: Range<usize>,
     /// Its sentences, in order.
     pub sentences: Vec<AlignedSentence>,
-    /// Line breaks in the input between the previous paragraph (or the start) and this one: 1 for the
-    /// next line, 2 after a blank line. Text output reproduces them.
-    pub line_breaks_before: usize,
+}
+
+/// How a line of the input ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum LineEnding {
+    /// `\n`.
+    Lf,
+    /// `\r\n`.
+    CrLf,
+    /// Nothing: the last line of an input that does not end with a line break.
+    None,
+}
+
+/// One line of the input: text output writes one line for each.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InputLine {
+    /// UTF-8 byte range of the line in the input, without its line break.
+    pub span: Range<usize>,
+    /// How it ends.
+    pub ending: LineEnding,
+}
+
+/// The lines of `text`, split at `\n` (a `\r` before it belongs to the line break).
+pub fn input_lines(text: &str) -> Vec<InputLine> {
+    let mut lines = Vec::new();
+    let mut start = 0;
+    for (at, _) in text.match_indices('\n') {
+        let crlf = at > start && text.as_bytes()[at - 1] == b'\r';
+        let end = if crlf { at - 1 } else { at };
+        lines.push(InputLine {
+            span: start..end,
+            ending: if crlf { LineEnding::CrLf } else { LineEnding::Lf },
+        });
+        start = at + 1;
+    }
+    if start < text.len() {
+        lines.push(InputLine { span: start..text.len(), ending: LineEnding::None });
+    }
+    lines
 }
 
 /// A translated document: the input's paragraphs with every sentence aligned to its translation.
@@ -48,13 +85,17 @@ pub struct TranslatedParagraph {
 pub struct Document {
     /// The paragraphs, in order.
     pub paragraphs: Vec<TranslatedParagraph>,
+    /// The input's lines ([`input_lines`]), which text output reproduces.
+    pub lines: Vec<InputLine>,
 }
 
 /// Output formats of a [`Document`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Format {
-    /// The English text with the input's layout: one line per input paragraph line, blank lines kept.
+    /// The English text with the input's layout: one output line for every input line, each ended as
+    /// in the input (CRLF stays CRLF). A sentence's translation goes on the line where the sentence
+    /// starts; the lines a sentence continues on stay empty, and so do blank lines.
     #[default]
     Text,
     /// One JSON object per source sentence:
@@ -144,14 +185,15 @@ impl Document {
         summary
     }
 
-    /// Writes the document in `format`.
-    pub fn write(&self, out: &mut impl Write, format: Format) -> io::Result<()> {
+    /// Writes the document in `format`. An error is the writer's, as [`Error::Stream`].
+    pub fn write(&self, out: &mut impl Write, format: Format) -> crate::Result<()> {
         match format {
             Format::Text => self.write_text(out),
             Format::Jsonl => self.write_jsonl(out),
             Format::Tsv => self.write_tsv(out),
             Format::Markdown => self.write_markdown(out),
         }
+        .map_err(Error::Stream)
     }
 
     /// The document rendered in `format`, as a string.
@@ -163,15 +205,31 @@ impl Document {
     }
 
     fn write_text(&self, out: &mut impl Write) -> io::Result<()> {
-        for (index, paragraph) in self.paragraphs.iter().enumerate() {
-            // Leading blank lines of the input are not worth reproducing; later breaks are.
-            let breaks = if index == 0 { 0 } else { paragraph.line_breaks_before.max(1) };
-            out.write_all("\n".repeat(breaks).as_bytes())?;
-            let line: Vec<&str> = paragraph.sentences.iter().map(|s| s.translation.as_str()).collect();
-            out.write_all(line.join(" ").as_bytes())?;
+        // A last line without a line break gets the document's own kind of line break.
+        let usual_ending = match self.lines.first().map(|line| line.ending) {
+            Some(LineEnding::CrLf) => "\r\n",
+            _ => "\n",
+        };
+        let mut sentences = self.sentences().map(|(_, _, sentence)| sentence).peekable();
+        for (index, line) in self.lines.iter().enumerate() {
+            let next_line_start = self.lines.get(index + 1).map_or(usize::MAX, |next| next.span.start);
+            let mut separator = "";
+            while let Some(sentence) = sentences.next_if(|s| s.span.start < next_line_start) {
+                out.write_all(separator.as_bytes())?;
+                out.write_all(sentence.translation.as_bytes())?;
+                separator = " ";
+            }
+            out.write_all(match line.ending {
+                LineEnding::Lf => b"\n",
+                LineEnding::CrLf => b"\r\n",
+                LineEnding::None => usual_ending.as_bytes(),
+            })?;
         }
-        if !self.paragraphs.is_empty() {
-            out.write_all(b"\n")?;
+        // Only a document built without its lines has sentences left: they are not dropped.
+        let rest: Vec<&str> = sentences.map(|sentence| sentence.translation.as_str()).collect();
+        if !rest.is_empty() {
+            out.write_all(rest.join(" ").as_bytes())?;
+            out.write_all(usual_ending.as_bytes())?;
         }
         Ok(())
     }
@@ -292,27 +350,61 @@ mod tests {
         sentence
     }
 
+    /// Source "a|b c.\n\nd\\" (two paragraphs, a blank line between).
     fn document() -> Document {
         Document {
             paragraphs: vec![
                 TranslatedParagraph {
-                    span: 0..9,
+                    span: 0..6,
                     sentences: vec![sentence("a|b", "A\tB", 0), sentence("c.", "C.", 4)],
-                    line_breaks_before: 0,
                 },
-                TranslatedParagraph {
-                    span: 11..13,
-                    sentences: vec![flagged(sentence("d\\", "D", 11))],
-                    line_breaks_before: 2,
-                },
+                TranslatedParagraph { span: 8..10, sentences: vec![flagged(sentence("d\\", "D", 8))] },
             ],
+            lines: input_lines("a|b c.\n\nd\\"),
         }
     }
 
     #[test]
-    fn text_keeps_paragraph_layout() {
+    fn text_has_one_line_per_input_line() {
         assert_eq!(document().render(Format::Text), "A\tB C.\n\nD\n");
         assert_eq!(Document::default().render(Format::Text), "");
+    }
+
+    #[test]
+    fn a_sentence_over_two_lines_is_written_where_it_starts() {
+        // Lines: "", "x,", "y. z.", "". The sentence "x, y." starts on the second line and ends on the
+        // third, where "z." starts.
+        let text = "\r\nx,\r\ny. z.\r\n\r\n";
+        let document = Document {
+            paragraphs: vec![TranslatedParagraph {
+                span: 2..11,
+                sentences: vec![sentence("x,\r\ny.", "X, Y.", 2), sentence("z.", "Z.", 9)],
+            }],
+            lines: input_lines(text),
+        };
+        assert_eq!(document.render(Format::Text), "\r\nX, Y.\r\nZ.\r\n\r\n");
+    }
+
+    #[test]
+    fn input_lines_keep_their_endings() {
+        let lines = input_lines("a\r\n\nb");
+        assert_eq!(
+            lines,
+            vec![
+                InputLine { span: 0..1, ending: LineEnding::CrLf },
+                InputLine { span: 3..3, ending: LineEnding::Lf },
+                InputLine { span: 4..5, ending: LineEnding::None },
+            ]
+        );
+        assert!(input_lines("").is_empty());
+        assert_eq!(input_lines("\r").len(), 1, "a lone CR is not a line break");
+    }
+
+    #[test]
+    fn sentences_of_a_document_without_lines_are_not_dropped() {
+        let mut document = document();
+        document.lines.clear();
+        assert_eq!(document.render(Format::Text), "A\tB C. D\n");
     }
 
     #[test]
@@ -340,7 +432,7 @@ mod tests {
         let jsonl = document().render(Format::Jsonl);
         let lines: Vec<&str> = jsonl.lines().collect();
         assert_eq!(lines.len(), 3);
-        assert!(lines[2].starts_with(r#"{"paragraph":1,"sentence":0,"start":11,"end":13,"source":"d\\""#));
+        assert!(lines[2].starts_with(r#"{"paragraph":1,"sentence":0,"start":8,"end":10,"source":"d\\""#));
         assert!(lines[0].ends_with(r#""split":false,"flags":[]}"#), "{}", lines[0]);
         assert!(lines[2].contains(r#""flags":[{"kind":"verbatim","start":0,"end":1,"#), "{}", lines[2]);
     }

@@ -145,9 +145,38 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// Reading or writing failed where there is no file name to give: the writer passed to
+    /// [`Document::write`](crate::Document::write), or a caller's own I/O (`?` on a
+    /// `std::io::Result` in a function returning [`crate::Result`]).
+    #[error("{0}")]
+    Stream(#[from] std::io::Error),
+
     /// A tensor operation failed while running the model.
-    #[error("model computation failed: {0}")]
-    Compute(#[from] candle_core::Error),
+    #[error("model computation failed")]
+    Compute(#[source] ComputeError),
+}
+
+/// What went wrong in a tensor operation: candle's error, behind a type of our own so that candle's
+/// version is not part of anuvad's API. Its `Display` is candle's message; `source()` is candle's cause.
+#[derive(Debug)]
+pub struct ComputeError(candle_core::Error);
+
+impl std::fmt::Display for ComputeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for ComputeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+impl From<candle_core::Error> for Error {
+    fn from(error: candle_core::Error) -> Self {
+        Error::Compute(ComputeError(error))
+    }
 }
 
 /// How offline mode (cache only, no network) was chosen.

@@ -8,6 +8,10 @@
 //! [`checks`] verifies each translated sentence against its source (numbers, names, links, loops), and
 //! every [`AlignedSentence`] carries its findings; [`repair`] decodes flagged sentences again.
 //!
+//! Depend on it with `default-features = false` (the default feature `cli` is the `anuvad` program's
+//! dependencies). In your debug builds, optimize the dependencies, or the model runs about 40 times
+//! slower than in release: `[profile.dev.package."*"] opt-level = 3` in your Cargo.toml.
+//!
 //! ```
 //! use anuvad::{Format, Translator};
 //!
@@ -29,6 +33,17 @@
 //! ```
 #![deny(missing_docs)]
 
+/// The README's Rust examples, compiled as written (they are `no_run`: they fetch a hub model).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeAsWritten;
+
+/// The README's Rust examples run for real: `build.rs` swaps in the tiny test model and the sample
+/// article.
+#[cfg(doctest)]
+#[doc = include_str!(concat!(env!("OUT_DIR"), "/readme_doctests.md"))]
+struct ReadmeRun;
+
 pub mod batch;
 mod catalog;
 pub mod checks;
@@ -39,6 +54,7 @@ mod document;
 pub mod error;
 mod generate;
 mod hub;
+mod indic_processor;
 mod loader;
 mod model;
 mod ops;
@@ -49,12 +65,16 @@ mod tokenizer;
 mod translator;
 
 #[cfg(test)]
+mod indictrans_tests;
+#[cfg(test)]
 mod parity_tests;
 
 pub use catalog::{catalog, CatalogEntry};
 pub use device::{Device, Precision};
-pub use document::{AlignedSentence, Document, Format, TranslatedParagraph};
-pub use error::{Error, Result};
-pub use hub::{cache_dir, cached_models, CachedModel, DEFAULT_MODEL};
+pub use document::{
+    input_lines, AlignedSentence, Document, Format, InputLine, LineEnding, TranslatedParagraph,
+};
+pub use error::{ComputeError, Error, Result};
+pub use hub::{cache_dir, cached_models, CachedModel, DownloadProgress, DEFAULT_MODEL};
 pub use segment::{segment, Paragraph, Sentence};
 pub use translator::{Progress, Translation, Translator, TranslatorBuilder};

@@ -7,15 +7,13 @@ mod cli;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 /// See the `mimalloc` feature in Cargo.toml: glibc's malloc costs 15-20% of decoding time here.
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let args = cli::Args::parse();
+    let args = cli::parse();
     if let Some(problem) = anuvad::cpu::isa_override_problem() {
         eprintln!("anuvad: warning: {problem}");
     }

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use crate::generate::{generate, GenerationOptions};
 use crate::hub::{ModelFiles, ModelLocation};
+use crate::indic_processor::Placeholders;
 use crate::loader::{load, Languages, LoadedModel};
 
 fn root() -> PathBuf {
@@ -17,7 +18,7 @@ fn root() -> PathBuf {
 
 fn load_model(dir: &str) -> LoadedModel {
     let files =
-        ModelFiles::open(ModelLocation::Local(root().join("models").join(dir)), Some(true), false).unwrap();
+        ModelFiles::open(ModelLocation::Local(root().join("models").join(dir)), Some(true), None).unwrap();
     load(&files, &Device::Cpu, &Languages::default(), crate::Precision::F32)
         .unwrap_or_else(|e| panic!("loading {dir}: {e}"))
 }
@@ -72,7 +73,7 @@ fn check_tokenizer(model_dir: &str, reference_name: &str) {
     let mismatches: Vec<String> = records
         .iter()
         .filter_map(|record| {
-            let ids = loaded.tokenizer.encode(&record.text);
+            let ids = loaded.tokenizer.encode(&record.text).ids;
             (ids != record.ids)
                 .then(|| format!("{:?}\n  ours:   {ids:?}\n  theirs: {:?}", record.text, record.ids))
         })
@@ -102,7 +103,7 @@ fn check_run_within(
 ) {
     let loaded = load_model(model_dir);
     let inputs: Vec<Vec<u32>> =
-        sentences(reference_name).iter().map(|s| loaded.tokenizer.encode(s)).collect();
+        sentences(reference_name).iter().map(|s| loaded.tokenizer.encode(s).ids).collect();
     let expected: Vec<OutputRecord> = read_jsonl(&reference(reference_name).join(format!("{label}.jsonl")));
     assert_eq!(expected.len(), inputs.len());
     let options = GenerationOptions { num_beams, ..loaded.generation.clone() };
@@ -112,7 +113,7 @@ fn check_run_within(
         for (offset, hypothesis) in hypotheses.iter().enumerate() {
             let want = &expected[group * batch_size + offset];
             assert_eq!(want.index, group * batch_size + offset);
-            let text = loaded.tokenizer.decode(&hypothesis.tokens);
+            let text = loaded.tokenizer.decode(&hypothesis.tokens, &Placeholders::default());
             if hypothesis.tokens != want.ids
                 || text != want.text
                 || (hypothesis.score - want.score).abs() > tolerance
@@ -143,7 +144,7 @@ fn check_logits(model_dir: &str, reference_name: &str) {
     let mut checked = 0;
     for (name, want) in &tensors {
         let index: usize = name.trim_start_matches("logits.").parse().unwrap();
-        let ids = loaded.tokenizer.encode(&sentences[index]);
+        let ids = loaded.tokenizer.encode(&sentences[index]).ids;
         let input = Tensor::new(ids.as_slice(), &Device::Cpu).unwrap().unsqueeze(0).unwrap();
         let mask = input.ones_like().unwrap();
         let encoded = loaded.model.encode(&input, &mask).unwrap();
@@ -246,13 +247,13 @@ fn legacy_checkpoint_and_old_config_behave_as_in_transformers() {
         std::fs::copy(models.join(MAIN).join(name), scratch.path().join(name)).unwrap();
     }
     let files =
-        ModelFiles::open(ModelLocation::Local(scratch.path().to_path_buf()), Some(true), false).unwrap();
+        ModelFiles::open(ModelLocation::Local(scratch.path().to_path_buf()), Some(true), None).unwrap();
     let loaded = load(&files, &Device::Cpu, &Languages::default(), crate::Precision::F32).unwrap();
     assert_eq!(loaded.generation.num_beams, 4, "num_beams comes from the old config.json");
     assert_eq!(loaded.generation.forced_eos_token_id, None, "absent from the file, absent here");
 
     let name = "tiny-marian-hi-en-legacy";
-    let inputs: Vec<Vec<u32>> = sentences(name).iter().map(|s| loaded.tokenizer.encode(s)).collect();
+    let inputs: Vec<Vec<u32>> = sentences(name).iter().map(|s| loaded.tokenizer.encode(s).ids).collect();
     let expected: Vec<OutputRecord> = read_jsonl(&reference(name).join("default_b8.jsonl"));
     for (group, batch) in inputs.chunks(8).enumerate() {
         for (offset, hypothesis) in
@@ -260,7 +261,7 @@ fn legacy_checkpoint_and_old_config_behave_as_in_transformers() {
         {
             let want = &expected[group * 8 + offset];
             assert_eq!(hypothesis.tokens, want.ids, "sentence {}", want.index);
-            assert_eq!(loaded.tokenizer.decode(&hypothesis.tokens), want.text);
+            assert_eq!(loaded.tokenizer.decode(&hypothesis.tokens, &Placeholders::default()), want.text);
             assert!((hypothesis.score - want.score).abs() <= 1e-4);
         }
     }
@@ -339,7 +340,7 @@ fn check_adversarial(model_dir: &str, eos: u32) {
     assert!(records.len() >= 40);
     let mut failures = Vec::new();
     for record in &records {
-        let ids = loaded.tokenizer.encode(&record.text);
+        let ids = loaded.tokenizer.encode(&record.text).ids;
         if ids != record.ids {
             failures.push(format!("{:?}: ids {ids:?}, sentencepiece-based {:?}", record.text, record.ids));
             continue;
@@ -352,14 +353,14 @@ fn check_adversarial(model_dir: &str, eos: u32) {
             .filter_map(|typed| record.text.rfind(typed).map(|at| at + typed.len()))
             .max();
         if let Some(end) = last_typed {
-            let source = loaded.tokenizer.decode(&ids);
+            let source = loaded.tokenizer.decode(&ids, &Placeholders::default());
             assert!(source.contains(record.text[end..].trim()), "{:?} encodes as {source:?}", record.text);
         }
         for (label, beams, want) in [("greedy", 1, &record.greedy), ("beam4", 4, &record.beam4)] {
             let options = GenerationOptions { num_beams: beams, ..loaded.generation.clone() };
             let hypothesis =
                 &generate(loaded.model.as_ref(), std::slice::from_ref(&ids), &options).unwrap()[0];
-            let text = loaded.tokenizer.decode(&hypothesis.tokens);
+            let text = loaded.tokenizer.decode(&hypothesis.tokens, &Placeholders::default());
             if hypothesis.tokens != want.ids
                 || text != want.text
                 || (hypothesis.score - want.score).abs() > 1e-4

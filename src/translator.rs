@@ -7,13 +7,15 @@ use std::path::PathBuf;
 
 use crate::config::limits;
 use crate::device::{Device, Precision};
-use crate::document::{AlignedSentence, Document, TranslatedParagraph};
+use crate::document::{input_lines, AlignedSentence, Document, TranslatedParagraph};
 use crate::error::{Error, NetworkError, Result};
 use crate::generate::{self, GenerationOptions};
-use crate::hub::{self, ModelFiles, ModelLocation, DEFAULT_MODEL};
+use crate::hub::{self, DownloadObserver, DownloadProgress, ModelFiles, ModelLocation, DEFAULT_MODEL};
+use crate::indic_processor::Placeholders;
 use crate::loader::{self, Languages, LoadedModel};
 use crate::repair::{self, Candidate, Redecode};
 use crate::segment::{best_split, segment, Paragraph};
+use crate::tokenizer::Encoding;
 
 /// The result of translating one sentence.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,10 +36,20 @@ impl Translation {
     }
 }
 
+/// The caller's download progress display (a newtype for `Debug`).
+#[derive(Clone)]
+struct DownloadDisplay(DownloadObserver);
+
+impl std::fmt::Debug for DownloadDisplay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DownloadDisplay")
+    }
+}
+
 /// Builds a [`Translator`]; every setting has a default (see each method).
 #[derive(Debug, Clone)]
 pub struct TranslatorBuilder {
-    model: String,
+    model: std::ffi::OsString,
     revision: Option<String>,
     device: Device,
     precision: Precision,
@@ -47,7 +59,7 @@ pub struct TranslatorBuilder {
     max_new_tokens: Option<usize>,
     batch_size: usize,
     offline: Option<bool>,
-    progress: bool,
+    download_progress: Option<DownloadDisplay>,
     languages: Languages,
     repair: bool,
 }
@@ -55,7 +67,7 @@ pub struct TranslatorBuilder {
 impl Default for TranslatorBuilder {
     fn default() -> Self {
         TranslatorBuilder {
-            model: DEFAULT_MODEL.to_string(),
+            model: DEFAULT_MODEL.into(),
             revision: None,
             device: Device::Cpu,
             precision: Precision::F32,
@@ -65,7 +77,7 @@ impl Default for TranslatorBuilder {
             max_new_tokens: None,
             batch_size: 32,
             offline: None,
-            progress: false,
+            download_progress: None,
             languages: Languages::default(),
             repair: false,
         }
@@ -74,9 +86,12 @@ impl Default for TranslatorBuilder {
 
 impl TranslatorBuilder {
     /// The model: a hub id (`Helsinki-NLP/opus-mt-hi-en`, the default), `ID@REVISION`, or a local
-    /// directory with the hub's files.
-    pub fn model(mut self, model: impl Into<String>) -> Self {
-        self.model = model.into();
+    /// directory with the hub's files (a `&str`, `String`, `&Path` or `PathBuf`). A path that exists,
+    /// starts with `.`, `/` or `~`, or has more separators than `owner/name` is local; write
+    /// `./models/x` for a local folder that does not exist yet to get "no such directory" rather
+    /// than a hub lookup.
+    pub fn model(mut self, model: impl AsRef<std::ffi::OsStr>) -> Self {
+        self.model = model.as_ref().to_owned();
         self
     }
 
@@ -158,9 +173,13 @@ impl TranslatorBuilder {
         self
     }
 
-    /// Show download progress bars on stderr; default false.
-    pub fn progress(mut self, progress: bool) -> Self {
-        self.progress = progress;
+    /// Calls `display` as model files download (after every chunk, and once when a file is done), to
+    /// show progress; the `anuvad` binary draws bars on a terminal with it. Default: nothing shown.
+    pub fn download_progress(
+        mut self,
+        display: impl Fn(DownloadProgress<'_>) + Send + Sync + 'static,
+    ) -> Self {
+        self.download_progress = Some(DownloadDisplay(std::sync::Arc::new(display)));
         self
     }
 
@@ -179,8 +198,13 @@ impl TranslatorBuilder {
             }
         }
         let device = self.device.to_candle()?;
-        let location = ModelLocation::parse(&self.model, self.revision.as_deref());
-        let files = ModelFiles::open(location, self.offline, self.progress)?;
+        let location = match self.model.to_str() {
+            Some(spec) => ModelLocation::parse(spec, self.revision.as_deref()),
+            // Hub ids are ASCII: anything else is a path.
+            None => ModelLocation::Local(self.model.clone().into()),
+        };
+        let files =
+            ModelFiles::open(location, self.offline, self.download_progress.map(|display| display.0))?;
         let loaded = loader::load(&files, &device, &self.languages, self.precision)?;
         files.record_revision()?;
         let mut options = loaded.generation.clone();
@@ -213,7 +237,13 @@ impl TranslatorBuilder {
                 limits::STEP_LOGITS_BYTES >> 30
             )));
         }
+        let device_name = match device.location() {
+            candle_core::DeviceLocation::Cpu => "cpu".to_string(),
+            candle_core::DeviceLocation::Cuda { gpu_id } => format!("cuda:{gpu_id}"),
+            candle_core::DeviceLocation::Metal { gpu_id } => format!("metal:{gpu_id}"),
+        };
         Ok(Translator {
+            device_name,
             model_name: files.name(),
             languages: self.languages,
             hub_fallback: files.hub_fallback().cloned(),
@@ -263,6 +293,7 @@ pub struct Translator {
     options: GenerationOptions,
     batch_size: usize,
     model_name: String,
+    device_name: String,
     precision: Precision,
     repair: bool,
     hub_fallback: Option<NetworkError>,
@@ -286,7 +317,7 @@ pub struct Progress {
 /// One unit of model input: a sentence or a piece of a split sentence.
 struct Unit {
     sentence: usize,
-    ids: Vec<u32>,
+    encoding: Encoding,
     /// For the last (or only) piece of its sentence, the sentence's length in bytes: it counts as one
     /// sentence done for progress.
     last_piece_of: Option<usize>,
@@ -304,6 +335,11 @@ impl Translator {
     /// A builder with every setting at its default.
     pub fn builder() -> TranslatorBuilder {
         TranslatorBuilder::default()
+    }
+
+    /// Where the model runs: `cpu`, `cuda:N` or `metal:N` (what [`Device::Auto`] chose).
+    pub fn device_name(&self) -> &str {
+        &self.device_name
     }
 
     /// The model as it was named (hub id with revision, or directory).
@@ -432,42 +468,52 @@ impl Translator {
             let pieces = self.fit_to_model(sentence);
             split[index] = pieces.len() > 1;
             let count = pieces.len();
-            units.extend(pieces.into_iter().enumerate().map(|(i, ids)| Unit {
+            units.extend(pieces.into_iter().enumerate().map(|(i, encoding)| Unit {
                 sentence: index,
-                ids,
+                encoding,
                 last_piece_of: (i + 1 == count).then_some(sentence.len()),
             }));
         }
         let hypotheses = self.generate_sorted(&units, options, alternatives, progress)?;
-        let mut pieces: Vec<Vec<Vec<generate::Hypothesis>>> = vec![Vec::new(); sentences.len()];
+        // Per sentence, per piece: the piece's hypotheses and what decoding them needs of its source.
+        let mut pieces: Vec<Vec<(Vec<generate::Hypothesis>, &Placeholders)>> =
+            vec![Vec::new(); sentences.len()];
         for (unit, list) in units.iter().zip(hypotheses) {
-            pieces[unit.sentence].push(list);
+            pieces[unit.sentence].push((list, &unit.encoding.placeholders));
         }
         Ok(pieces
             .into_iter()
             .zip(split)
             .map(|(pieces, split)| match pieces.as_slice() {
                 // Whole sentences: every hypothesis is a candidate.
-                [list] if !split => list.iter().map(|h| self.translation_of(&[h])).collect(),
+                [(list, placeholders)] if !split => {
+                    list.iter().map(|h| self.translation_of(&[(h, placeholders)])).collect()
+                }
                 // Pieces: the best of each, joined.
                 _ => {
-                    let best: Vec<&generate::Hypothesis> =
-                        pieces.iter().filter_map(|list| list.first()).collect();
+                    let best: Vec<(&generate::Hypothesis, &Placeholders)> = pieces
+                        .iter()
+                        .filter_map(|(list, placeholders)| list.first().map(|h| (h, *placeholders)))
+                        .collect();
                     vec![Translation { split, ..self.translation_of(&best) }]
                 }
             })
             .collect())
     }
 
-    /// One translation from the hypotheses of its pieces (one for a whole sentence).
-    fn translation_of(&self, pieces: &[&generate::Hypothesis]) -> Translation {
-        let texts: Vec<String> = pieces.iter().map(|h| self.loaded.tokenizer.decode(&h.tokens)).collect();
-        let scores: Vec<f32> = pieces.iter().map(|h| h.score).collect();
+    /// One translation from the hypotheses of its pieces (one for a whole sentence), each with the
+    /// placeholders of its source.
+    fn translation_of(&self, pieces: &[(&generate::Hypothesis, &Placeholders)]) -> Translation {
+        let texts: Vec<String> = pieces
+            .iter()
+            .map(|(h, placeholders)| self.loaded.tokenizer.decode(&h.tokens, placeholders))
+            .collect();
+        let scores: Vec<f32> = pieces.iter().map(|(h, _)| h.score).collect();
         Translation {
             text: texts.into_iter().filter(|p| !p.is_empty()).collect::<Vec<_>>().join(" "),
             score: if scores.is_empty() { 0.0 } else { scores.iter().sum::<f32>() / scores.len() as f32 },
             split: pieces.len() > 1,
-            generated_tokens: pieces.iter().map(|h| h.tokens.len()).sum(),
+            generated_tokens: pieces.iter().map(|(h, _)| h.tokens.len()).sum(),
         }
     }
 
@@ -512,11 +558,8 @@ impl Translator {
         let mut translations = self.translate_batch_with_progress(&sources, progress)?.into_iter();
         let mut translated_documents = Vec::with_capacity(documents.len());
         for &(text, paragraphs) in documents {
-            let mut previous_end = 0;
             let mut translated = Vec::with_capacity(paragraphs.len());
             for paragraph in paragraphs {
-                let line_breaks_before = text[previous_end..paragraph.span.start].matches('\n').count();
-                previous_end = paragraph.span.end;
                 let sentences = paragraph
                     .sentences
                     .iter()
@@ -534,13 +577,9 @@ impl Translator {
                         }
                     })
                     .collect();
-                translated.push(TranslatedParagraph {
-                    span: paragraph.span.clone(),
-                    sentences,
-                    line_breaks_before,
-                });
+                translated.push(TranslatedParagraph { span: paragraph.span.clone(), sentences });
             }
-            translated_documents.push(Document { paragraphs: translated });
+            translated_documents.push(Document { paragraphs: translated, lines: input_lines(text) });
         }
         if self.repair {
             let mut redecode = |sentences: &[&str], settings: &Redecode| {
@@ -569,10 +608,10 @@ impl Translator {
         progress: ProgressFn,
     ) -> Result<Vec<Vec<generate::Hypothesis>>> {
         let mut order: Vec<usize> = (0..units.len()).collect();
-        order.sort_by_key(|&i| units[i].ids.len());
+        order.sort_by_key(|&i| units[i].encoding.ids.len());
         let mut results = vec![None; units.len()];
         for chunk in order.chunks(self.batch_size) {
-            let inputs: Vec<Vec<u32>> = chunk.iter().map(|&i| units[i].ids.clone()).collect();
+            let inputs: Vec<Vec<u32>> = chunk.iter().map(|&i| units[i].encoding.ids.clone()).collect();
             let model = self.loaded.model.as_ref();
             let hypotheses = if alternatives {
                 generate::generate_n_best(model, &inputs, options)?
@@ -597,18 +636,18 @@ impl Translator {
             .collect())
     }
 
-    /// The token ids of `sentence`, in as many pieces as needed to fit the model's positions.
-    fn fit_to_model(&self, sentence: &str) -> Vec<Vec<u32>> {
-        let limit = self.loaded.model.max_positions();
+    /// The model input of `sentence`, in as many pieces as needed to fit the model's positions.
+    fn fit_to_model(&self, sentence: &str) -> Vec<Encoding> {
+        let limit = self.loaded.model.max_source_positions();
         let mut pieces = Vec::new();
         self.split_into(sentence, 0..sentence.len(), limit, &mut pieces);
         pieces
     }
 
-    fn split_into(&self, text: &str, range: Range<usize>, limit: usize, out: &mut Vec<Vec<u32>>) {
-        let ids = self.loaded.tokenizer.encode(&text[range.clone()]);
-        if ids.len() <= limit {
-            out.push(ids);
+    fn split_into(&self, text: &str, range: Range<usize>, limit: usize, out: &mut Vec<Encoding>) {
+        let encoding = self.loaded.tokenizer.encode(&text[range.clone()]);
+        if encoding.ids.len() <= limit {
+            out.push(encoding);
             return;
         }
         match best_split(&text[range.clone()]) {
@@ -617,7 +656,11 @@ impl Translator {
                 self.split_into(text, range.start + at..range.end, limit, out);
             }
             // A single unbreakable token run longer than the model: truncating is the only option left.
-            None => out.push(ids[..limit - 1].iter().copied().chain(ids.last().copied()).collect()),
+            None => {
+                let ids = &encoding.ids;
+                let ids = ids[..limit - 1].iter().copied().chain(ids.last().copied()).collect();
+                out.push(Encoding { ids, ..encoding });
+            }
         }
     }
 }

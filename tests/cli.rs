@@ -103,6 +103,57 @@ fn translate_text_keeps_one_line_per_paragraph() {
     assert!(!lines[0].is_empty() && !lines[1].is_empty() && !lines[3].is_empty());
 }
 
+/// The line ending of each line of `text` ("" for a last line without one).
+fn line_endings(text: &str) -> Vec<&'static str> {
+    text.split_inclusive('\n')
+        .map(|line| {
+            if line.ends_with("\r\n") {
+                "\r\n"
+            } else if line.ends_with('\n') {
+                "\n"
+            } else {
+                ""
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn translate_text_keeps_the_sample_articles_lines_and_crlf() {
+    // The sample's fourth line ends with a comma, so its sentence goes on over the fifth line: before,
+    // the two were written as one line and every later line was off by one.
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let sample = std::fs::read_to_string(article()).unwrap();
+    let crlf = sample.repeat(3).replace('\n', "\r\n");
+    let model = tiny_model();
+    for (name, input) in [("lf.txt", sample.clone()), ("crlf.txt", crlf)] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, &input).unwrap();
+        let text = stdout(&anuvad(
+            &["translate", "--model", &model, "--beam", "1", path.to_str().unwrap()],
+            home.path(),
+        ));
+        assert_eq!(
+            line_endings(&text),
+            line_endings(&input),
+            "{name}: one line per input line, same endings"
+        );
+        let starts: Vec<usize> = anuvad::segment(&input)
+            .iter()
+            .flat_map(|p| p.sentences.iter().map(|s| input[..s.span.start].matches('\n').count()))
+            .collect();
+        for (number, (input_line, output_line)) in input.split('\n').zip(text.split('\n')).enumerate() {
+            let output_line = output_line.trim_end_matches('\r');
+            assert_eq!(
+                output_line.is_empty(),
+                !starts.contains(&number),
+                "{name} line {number}: translated exactly where a sentence starts ({input_line:?} -> {output_line:?})"
+            );
+        }
+    }
+}
+
 #[test]
 fn output_file_is_written() {
     let home = tempfile::tempdir().unwrap();
@@ -190,7 +241,7 @@ fn segment_jsonl_spans_slice_the_input() {
         let record: Value = serde_json::from_str(line).unwrap();
         let (start, end) =
             (record["start"].as_u64().unwrap() as usize, record["end"].as_u64().unwrap() as usize);
-        assert_eq!(&input[start..end], record["text"].as_str().unwrap());
+        assert_eq!(&input[start..end], record["source"].as_str().unwrap());
     }
 }
 
@@ -262,6 +313,56 @@ fn m2m100_family_models_work_through_translate_and_batch() {
     }
 }
 
+/// IndicTrans2 through the binary (#21): every sentence of the sample article that the fixture generator
+/// also ran alone through the reference pipeline (IndicProcessor, tokenizer, `generate` with beam 5,
+/// decoding, postprocessing) comes out as the reference's text, at the default beam and batch size.
+#[test]
+fn indictrans2_translates_as_the_reference_pipeline() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = root().join("models/tiny-indictrans2").display().to_string();
+    let reference = root().join("tests/fixtures/reference/tiny-indictrans2");
+    let meta: Value =
+        serde_json::from_str(&std::fs::read_to_string(reference.join("meta.json")).unwrap()).unwrap();
+    let lines: Vec<&str> =
+        meta["sentences"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+    let beam = std::fs::read_to_string(reference.join("beam5.jsonl")).unwrap();
+    // Each line's reference text, and those of its other placeholder numberings (see #27.2).
+    let mut expected: std::collections::HashMap<&str, Vec<String>> = Default::default();
+    for record in beam.lines().map(|line| serde_json::from_str::<Value>(line).unwrap()) {
+        let line = lines[record["index"].as_u64().unwrap() as usize];
+        let variants = record["seed_variants"].as_array().cloned().unwrap_or_default();
+        let texts =
+            std::iter::once(&record).chain(&variants).map(|r| r["text"].as_str().unwrap().to_string());
+        expected.entry(line).or_default().extend(texts);
+    }
+    let article_path = article();
+    let output = stdout(&anuvad(
+        &["translate", "--model", &dir, "-f", "jsonl", article_path.to_str().unwrap()],
+        home.path(),
+    ));
+    let mut compared = 0;
+    for record in output.lines().map(|line| serde_json::from_str::<Value>(line).unwrap()) {
+        if let Some(texts) = expected.get(record["source"].as_str().unwrap()) {
+            let translation = record["translation"].as_str().unwrap();
+            assert!(
+                texts.iter().any(|t| t == translation),
+                "{}: {translation:?}, reference {texts:?}",
+                record["source"]
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared >= 10, "only {compared} article sentences are fixture lines");
+
+    // `batch` gives the same file.
+    let folder = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    std::fs::copy(&article_path, folder.path().join("article.txt")).unwrap();
+    let batch = ["batch", folder.path().to_str().unwrap(), out.path().to_str().unwrap(), "--model", &dir];
+    stdout(&anuvad(&[&batch[..], &["-f", "jsonl"]].concat(), home.path()));
+    assert_eq!(std::fs::read_to_string(out.path().join("article.jsonl")).unwrap(), output);
+}
+
 #[test]
 fn unknown_language_codes_are_a_clear_error() {
     let home = tempfile::tempdir().unwrap();
@@ -306,4 +407,94 @@ fn quantize_int8_translates_every_sentence_or_names_the_missing_cpu_feature() {
     let conflicting = ["translate", "--model", &model, "--quantize", "int8", "--dtype", "bf16", "-"];
     let output = anuvad(&conflicting, home.path());
     assert_eq!(output.status.code(), Some(2), "clap rejects --quantize with --dtype");
+}
+
+#[test]
+fn version_names_the_features_and_the_cpu_path() {
+    let home = tempfile::tempdir().unwrap();
+    let version = stdout(&anuvad(&["-V"], home.path()));
+    assert!(version.starts_with(&format!("anuvad {}", env!("CARGO_PKG_VERSION"))), "{version}");
+    assert!(version.contains("features: ") && version.contains("CPU path: "), "{version}");
+}
+
+#[test]
+fn help_groups_the_options_and_shows_examples() {
+    let home = tempfile::tempdir().unwrap();
+    let help = stdout(&anuvad(&["translate", "--help"], home.path()));
+    for heading in ["Model:", "Decoding:", "Performance:", "Output:", "Examples:"] {
+        assert!(help.contains(heading), "no {heading} in\n{help}");
+    }
+    let download = stdout(&anuvad(&["download", "--help"], home.path()));
+    assert!(!download.contains("--source-lang") && !download.contains("--target-lang"), "{download}");
+}
+
+#[test]
+fn quiet_leaves_stderr_empty_and_verbose_says_what_was_used() {
+    let home = tempfile::tempdir().unwrap();
+    let model = tiny_model();
+    let article = article();
+    let run = |flag: &str| {
+        let mut args = vec!["translate", "--model", &model, "--beam", "1", article.to_str().unwrap()];
+        if !flag.is_empty() {
+            args.insert(1, flag);
+        }
+        let output = anuvad(&args, home.path());
+        assert!(output.status.success());
+        String::from_utf8(output.stderr).unwrap()
+    };
+    let normal = run("");
+    assert!(normal.contains("sentences flagged") || normal.contains("sentences checked"), "{normal}");
+    assert_eq!(run("--quiet"), "");
+    let verbose = run("--verbose");
+    assert!(verbose.contains("model.safetensors") && verbose.contains("CPU path"), "{verbose}");
+    assert!(verbose.contains("device cpu") && verbose.contains("threads"), "{verbose}");
+}
+
+/// Runs `anuvad` with stderr on a pseudo-terminal (80 columns) and returns what it drew there.
+#[cfg(target_os = "linux")]
+fn anuvad_on_a_terminal(args: &[&str], home: &Path) -> String {
+    use std::io::Read;
+    use std::os::fd::FromRawFd;
+    let (mut leader, mut follower) = (0, 0);
+    let size = libc::winsize { ws_row: 24, ws_col: 80, ws_xpixel: 0, ws_ypixel: 0 };
+    // SAFETY: openpty writes two new file descriptors into the two integers; the rest may be null or
+    // point to a valid winsize.
+    let opened =
+        unsafe { libc::openpty(&mut leader, &mut follower, std::ptr::null_mut(), std::ptr::null(), &size) };
+    assert_eq!(opened, 0, "openpty failed");
+    // SAFETY: both descriptors were just opened and are owned by nothing else.
+    let (mut leader, follower) =
+        unsafe { (std::fs::File::from_raw_fd(leader), std::fs::File::from_raw_fd(follower)) };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_anuvad"))
+        .args(args)
+        .env("HF_HOME", home)
+        .env("HF_HUB_OFFLINE", "1")
+        .env("TERM", "xterm")
+        .stdout(std::process::Stdio::null())
+        .stderr(follower)
+        .spawn()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success());
+    let mut drawn = Vec::new();
+    // With the child gone and our copy of the follower dropped, reading ends in EIO after the last byte.
+    let _ = leader.read_to_end(&mut drawn);
+    String::from_utf8_lossy(&drawn).into_owned()
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn translate_shows_progress_on_a_terminal_only() {
+    let home = tempfile::tempdir().unwrap();
+    let model = tiny_model();
+    let dir = tempfile::tempdir().unwrap();
+    let long = dir.path().join("long.txt");
+    std::fs::write(&long, std::fs::read_to_string(article()).unwrap().repeat(4)).unwrap();
+    let args = ["translate", "--model", &model, "--beam", "1", "--batch-size", "4", long.to_str().unwrap()];
+    let drawn = anuvad_on_a_terminal(&args, home.path());
+    assert!(drawn.contains("sentences (") && drawn.contains("/s)") && drawn.contains("ETA"), "{drawn:?}");
+    let quiet = anuvad_on_a_terminal(&[&["--quiet"], &args[..]].concat(), home.path());
+    assert_eq!(quiet, "", "--quiet draws nothing");
+    let piped = anuvad(&args, home.path());
+    assert!(!String::from_utf8_lossy(&piped.stderr).contains("ETA"), "no bar when stderr is not a terminal");
 }

@@ -440,3 +440,30 @@ fn vocabulary_ids_beyond_the_embedding_table_are_refused_at_load_naming_the_file
     });
     assert_refused(&model, &[], &["vocab.json", "token id 4000000000"]);
 }
+
+/// IndicTrans2 (#21) goes through the same validation: its config's sizes through the same limits (both
+/// position tables, both vocabularies), the source dictionary's ids against the encoder's embedding
+/// rows, the generation ids against the decoder's vocabulary, and the target dictionary's ids before
+/// its table is allocated.
+#[test]
+fn indictrans2_files_are_validated_like_the_other_families() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = "tiny-indictrans2";
+    for (field, value) in [
+        ("max_target_positions", serde_json::json!(1_000_000_000_000u64)),
+        ("max_source_positions", serde_json::json!(0)),
+        ("encoder_vocab_size", serde_json::json!(u64::MAX)),
+        ("decoder_embed_dim", serde_json::json!(48)),
+        ("encoder_attention_heads", serde_json::json!(5)),
+    ] {
+        let edited = edited_model(dir.path(), model, "config.json", |c| c[field] = value.clone());
+        assert_refused(&edited, &[], &["config.json", field]);
+    }
+    let edited = edited_model(dir.path(), model, "dict.SRC.json", |d| d["▁huge"] = 4_000_000_000u64.into());
+    assert_refused(&edited, &[], &["dict.SRC.json", "token id 4000000000"]);
+    let edited = edited_model(dir.path(), model, "dict.TGT.json", |d| d["▁huge"] = 4_000_000_000u64.into());
+    assert_refused(&edited, &[], &["dict.TGT.json"]);
+    let edited =
+        edited_model(dir.path(), model, "generation_config.json", |g| g["eos_token_id"] = 5000.into());
+    assert_refused(&edited, &[], &["generation_config.json", "eos_token_id 5000"]);
+}

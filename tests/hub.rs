@@ -317,6 +317,34 @@ fn a_gated_model_downloads_with_the_token_from_hf_token_or_the_token_file() {
     assert_eq!(ok(&Run::new(home.path(), Some(&server)).translate("test/opus-tiny")), expected);
 }
 
+/// IndicTrans2 under its hub ids (#21), gated as on the hub (the tiny fixture in the hub's layout stands
+/// in for the weights): without a token the one-line exit-2 message; with one, `translate` and `batch`
+/// download what the family needs (`model.SRC`, `dict.TGT.json`, ...) and give the local model's output.
+#[test]
+fn indictrans2_hub_ids_are_gated_and_translate_and_batch_with_a_token() {
+    let fixture = models().join("tiny-indictrans2");
+    let expected = local_translation("tiny-indictrans2");
+    for id in ["ai4bharat/indictrans2-indic-en-dist-200M", "ai4bharat/indictrans2-indic-en-1B"] {
+        let server = HubBuilder::default()
+            .revision(id, "main", MAIN_COMMIT, &fixture, &[])
+            .behaviour(id, Behaviour::Gated { token: "hf_granted" })
+            .start();
+        let home = tempfile::tempdir().unwrap();
+        let message = fails(&Run::new(home.path(), Some(&server)).translate(id));
+        assert!(message.contains(&format!("model `{id}` is gated")), "{message}");
+        assert!(message.contains(&format!("{}/{id}", server.endpoint)), "the model's page: {message}");
+
+        let run = Run::new(home.path(), Some(&server)).env("HF_TOKEN", "hf_granted");
+        assert_eq!(ok(&run.translate(id)), expected, "{id}");
+        let folder = tempfile::tempdir().unwrap();
+        let out = tempfile::tempdir().unwrap();
+        std::fs::write(folder.path().join("article.txt"), sample()).unwrap();
+        let (folder, out_dir) = (folder.path().to_str().unwrap(), out.path().to_str().unwrap());
+        ok(&run.anuvad(&["batch", folder, out_dir, "--model", id, "--beam", "2"]));
+        assert_eq!(std::fs::read_to_string(out.path().join("article.en.txt")).unwrap(), expected, "{id}");
+    }
+}
+
 /// After a failed download, the cache holds nothing a later run would take for the weights: no
 /// snapshot entry and no blob under their hash. A good server then gives the right translation.
 fn assert_recovers(home: &Path) {

@@ -10,7 +10,8 @@ fn fixture_model() -> PathBuf {
 }
 
 fn translator(model: &Path) -> anuvad::Result<Translator> {
-    Translator::builder().model(model.to_str().unwrap()).beam_size(2).batch_size(4).offline(true).build()
+    // A path is given as a path: no `to_str()` needed.
+    Translator::builder().model(model).beam_size(2).batch_size(4).offline(true).build()
 }
 
 fn sample_sentences() -> Vec<String> {
@@ -185,4 +186,27 @@ fn builder_defaults_are_documented_ones() {
     // The fixture's generation_config.json says num_beams 6, as opus-mt-hi-en's does.
     assert_eq!(translator.beam_size(), 6);
     assert_eq!(translator.model_name(), fixture_model().to_str().unwrap());
+}
+
+#[test]
+fn io_errors_convert_and_document_write_returns_the_library_result() {
+    // The README's pattern: `?` on std's I/O and on anuvad's calls in one function.
+    fn run(model: &Path, article: &Path, out: &mut Vec<u8>) -> anuvad::Result<()> {
+        let translator = translator(model)?;
+        let document = translator.translate_document(&std::fs::read_to_string(article)?)?;
+        document.write(out, Format::Text)?;
+        Ok(())
+    }
+    let article = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/samples/article-hi.txt");
+    let mut out = Vec::new();
+    run(&fixture_model(), &article, &mut out).unwrap();
+    assert_eq!(
+        out.iter().filter(|&&b| b == b'\n').count(),
+        std::fs::read_to_string(&article).unwrap().lines().count()
+    );
+    let missing = run(&fixture_model(), Path::new("no-such-article.txt"), &mut out).unwrap_err();
+    assert!(matches!(&missing, Error::Stream(e) if e.kind() == std::io::ErrorKind::NotFound), "{missing:?}");
+    let mut full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let document = translator(&fixture_model()).unwrap().translate_document("भारत एक देश है।").unwrap();
+    assert!(matches!(document.write(&mut full, Format::Text), Err(Error::Stream(_))));
 }

@@ -1,6 +1,5 @@
 //! `anuvad batch IN_DIR OUT_DIR`: a whole folder, with progress, resumable, stoppable.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,19 +24,19 @@ pub(crate) struct BatchArgs {
     #[command(flatten)]
     pub(crate) decode: DecodeArgs,
     /// Output format (extension): text (.en.txt), jsonl, tsv, md.
-    #[arg(long, short = 'f', default_value = "text", value_parser = parse_format)]
+    #[arg(long, short = 'f', default_value = "text", value_parser = parse_format, help_heading = "Output")]
     format: Format,
     /// Input file pattern, relative to IN_DIR or a file name (repeatable). Default: *.txt and *.md.
-    #[arg(long = "glob")]
+    #[arg(long = "glob", help_heading = "Input")]
     globs: Vec<String>,
     /// Translate every input again, even those whose output is up to date.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     force: bool,
     /// Process only shard K of N (K from 0): for array jobs (Slurm, Kubernetes, GNU parallel).
-    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    #[arg(long, value_name = "K/N", value_parser = parse_shard, help_heading = "Input")]
     shard: Option<(u64, u64)>,
     /// Exit with 1 when any translation is flagged by the checks (outputs are written all the same).
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     strict: bool,
 }
 
@@ -94,7 +93,7 @@ impl BatchObserver for Progress {
 
     fn started(&mut self, files: usize, bytes: u64, skipped: usize) {
         self.files_total = files;
-        if skipped > 0 {
+        if skipped > 0 && !super::progress::quiet() {
             self.say(format!("anuvad: {skipped} file(s) already translated with these settings: skipped"));
         }
         if let Some(bar) = &self.bar {
@@ -117,7 +116,7 @@ impl BatchObserver for Progress {
             FileOutcome::Skipped => return,
             FileOutcome::Translated(sentences) => {
                 self.files_done += 1;
-                if self.bar.is_none() {
+                if self.bar.is_none() && !super::progress::quiet() {
                     self.say(format!(
                         "translated {} ({sentences} sentences) [{}/{}]",
                         file.relative.display(),
@@ -152,7 +151,7 @@ pub(crate) fn run(args: BatchArgs) -> anyhow::Result<ExitCode> {
     // the model has loaded.
     anuvad::batch::check_folders(&options)?;
     let translator = super::load(args.decode.apply(args.model.builder())?)?;
-    let bar = std::io::stderr().is_terminal().then(|| {
+    let bar = super::progress::bars().then(|| {
         let bar = ProgressBar::new(0);
         bar.set_style(
             ProgressStyle::with_template("{msg} {wide_bar} {percent}% ETA {eta}")
@@ -174,14 +173,14 @@ pub(crate) fn run(args: BatchArgs) -> anyhow::Result<ExitCode> {
     }
 
     let seconds = started.elapsed().as_secs_f64();
-    eprintln!(
-        "anuvad: {} translated, {} skipped, {} failed; {} sentences in {seconds:.1} s ({:.1} sentences/s)",
+    super::progress::say(format!(
+        "{} translated, {} skipped, {} failed; {} sentences in {seconds:.1} s ({:.1} sentences/s)",
         summary.translated,
         summary.skipped,
         summary.failed.len(),
         summary.sentences,
         summary.sentences as f64 / seconds.max(1e-9)
-    );
+    ));
     if summary.translated + summary.skipped + summary.failed.len() == 0 {
         eprintln!(
             "anuvad: no files matched {} in {}",
@@ -196,7 +195,7 @@ pub(crate) fn run(args: BatchArgs) -> anyhow::Result<ExitCode> {
         );
     }
     // Last line: the checks over the sentences translated in this run.
-    eprintln!("anuvad: {}", summary.flags);
+    super::progress::say(&summary.flags);
     if summary.interrupted {
         return Ok(ExitCode::from(130));
     }

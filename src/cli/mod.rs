@@ -4,29 +4,75 @@
 mod batch;
 mod check;
 mod files;
+mod progress;
 mod segment;
 mod translate;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 pub(crate) use files::InputError;
 
 /// Translate Hindi news articles into English with Hugging Face translation models.
 #[derive(Debug, Parser)]
-#[command(name = "anuvad", version, about, long_about = None)]
+#[command(name = "anuvad", about, long_about = None, after_help = EXAMPLES)]
 pub(crate) struct Args {
     #[command(subcommand)]
     command: Command,
+    /// Say nothing on stderr but warnings and errors: no progress, no summary lines.
+    #[arg(long, short = 'q', global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Also say what was used: the model's revision and files, the device, the CPU path, the number
+    /// format and the threads.
+    #[arg(long, short = 'v', global = true)]
+    verbose: bool,
+}
+
+const EXAMPLES: &str = "\
+Examples:
+  anuvad translate article.txt                    English text, the input's lines kept
+  anuvad translate -f jsonl -o out.jsonl article.txt
+  cat article.txt | anuvad translate -            from standard input
+  anuvad batch articles/ english/                 a whole folder (resumable)
+  anuvad translate --model ./my-model article.txt a model in a local folder
+  anuvad download --model Helsinki-NLP/opus-mt-hi-en
+  anuvad models                                   models known to work, and those cached";
+
+/// Parses the command line; `-V`/`--version` also names the optional features built in and the CPU
+/// path this machine gets.
+pub(crate) fn parse() -> Args {
+    let features: Vec<&str> = [
+        ("cuda", cfg!(feature = "cuda")),
+        ("metal", cfg!(feature = "metal")),
+        ("mimalloc", cfg!(feature = "mimalloc")),
+    ]
+    .into_iter()
+    .filter_map(|(name, on)| on.then_some(name))
+    .collect();
+    let features = if features.is_empty() { "none".to_string() } else { features.join(", ") };
+    let version = format!(
+        "{} (features: {features}; CPU path: {}, of {})",
+        env!("CARGO_PKG_VERSION"),
+        anuvad::cpu::isa(),
+        anuvad::cpu::Isa::available_levels().iter().map(|isa| isa.name()).collect::<Vec<_>>().join(", "),
+    );
+    // clap keeps `&'static str`s; this one string lives as long as the process anyway.
+    let version: &'static str = Box::leak(version.into_boxed_str());
+    let mut matches = Args::command().version(version).get_matches();
+    let args = Args::from_arg_matches_mut(&mut matches).unwrap_or_else(|error| error.exit());
+    progress::set_verbosity(args.quiet, args.verbose);
+    args
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Translate a text file (or standard input) and print the English text.
+    #[command(after_help = TRANSLATE_EXAMPLES)]
     Translate(translate::TranslateArgs),
     /// Translate every *.txt and *.md file of a folder into another folder (resumable).
+    #[command(after_help = BATCH_EXAMPLES)]
     Batch(batch::BatchArgs),
     /// Split a text into paragraphs and sentences (what `translate` feeds the model).
     Segment(segment::SegmentArgs),
@@ -34,15 +80,30 @@ enum Command {
     /// links, loops, and untranslated or empty sentences.
     Check(check::CheckArgs),
     /// Download a model into the Hugging Face cache and print where it is.
-    Download(ModelArgs),
+    Download(ModelSource),
     /// List the models known to work, and those in the local Hugging Face cache.
     Models,
 }
 
+const TRANSLATE_EXAMPLES: &str = "\
+Examples:
+  anuvad translate article.txt
+  anuvad translate -f md -o article.md article.txt      side by side, for review
+  anuvad translate --beam 1 --dtype bf16 article.txt    faster, output may differ slightly
+  anuvad translate --strict article.txt || echo flagged";
+
+const BATCH_EXAMPLES: &str = "\
+Examples:
+  anuvad batch articles/ english/
+  anuvad batch --glob '2024/**/*.txt' -f jsonl articles/ english/
+  anuvad batch --shard 0/4 articles/ english/           one of four parallel jobs";
+
 /// Which model, and how to find it.
 #[derive(Debug, Clone, clap::Args)]
-pub(crate) struct ModelArgs {
-    /// Hub id, ID@REVISION, or a local directory with the model's files.
+#[command(next_help_heading = "Model")]
+pub(crate) struct ModelSource {
+    /// Hub id, ID@REVISION, or a local folder with the model's files (a path that exists, or starts
+    /// with ./ or /).
     #[arg(long, short = 'm', default_value = anuvad::DEFAULT_MODEL)]
     model: String,
     /// Hub revision (branch, tag, refs/pr/N, commit); overrides one given after `@`.
@@ -51,6 +112,14 @@ pub(crate) struct ModelArgs {
     /// Use only the local Hugging Face cache, never the network (also: HF_HUB_OFFLINE=1).
     #[arg(long)]
     offline: bool,
+}
+
+/// The model, and the languages of a multilingual one.
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Model")]
+pub(crate) struct ModelArgs {
+    #[command(flatten)]
+    source: ModelSource,
     /// Source language code of multilingual models (NLLB: hin_Deva, M2M100: hi; the defaults).
     #[arg(long)]
     source_lang: Option<String>,
@@ -59,10 +128,11 @@ pub(crate) struct ModelArgs {
     target_lang: Option<String>,
 }
 
-/// Decoding options shared by `translate` and `batch`.
+/// Decoding and performance options shared by `translate` and `batch`.
 #[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Decoding")]
 pub(crate) struct DecodeArgs {
-    /// Beam size (1 = greedy). Default: the model's generation_config.json.
+    /// Beam size (1 = greedy, fastest). Default: the model's generation_config.json.
     #[arg(long)]
     beam: Option<usize>,
     /// Maximum output length in tokens, the start token included. Default: the model's.
@@ -71,33 +141,31 @@ pub(crate) struct DecodeArgs {
     /// Maximum number of generated tokens (wins over --max-length).
     #[arg(long)]
     max_new_tokens: Option<usize>,
-    /// Minimum number of generated tokens (EOS suppressed until then).
+    /// Minimum number of generated tokens.
     #[arg(long)]
     min_new_tokens: Option<usize>,
-    /// Sentences per batch.
-    #[arg(long, default_value_t = 32)]
-    batch_size: usize,
-    /// CPU threads (default: all cores).
-    #[arg(long)]
-    threads: Option<usize>,
-    /// Where to run the model.
-    #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
-    device: DeviceArg,
-    /// Number format to compute in. f32 matches transformers. bf16 halves the weights' memory: bf16
-    /// weights on AVX2, AVX-512 and NEON CPUs, AMX tile products on CPUs with AMX, all bf16 on GPUs.
-    /// f16 is for GPUs (slow on CPUs). bf16/f16 output can differ from f32.
-    #[arg(long, value_enum, default_value_t = DtypeArg::F32)]
-    dtype: DtypeArg,
-    /// Quantize the matrix products: int8 weights (a scale per output column) and inputs (a scale
-    /// per row), the fastest CPU mode (AMX tiles, AVX512-VNNI, AVX2, NEON dot products); everything
-    /// else stays f32. Needs a CPU with AVX2 (x86-64) or NEON (aarch64). Output can differ from f32.
-    #[arg(long, value_enum, conflicts_with = "dtype")]
-    quantize: Option<QuantizeArg>,
-    /// Decode sentences that fail the checks again (against repetition, then a wider beam) and keep
-    /// the best candidate that passes; records say "repaired". Costs a decoding of every flagged
-    /// sentence per attempt.
+    /// Translate sentences that fail the checks again (against repetition, then with a wider beam)
+    /// and keep the best version that passes; records say "repaired". Costs time for every flagged
+    /// sentence.
     #[arg(long)]
     repair: bool,
+    /// Sentences translated together.
+    #[arg(long, default_value_t = 32, help_heading = "Performance")]
+    batch_size: usize,
+    /// CPU threads (default: all cores).
+    #[arg(long, help_heading = "Performance")]
+    threads: Option<usize>,
+    /// Where to run the model.
+    #[arg(long, value_enum, default_value_t = DeviceArg::Cpu, help_heading = "Performance")]
+    device: DeviceArg,
+    /// Number format: f32 gives exactly what transformers gives; bf16 halves the model's memory and is
+    /// faster on recent CPUs, with output that can differ slightly; f16 is for GPUs only.
+    #[arg(long, value_enum, default_value_t = DtypeArg::F32, help_heading = "Performance")]
+    dtype: DtypeArg,
+    /// Store the model's weights as 8-bit integers: the fastest mode on CPUs, a quarter of the memory;
+    /// output can differ slightly from f32.
+    #[arg(long, value_enum, conflicts_with = "dtype", help_heading = "Performance")]
+    quantize: Option<QuantizeArg>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -120,17 +188,25 @@ enum DeviceArg {
     Auto,
 }
 
-impl ModelArgs {
+impl ModelSource {
     fn builder(&self) -> anuvad::TranslatorBuilder {
-        let mut builder = anuvad::Translator::builder()
-            .model(&self.model)
-            .progress(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+        let mut builder = anuvad::Translator::builder().model(&self.model);
+        if progress::bars() {
+            builder = builder.download_progress(progress::download_bars());
+        }
         if let Some(revision) = &self.revision {
             builder = builder.revision(revision);
         }
         if self.offline {
             builder = builder.offline(true);
         }
+        builder
+    }
+}
+
+impl ModelArgs {
+    fn builder(&self) -> anuvad::TranslatorBuilder {
+        let mut builder = self.source.builder();
         if let Some(code) = &self.source_lang {
             builder = builder.source_language(code);
         }
@@ -213,7 +289,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn download(args: ModelArgs) -> anyhow::Result<ExitCode> {
+fn download(args: ModelSource) -> anyhow::Result<ExitCode> {
     let translator = load(args.builder())?;
     match translator.model_commit() {
         Some(commit) => println!("{} (commit {commit})", translator.model_name()),
@@ -230,9 +306,10 @@ fn models() -> anyhow::Result<ExitCode> {
     println!("Models known to work (FLORES-200 devtest hin->eng):");
     for entry in anuvad::catalog() {
         let chrf = entry.chrf.map(|c| format!(" / chrF {c}")).unwrap_or_default();
+        let bleu = entry.bleu.map_or_else(|| "n/a".to_string(), |b| b.to_string());
         println!(
-            "  {:<36} {:>5} MB  {:<13} BLEU {}{chrf}  {}",
-            entry.id, entry.size_mb, entry.licence, entry.bleu, entry.note
+            "  {:<42} {:>5} MB  {:<13} BLEU {bleu}{chrf}  {}",
+            entry.id, entry.size_mb, entry.licence, entry.note
         );
     }
     println!();
@@ -263,6 +340,23 @@ fn load(builder: anuvad::TranslatorBuilder) -> anyhow::Result<anuvad::Translator
         eprintln!(
             "anuvad: warning: the Hugging Face Hub cannot be used: {problem}; using the cached copy of {}{commit}",
             translator.model_name()
+        );
+    }
+    if progress::verbose() {
+        let commit = translator.model_commit().map(|c| format!(", commit {c}")).unwrap_or_default();
+        eprintln!("anuvad: model {}{commit}", translator.model_name());
+        for file in translator.model_files() {
+            eprintln!("anuvad:   {}", file.display());
+        }
+        let settings = translator.settings();
+        let setting = |key: &str| settings.get(key).cloned().unwrap_or_else(|| "-".into());
+        eprintln!(
+            "anuvad: device {}, CPU path {}, precision {}, {} threads, beam {}",
+            translator.device_name(),
+            anuvad::cpu::isa(),
+            setting("precision"),
+            rayon::current_num_threads(),
+            translator.beam_size()
         );
     }
     Ok(translator)

@@ -24,7 +24,7 @@ struct Record<'a> {
     sentence: usize,
     start: usize,
     end: usize,
-    text: &'a str,
+    source: &'a str,
 }
 
 pub(crate) fn run(args: SegmentArgs) -> anyhow::Result<ExitCode> {
@@ -43,7 +43,7 @@ pub(crate) fn run(args: SegmentArgs) -> anyhow::Result<ExitCode> {
                     sentence: s,
                     start: sentence.span.start,
                     end: sentence.span.end,
-                    text: sentence_text,
+                    source: sentence_text,
                 };
                 serde_json::to_writer(&mut out, &record)?;
                 writeln!(out)?;

@@ -20,14 +20,14 @@ pub(crate) struct TranslateArgs {
     model: ModelArgs,
     #[command(flatten)]
     pub(crate) decode: DecodeArgs,
-    /// Output format: text (the input's layout), jsonl (one aligned record per sentence), tsv, md.
-    #[arg(long, short = 'f', default_value = "text", value_parser = parse_format)]
+    /// Output format: text (the input's lines), jsonl (one aligned record per sentence), tsv, md.
+    #[arg(long, short = 'f', default_value = "text", value_parser = parse_format, help_heading = "Output")]
     format: Format,
     /// Write to this file (atomically) instead of standard output.
-    #[arg(long, short = 'o')]
+    #[arg(long, short = 'o', help_heading = "Output")]
     output: Option<PathBuf>,
     /// Exit with 1 when any translation is flagged by the checks (the output is written all the same).
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     strict: bool,
 }
 
@@ -50,7 +50,17 @@ pub(crate) fn run(args: TranslateArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let translator = super::load(args.decode.apply(args.model.builder())?)?;
-    let document = translator.translate_document(&text)?;
+    let mut bar = super::progress::SentenceBar::new(text.len());
+    let mut documents = translator.translate_documents_with_progress(&[&text], &mut |done| {
+        if let Some(bar) = &mut bar {
+            bar.advance(done);
+        }
+        true
+    })?;
+    if let Some(bar) = bar {
+        bar.finish();
+    }
+    let document = documents.pop().unwrap_or_default();
     for (paragraph, sentence, aligned) in document.sentences() {
         if aligned.split {
             eprintln!(
@@ -63,7 +73,7 @@ pub(crate) fn run(args: TranslateArgs) -> anyhow::Result<ExitCode> {
     let rendered = document.render(args.format);
     finish(&args, rendered.as_bytes())?;
     let summary = document.flag_summary();
-    eprintln!("anuvad: {summary}");
+    super::progress::say(&summary);
     Ok(if args.strict && summary.flagged > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 

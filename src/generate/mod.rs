@@ -112,7 +112,7 @@ pub(crate) fn generate_n_best(
     if options.num_beams == 0 {
         return Err(Error::InvalidInput("the number of beams must be at least 1".into()));
     }
-    let max_source = model.max_positions();
+    let max_source = model.max_source_positions();
     if let Some(long) = inputs.iter().find(|ids| ids.len() > max_source || ids.is_empty()) {
         return Err(Error::InvalidInput(format!(
             "an input of {} tokens does not fit the model's {max_source} positions",
@@ -218,9 +218,10 @@ fn pad_batch<I: AsRef<[u32]>>(
     Ok((Tensor::from_vec(ids, shape, device)?, Tensor::from_vec(mask, shape, device)?))
 }
 
-/// The longest decoder sequence the model can take: positions 0..max_positions feed tokens 1..=max.
+/// The longest decoder sequence the model can take: positions 0..max_target_positions feed tokens
+/// 1..=max.
 pub(crate) fn effective_max_length(options: &GenerationOptions, model: &dyn Seq2SeqModel) -> usize {
-    options.max_length.min(model.max_positions() + 1)
+    options.max_length.min(model.max_target_positions() + 1)
 }
 
 fn greedy(
@@ -383,7 +384,11 @@ mod tests {
             Ok(candle_core::Tensor::from_vec(logits, (rows, 8), &candle_core::Device::Cpu)?)
         }
 
-        fn max_positions(&self) -> usize {
+        fn max_source_positions(&self) -> usize {
+            3
+        }
+
+        fn max_target_positions(&self) -> usize {
             3
         }
 

@@ -20,7 +20,7 @@ pub(crate) fn fetch_blob(
     repo: &RepoCache,
     meta: &FileMetadata,
     name: &str,
-    progress: bool,
+    observer: Option<&DownloadObserver>,
 ) -> Result<PathBuf> {
     let blob = repo.blob(&meta.etag);
     let lock_path = repo.lock_file(&meta.etag);
@@ -35,7 +35,8 @@ pub(crate) fn fetch_blob(
         std::fs::remove_file(&blob).map_err(|source| cache_error(&blob, source))?;
     }
     let partial = repo.incomplete_blob(&meta.etag);
-    let result = transfer(client, meta, &partial, name, progress).and_then(|()| verify(&partial, meta));
+    let result = transfer(client, meta, &partial, Meter { observer, file: name, size: meta.size })
+        .and_then(|()| verify(&partial, meta));
     match result {
         Ok(()) => {
             std::fs::rename(&partial, &blob).map_err(|source| cache_error(&blob, source))?;
@@ -71,7 +72,7 @@ fn lock(path: &Path) -> Result<File> {
 }
 
 /// Fills `partial` with the content, resuming from what it already holds.
-fn transfer(client: &Client, meta: &FileMetadata, partial: &Path, name: &str, progress: bool) -> Result<()> {
+fn transfer(client: &Client, meta: &FileMetadata, partial: &Path, meter: Meter<'_>) -> Result<()> {
     if let Some(folder) = partial.parent() {
         std::fs::create_dir_all(folder).map_err(|source| cache_error(folder, source))?;
     }
@@ -82,11 +83,10 @@ fn transfer(client: &Client, meta: &FileMetadata, partial: &Path, name: &str, pr
         .write(true)
         .open(partial)
         .map_err(|source| cache_error(partial, source))?;
-    let bar = progress.then(|| progress_bar(name, meta.size));
     let mut attempt = 0;
     let result = loop {
         attempt += 1;
-        let failure = match attempt_transfer(client, meta, &mut file, partial, bar.as_ref(), attempt) {
+        let failure = match attempt_transfer(client, meta, &mut file, partial, &meter, attempt) {
             Step::Done => break Ok(()),
             Step::Fail(error) => break Err(error),
             Step::Retry(failure) => failure,
@@ -106,9 +106,7 @@ fn transfer(client: &Client, meta: &FileMetadata, partial: &Path, name: &str, pr
         }
         std::thread::sleep(backoff(attempt));
     };
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
+    meter.finish(file.metadata().map(|m| m.len()).unwrap_or(0));
     result
 }
 
@@ -126,7 +124,7 @@ fn attempt_transfer(
     meta: &FileMetadata,
     file: &mut File,
     partial: &Path,
-    bar: Option<&indicatif::ProgressBar>,
+    meter: &Meter<'_>,
     attempt: u32,
 ) -> Step {
     let failure =
@@ -174,10 +172,8 @@ fn attempt_transfer(
     if let Err(error) = file.seek(SeekFrom::Start(offset)) {
         return Step::Fail(cache_error(partial, error));
     }
-    if let Some(bar) = bar {
-        bar.set_position(offset);
-    }
-    match copy_body(response.into_body().into_reader(), file, partial, bar) {
+    meter.at(offset, false);
+    match copy_body(response.into_body().into_reader(), file, partial, meter, offset) {
         Ok(()) => {}
         Err(Copy::Write(error)) => return Step::Fail(error),
         Err(Copy::Read(error)) => {
@@ -206,7 +202,8 @@ fn copy_body(
     mut reader: impl Read,
     file: &mut File,
     partial: &Path,
-    bar: Option<&indicatif::ProgressBar>,
+    meter: &Meter<'_>,
+    mut received: u64,
 ) -> std::result::Result<(), Copy> {
     let mut buffer = vec![0u8; 256 * 1024];
     loop {
@@ -220,9 +217,8 @@ fn copy_body(
             }
         };
         file.write_all(&buffer[..read]).map_err(|source| Copy::Write(cache_error(partial, source)))?;
-        if let Some(bar) = bar {
-            bar.inc(read as u64);
-        }
+        received += read as u64;
+        meter.at(received, false);
     }
     file.flush().map_err(|source| Copy::Write(cache_error(partial, source)))
 }
@@ -273,14 +269,41 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn progress_bar(name: &str, size: Option<u64>) -> indicatif::ProgressBar {
-    let bar = indicatif::ProgressBar::new(size.unwrap_or(0));
-    let template = "{msg:30} [{elapsed_precise}] [{wide_bar}] {bytes}/{total_bytes} {bytes_per_sec} ({eta})";
-    if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
-        bar.set_style(style);
+/// How far the download of one model file has come, for progress displays
+/// ([`TranslatorBuilder::download_progress`](crate::TranslatorBuilder::download_progress)).
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct DownloadProgress<'a> {
+    /// The file within the repository.
+    pub file: &'a str,
+    /// Bytes of it received so far (a resumed download starts with what an earlier run received).
+    pub received: u64,
+    /// Its size, when the hub said.
+    pub size: Option<u64>,
+    /// True once, when the transfer ends (complete or not).
+    pub finished: bool,
+}
+
+/// A caller's download progress display.
+pub(crate) type DownloadObserver = std::sync::Arc<dyn Fn(DownloadProgress<'_>) + Send + Sync>;
+
+/// Reports one file's transfer to the observer, if there is one.
+struct Meter<'a> {
+    observer: Option<&'a DownloadObserver>,
+    file: &'a str,
+    size: Option<u64>,
+}
+
+impl Meter<'_> {
+    fn at(&self, received: u64, finished: bool) {
+        if let Some(observer) = self.observer {
+            observer(DownloadProgress { file: self.file, received, size: self.size, finished });
+        }
     }
-    bar.set_message(name.to_string());
-    bar
+
+    fn finish(&self, received: u64) {
+        self.at(received, true);
+    }
 }
 
 fn cache_error(path: &Path, source: std::io::Error) -> DownloadError {

@@ -14,6 +14,8 @@ mod download;
 use std::path::{Path, PathBuf};
 
 pub use cache::{cache_dir, cached_models, CachedModel};
+pub(crate) use download::DownloadObserver;
+pub use download::DownloadProgress;
 
 use cache::RepoCache;
 use client::{Client, Failure, Refusal, RepoInfo};
@@ -86,7 +88,7 @@ fn offline_from_env() -> bool {
 pub(crate) struct ModelFiles {
     location: ModelLocation,
     source: Source,
-    progress: bool,
+    progress: Option<download::DownloadObserver>,
 }
 
 enum Source {
@@ -119,7 +121,11 @@ impl ModelFiles {
     /// Opens `location`. Online, this asks the hub for the file list (one request), which also tells
     /// whether the repository exists; offline (`offline`, else `HF_HUB_OFFLINE`), or when the hub
     /// cannot be reached, only the cache is used.
-    pub(crate) fn open(location: ModelLocation, offline: Option<bool>, progress: bool) -> Result<Self> {
+    pub(crate) fn open(
+        location: ModelLocation,
+        offline: Option<bool>,
+        progress: Option<download::DownloadObserver>,
+    ) -> Result<Self> {
         let source = match &location {
             ModelLocation::Local(dir) => {
                 match std::fs::metadata(dir) {
@@ -225,7 +231,7 @@ impl ModelFiles {
             })),
             Failure::Network(error) => failed(error.into()),
         })?;
-        download::fetch_blob(client, repo, &meta, file, self.progress).map_err(failed)?;
+        download::fetch_blob(client, repo, &meta, file, self.progress.as_ref()).map_err(failed)?;
         repo.link(&info.commit, file, &meta.etag).map_err(|source| {
             failed(DownloadError::Cache { path: repo.snapshot_file(&info.commit, file), source })
         })

@@ -23,11 +23,56 @@ pub(crate) fn is_legacy(bytes: &[u8]) -> bool {
 }
 
 fn pickle(cursor: &mut Cursor<&[u8]>) -> Result<Object, String> {
+    let rest = cursor.get_ref().get(cursor.position() as usize..).unwrap_or_default();
+    check_opcodes(rest)?;
     let mut stack = Stack::empty();
     stack.read_loop(cursor).map_err(|e| format!("bad pickle: {e}"))?;
     let object = stack.finalize().map_err(|e| format!("bad pickle: {e}"))?;
     refuse_foreign_globals(&object)?;
     Ok(object)
+}
+
+/// Walks one pickle's opcodes (those candle's reader knows) up to its STOP without building anything,
+/// and refuses what would make candle's reader panic or allocate from an unchecked length: a LONG1
+/// integer of more than 8 bytes (candle shifts past 64 bits, which panics where overflow checks are on),
+/// a string or argument longer than the bytes left, an opcode it does not know.
+fn check_opcodes(bytes: &[u8]) -> Result<(), String> {
+    let truncated = || "bad pickle: it ends inside an opcode, before STOP".to_string();
+    let mut at = 0usize;
+    loop {
+        let op = *bytes.get(at).ok_or_else(truncated)?;
+        at += 1;
+        let argument = match op {
+            b'.' => return Ok(()),
+            0x80 | b'q' | b'K' | b'h' => 1,
+            b'M' => 2,
+            b'r' | b'J' | b'j' => 4,
+            b'G' => 8,
+            b'X' => {
+                let length = bytes.get(at..at + 4).ok_or_else(truncated)?;
+                let length = u32::from_le_bytes([length[0], length[1], length[2], length[3]]) as usize;
+                4usize.checked_add(length).ok_or_else(truncated)?
+            }
+            0x8a => {
+                let length = *bytes.get(at).ok_or_else(truncated)?;
+                if length > 8 {
+                    return Err(format!("bad pickle: an integer of {length} bytes (at most 8 are read)"));
+                }
+                1 + usize::from(length)
+            }
+            b'c' => {
+                // Module and name, each ended by a newline.
+                let first = bytes[at..].iter().position(|&b| b == b'\n').ok_or_else(truncated)?;
+                let second =
+                    bytes[at + first + 1..].iter().position(|&b| b == b'\n').ok_or_else(truncated)?;
+                first + second + 2
+            }
+            b')' | b'R' | b'(' | b't' | b'Q' | 0x85 | 0x86 | 0x87 | 0x88 | 0x89 | b'N' | b's' | b'u'
+            | b'}' | b'd' | b'b' | 0x81 | b']' | b'a' | b'e' => 0,
+            other => return Err(format!("bad pickle: unknown opcode 0x{other:02x}")),
+        };
+        at = at.checked_add(argument).filter(|&end| end <= bytes.len()).ok_or_else(truncated)?;
+    }
 }
 
 /// Refuses a pickle that names anything but PyTorch's own classes and functions (tensor rebuilding,
@@ -75,8 +120,14 @@ pub(crate) fn check_zip_pickle(path: &Path) -> Result<(), String> {
         .map(|name| name.into_owned())
         .ok_or("not a PyTorch checkpoint: no data.pkl in the archive")?;
     let entry = archive.by_name(&name).map_err(|e| e.to_string())?;
+    // The pickle holds tensor names and shapes: kilobytes. More than 64 MiB is cut, and then refused
+    // by `check_opcodes` (no STOP).
+    let mut pickle = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::Read::take(entry, 64 << 20), &mut pickle)
+        .map_err(|e| e.to_string())?;
+    check_opcodes(&pickle)?;
     let mut stack = Stack::empty();
-    stack.read_loop(&mut std::io::BufReader::new(entry)).map_err(|e| format!("bad pickle: {e}"))?;
+    stack.read_loop(&mut pickle.as_slice()).map_err(|e| format!("bad pickle: {e}"))?;
     refuse_foreign_globals(&stack.finalize().map_err(|e| format!("bad pickle: {e}"))?)
 }
 
@@ -155,4 +206,37 @@ pub(crate) fn read(path: &Path, dtype: DType, device: &Device) -> Result<HashMap
         tensors.insert(info.name.clone(), tensor);
     }
     Ok(tensors)
+}
+
+#[cfg(test)]
+mod opcode_tests {
+    use super::check_opcodes;
+
+    #[test]
+    fn the_legacy_magic_number_is_too_wide_for_candle_and_is_skipped_not_parsed() {
+        // PyTorch's magic number is a 10-byte integer: `read` steps over it by comparison.
+        assert!(check_opcodes(super::MAGIC_PICKLE).unwrap_err().contains("integer of 10 bytes"));
+        assert_eq!(check_opcodes(b"\x80\x02M\xe9\x03."), Ok(()), "the protocol version pickle after it");
+    }
+
+    #[test]
+    fn an_integer_wider_than_8_bytes_is_refused() {
+        // Found by `cargo fuzz run weights`: candle's reader shifts past 64 bits on it.
+        let pickle = b"\x80\x02\x8a\x09\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50.";
+        assert!(check_opcodes(pickle).unwrap_err().contains("integer of 9 bytes"));
+    }
+
+    #[test]
+    fn lengths_beyond_the_end_and_unknown_opcodes_are_refused() {
+        // BINUNICODE announcing 4 GiB: candle would allocate it before reading.
+        assert!(check_opcodes(b"X\xff\xff\xff\xffab.").unwrap_err().contains("ends inside"));
+        assert!(check_opcodes(b"cos\nsystem").unwrap_err().contains("ends inside"));
+        assert!(check_opcodes(b"K\x01").unwrap_err().contains("before STOP"));
+        assert!(check_opcodes(b"\x95.").unwrap_err().contains("unknown opcode 0x95"));
+        assert_eq!(
+            check_opcodes(b"cos\nsystem\nK\x01\x85R."),
+            Ok(()),
+            "well formed (refused later, by name)"
+        );
+    }
 }

@@ -2,7 +2,7 @@
 //! M2M100's `sentencepiece.bpe.model` + `vocab.json` (with `tokenizer_config.json` where present).
 
 use super::{FamilyParts, LoadRequest};
-use crate::config::{read_json, M2M100Config};
+use crate::config::{read_json, GenerationFile, M2M100Config};
 use crate::error::Result;
 use crate::model;
 use crate::tokenizer::{M2M100Tokenizer, NllbTokenizer, Tokenizer};
@@ -48,5 +48,6 @@ pub(super) fn load(request: &LoadRequest) -> Result<FamilyParts> {
         output_vocab: config.vocab_size,
         forced_bos: Some(target),
         tokenizer_files,
+        generation_defaults: GenerationFile::default(),
     })
 }

@@ -1,7 +1,7 @@
 //! Loading a Marian model: `config.json`, the weights, `source.spm`, `target.spm` and `vocab.json`.
 
 use super::{FamilyParts, LoadRequest};
-use crate::config::{read_json, MarianConfig};
+use crate::config::{read_json, GenerationFile, MarianConfig};
 use crate::error::Result;
 use crate::model;
 use crate::tokenizer::{MarianTokenizer, Tokenizer};
@@ -27,5 +27,6 @@ pub(super) fn load(request: &LoadRequest) -> Result<FamilyParts> {
         },
         forced_bos: None,
         tokenizer_files: vec![source_spm, target_spm, vocab],
+        generation_defaults: GenerationFile::default(),
     })
 }

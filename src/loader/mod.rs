@@ -2,6 +2,7 @@
 //! weights, and building the model, the tokenizer and the generation settings.
 
 mod generation;
+mod indictrans;
 mod legacy_pth;
 mod m2m100;
 mod marian;
@@ -21,6 +22,9 @@ use crate::model::{Architecture, Seq2SeqModel};
 use crate::ops::PackedFormat;
 use crate::tokenizer::Tokenizer;
 use weights::WeightsFile;
+
+#[cfg(test)]
+pub(crate) use indictrans::RECOMMENDED_BEAMS as INDICTRANS_BEAMS;
 
 /// Source and target languages for multilingual models (M2M100, NLLB); `None` = the family's default
 /// (Hindi to English). Marian models translate one pair and ignore them.
@@ -65,6 +69,9 @@ struct FamilyParts {
     forced_bos: Option<u32>,
     /// The tokenizer's files, for the list of files loaded.
     tokenizer_files: Vec<PathBuf>,
+    /// The family's generation settings where the model's files leave them unset (before
+    /// `transformers`' defaults).
+    generation_defaults: GenerationFile,
 }
 
 /// How to run the matrix products in `precision` on `device`: in our packed CPU kernels (in which
@@ -157,8 +164,9 @@ pub(crate) fn load(
     let parts = match architecture {
         Architecture::Marian => marian::load(&request)?,
         Architecture::M2M100 => m2m100::load(&request)?,
+        Architecture::IndicTrans => indictrans::load(&request)?,
     };
-    let mut generation_file = generation_file;
+    let mut generation_file = generation_file.or(parts.generation_defaults);
     if parts.forced_bos.is_some() {
         generation_file.forced_bos_token_id = parts.forced_bos;
     }

@@ -33,10 +33,12 @@ fn transformer_config(cfg: &MarianConfig, packing: Option<PackedFormat>) -> Resu
         decoder: layer(cfg.decoder_attention_heads, cfg.decoder_ffn_dim),
         decoder_layers: cfg.decoder_layers,
         positions: PositionKind::Marian,
-        max_positions: cfg.max_position_embeddings,
+        max_source_positions: cfg.max_position_embeddings,
+        max_target_positions: cfg.max_position_embeddings,
         embed_scale: if cfg.scale_embedding { (cfg.d_model as f64).sqrt() } else { 1.0 },
         layernorm_embedding: false,
-        final_layer_norms: false,
+        encoder_final_norm: false,
+        decoder_final_norm: false,
     })
 }
 

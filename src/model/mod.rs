@@ -3,10 +3,11 @@
 //!
 //! Every family is one [`transformer::EncoderDecoder`] built from a [`transformer::TransformerConfig`]
 //! (norm placement, activation, positions, embedding scale and norms) and the family's own weight
-//! names and embedding ties: `marian.rs` and `m2m100.rs` are only that mapping.
+//! names and embedding ties: `marian.rs`, `m2m100.rs` and `indictrans.rs` are only that mapping.
 
 mod attention;
 mod cache;
+pub(crate) mod indictrans;
 pub(crate) mod layers;
 pub(crate) mod m2m100;
 pub(crate) mod marian;
@@ -30,11 +31,14 @@ pub(crate) enum Architecture {
     Marian,
     /// `m2m_100`: M2M100 and NLLB-200.
     M2M100,
+    /// `IndicTrans`: AI4Bharat's IndicTrans2.
+    IndicTrans,
 }
 
 impl Architecture {
     /// Every family, in the order they are listed to users.
-    pub(crate) const ALL: [Architecture; 2] = [Architecture::Marian, Architecture::M2M100];
+    pub(crate) const ALL: [Architecture; 3] =
+        [Architecture::Marian, Architecture::M2M100, Architecture::IndicTrans];
 
     /// The family of a `model_type`, if anuvad runs it.
     pub(crate) fn from_model_type(model_type: &str) -> Option<Self> {
@@ -46,6 +50,7 @@ impl Architecture {
         match self {
             Architecture::Marian => "marian",
             Architecture::M2M100 => "m2m_100",
+            Architecture::IndicTrans => "IndicTrans",
         }
     }
 
@@ -74,8 +79,11 @@ pub(crate) trait Seq2SeqModel: Send + Sync {
     /// Feeds one token per row (`[rows]`, `u32`) and returns the next-token logits, `[rows, vocab]` `f32`.
     fn decode_step(&self, state: &mut DecoderState, tokens: &Tensor) -> Result<Tensor>;
 
-    /// The longest sequence the position embeddings allow (source or target).
-    fn max_positions(&self) -> usize;
+    /// The longest source sequence the encoder takes.
+    fn max_source_positions(&self) -> usize;
+
+    /// The longest target sequence the decoder takes.
+    fn max_target_positions(&self) -> usize;
 
     /// The device the weights live on.
     fn device(&self) -> &Device;

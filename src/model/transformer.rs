@@ -21,15 +21,19 @@ pub(crate) struct TransformerConfig {
     pub decoder: LayerConfig,
     pub decoder_layers: usize,
     pub positions: PositionKind,
-    /// Positions the table holds: the longest source and target sequences.
-    pub max_positions: usize,
+    /// The longest source sequence (encoder positions).
+    pub max_source_positions: usize,
+    /// The longest target sequence (decoder positions; the same as the source's in every family but
+    /// IndicTrans2, whose config sets them apart).
+    pub max_target_positions: usize,
     /// Token embeddings are multiplied by this (`sqrt(d_model)` with `scale_embedding`, else 1).
     pub embed_scale: f64,
     /// A layer norm on the embedded input of each stack (`layernorm_embedding`).
     pub layernorm_embedding: bool,
-    /// A layer norm at the end of each stack (`encoder.layer_norm`, `decoder.layer_norm`: pre-norm
-    /// families).
-    pub final_layer_norms: bool,
+    /// A layer norm at the end of the encoder stack (`encoder.layer_norm`: pre-norm families).
+    pub encoder_final_norm: bool,
+    /// A layer norm at the end of the decoder stack (`decoder.layer_norm`).
+    pub decoder_final_norm: bool,
 }
 
 /// The token embeddings and output projection, which each family names and ties in its own way.
@@ -46,13 +50,18 @@ struct StackNorms {
 }
 
 impl StackNorms {
-    fn new(cfg: &TransformerConfig, d_model: usize, vb: &VarBuilder) -> candle_core::Result<Self> {
+    fn new(
+        cfg: &TransformerConfig,
+        final_norm: bool,
+        d_model: usize,
+        vb: &VarBuilder,
+    ) -> candle_core::Result<Self> {
         Ok(StackNorms {
             embedding: cfg
                 .layernorm_embedding
                 .then(|| layer_norm(d_model, vb.pp("layernorm_embedding")))
                 .transpose()?,
-            last: cfg.final_layer_norms.then(|| layer_norm(d_model, vb.pp("layer_norm"))).transpose()?,
+            last: final_norm.then(|| layer_norm(d_model, vb.pp("layer_norm"))).transpose()?,
         })
     }
 
@@ -80,7 +89,8 @@ pub(crate) struct EncoderDecoder {
     encoder_norms: StackNorms,
     decoder_layers: Vec<DecoderLayer>,
     decoder_norms: StackNorms,
-    max_positions: usize,
+    max_source_positions: usize,
+    max_target_positions: usize,
     device: Device,
 }
 
@@ -98,17 +108,29 @@ impl EncoderDecoder {
         let decoder_layers = (0..cfg.decoder_layers)
             .map(|i| DecoderLayer::new(&cfg.decoder, vb.pp("decoder.layers").pp(i)))
             .collect::<candle_core::Result<Vec<_>>>()?;
-        let positions =
-            Positions::new(cfg.positions, cfg.max_positions, cfg.encoder.d_model, vb.dtype(), vb.device())?;
+        // One table for both stacks, as long as the longer of the two needs.
+        let rows = cfg.max_source_positions.max(cfg.max_target_positions);
+        let positions = Positions::new(cfg.positions, rows, cfg.encoder.d_model, vb.dtype(), vb.device())?;
         Ok(EncoderDecoder {
             embeddings,
             embed_scale: cfg.embed_scale,
             positions,
             encoder_layers,
-            encoder_norms: StackNorms::new(cfg, cfg.encoder.d_model, &vb.pp("encoder"))?,
+            encoder_norms: StackNorms::new(
+                cfg,
+                cfg.encoder_final_norm,
+                cfg.encoder.d_model,
+                &vb.pp("encoder"),
+            )?,
             decoder_layers,
-            decoder_norms: StackNorms::new(cfg, cfg.decoder.d_model, &vb.pp("decoder"))?,
-            max_positions: cfg.max_positions,
+            decoder_norms: StackNorms::new(
+                cfg,
+                cfg.decoder_final_norm,
+                cfg.decoder.d_model,
+                &vb.pp("decoder"),
+            )?,
+            max_source_positions: cfg.max_source_positions,
+            max_target_positions: cfg.max_target_positions,
             device: vb.device().clone(),
         })
     }
@@ -137,10 +159,10 @@ impl Seq2SeqModel for EncoderDecoder {
     }
 
     fn decode_step(&self, state: &mut DecoderState, tokens: &Tensor) -> Result<Tensor> {
-        if state.step >= self.max_positions {
+        if state.step >= self.max_target_positions {
             return Err(Error::InvalidInput(format!(
                 "the decoder cannot go past {} positions",
-                self.max_positions
+                self.max_target_positions
             )));
         }
         let rows = tokens.dim(0)?;
@@ -156,8 +178,12 @@ impl Seq2SeqModel for EncoderDecoder {
         Ok(self.embeddings.lm_head.forward(&hidden)?)
     }
 
-    fn max_positions(&self) -> usize {
-        self.max_positions
+    fn max_source_positions(&self) -> usize {
+        self.max_source_positions
+    }
+
+    fn max_target_positions(&self) -> usize {
+        self.max_target_positions
     }
 
     fn device(&self) -> &Device {

@@ -3,16 +3,28 @@
 mod bpe;
 #[cfg(test)]
 mod fixture_tests;
+mod indictrans;
 mod m2m100;
 mod marian;
 mod normalizer;
 mod sentencepiece;
 mod unigram;
 
+pub(crate) use indictrans::IndicTransTokenizer;
 pub(crate) use m2m100::{M2M100Tokenizer, NllbTokenizer};
 pub(crate) use marian::MarianTokenizer;
 
 use std::collections::HashMap;
+
+use crate::indic_processor::{IndicProcessor, Placeholders};
+
+/// One source text as the model takes it: its ids, and what turning the model's output back into
+/// text needs of the source (IndicTrans2's placeholders; empty for the other families).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Encoding {
+    pub ids: Vec<u32>,
+    pub placeholders: Placeholders,
+}
 
 /// A vocabulary of SentencePiece pieces, as a model's `vocab.json` or `tokenizer.json` gives it.
 ///
@@ -53,16 +65,26 @@ pub(crate) enum Tokenizer {
     Nllb { tokenizer: Box<NllbTokenizer>, source: u32 },
     /// M2M100: `sentencepiece.bpe.model` + `vocab.json`; `source` as for NLLB.
     M2M100 { tokenizer: M2M100Tokenizer, source: u32 },
+    /// IndicTrans2: `model.SRC`/`model.TGT` + `dict.SRC.json`/`dict.TGT.json`, with the
+    /// IndicProcessor's text processing before and after (the language pair is the processor's);
+    /// `tags` are the ids of its source and target language tags.
+    IndicTrans { tokenizer: Box<IndicTransTokenizer>, processor: IndicProcessor, tags: [u32; 2] },
 }
 
 impl Tokenizer {
-    /// Model input ids for `text` (language code and end-of-sentence tokens included).
-    pub(crate) fn encode(&self, text: &str) -> Vec<u32> {
-        match self {
+    /// Model input for `text` (language codes and end-of-sentence tokens included).
+    pub(crate) fn encode(&self, text: &str) -> Encoding {
+        let ids = match self {
             Tokenizer::Marian(tokenizer) => tokenizer.encode(text),
             Tokenizer::Nllb { tokenizer, source } => tokenizer.encode(text, *source),
             Tokenizer::M2M100 { tokenizer, source } => tokenizer.encode(text, *source),
-        }
+            Tokenizer::IndicTrans { tokenizer, processor, tags: [source, target] } => {
+                let (prepared, placeholders) = processor.preprocess(text);
+                let ids = tokenizer.encode(*source, *target, &prepared);
+                return Encoding { ids, placeholders };
+            }
+        };
+        Encoding { ids, placeholders: Placeholders::default() }
     }
 
     /// The largest id the tokenizer's files name: every id `encode` can give is at most this.
@@ -71,15 +93,20 @@ impl Tokenizer {
             Tokenizer::Marian(tokenizer) => tokenizer.largest_id(),
             Tokenizer::Nllb { tokenizer, .. } => tokenizer.largest_id(),
             Tokenizer::M2M100 { tokenizer, .. } => tokenizer.largest_id(),
+            Tokenizer::IndicTrans { tokenizer, .. } => tokenizer.largest_id(),
         }
     }
 
-    /// The text of generated ids, special tokens (language codes included) skipped.
-    pub(crate) fn decode(&self, ids: &[u32]) -> String {
+    /// The text of generated ids, special tokens (language codes included) skipped, for the source
+    /// that `placeholders` came with.
+    pub(crate) fn decode(&self, ids: &[u32], placeholders: &Placeholders) -> String {
         match self {
             Tokenizer::Marian(tokenizer) => tokenizer.decode(ids),
             Tokenizer::Nllb { tokenizer, .. } => tokenizer.decode(ids),
             Tokenizer::M2M100 { tokenizer, .. } => tokenizer.decode(ids),
+            Tokenizer::IndicTrans { tokenizer, processor, .. } => {
+                processor.postprocess(&tokenizer.decode(ids), placeholders)
+            }
         }
     }
 }
