@@ -1,44 +1,80 @@
-//! Tells the tests which instruction sets the machine building them has, so that a kernel test for a
-//! level this CPU lacks is reported as ignored rather than passed (see `cpu::isa_tests!`). Only when
-//! building for the machine itself: a cross build's tests run elsewhere (under an emulator) and keep
-//! every level's tests ignored but the portable ones.
+//! Tells the tests which instruction-set levels the machine that runs them has, so that a kernel test
+//! for a level it lacks is reported as ignored rather than passed (see `cpu::isa_tests!`).
+//!
+//! Building for the machine itself, the levels are detected here. A cross build's tests run
+//! elsewhere (under an emulator, `.ci/run`): there `ANUVAD_TEST_LEVELS` names the levels that machine
+//! has (`neon,neon-dotprod,neon-i8mm` under `qemu-aarch64 -cpu max`); without it only the portable
+//! tests run. Each level's tests also assert at run time that the level is there, so a wrong list
+//! fails rather than passes.
 //!
 //! Also writes the README's Rust examples as doctests that run (see `readme_doctests`).
 
 fn main() {
-    println!("cargo::rustc-check-cfg=cfg(anuvad_host_avx2, anuvad_host_avx512, anuvad_host_amx)");
+    println!(
+        "cargo::rustc-check-cfg=cfg(anuvad_host_avx2, anuvad_host_avx512, anuvad_host_avx512vnni, \
+         anuvad_host_amx, anuvad_host_neon, anuvad_host_neon_dotprod, anuvad_host_neon_i8mm)"
+    );
     println!("cargo::rerun-if-changed=build.rs");
+    println!("cargo::rerun-if-env-changed=ANUVAD_TEST_LEVELS");
     readme_doctests();
     let (host, target) =
         (std::env::var("HOST").unwrap_or_default(), std::env::var("TARGET").unwrap_or_default());
-    if host != target {
-        return;
-    }
-    for level in host_levels() {
-        println!("cargo::rustc-cfg=anuvad_host_{level}");
+    let levels: Vec<String> = if host == target {
+        host_levels().into_iter().map(String::from).collect()
+    } else {
+        std::env::var("ANUVAD_TEST_LEVELS")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|level| !level.is_empty())
+            .map(String::from)
+            .collect()
+    };
+    for level in levels {
+        println!("cargo::rustc-cfg=anuvad_host_{}", level.replace('-', "_"));
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 fn host_levels() -> Vec<&'static str> {
+    use std::arch::is_x86_feature_detected as has;
     let mut levels = Vec::new();
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+    if has!("avx2") && has!("fma") {
         levels.push("avx2");
-        if std::arch::is_x86_feature_detected!("avx512f") {
+        if has!("avx512f") && has!("avx512bw") {
             levels.push("avx512");
-            // The kernel lists the AMX features only when it also lets processes use the tiles.
-            let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-            let flags = cpuinfo.lines().find(|line| line.starts_with("flags")).unwrap_or("");
-            let has = |flag: &str| flags.split_whitespace().any(|f| f == flag);
-            if has("amx_tile") && has("amx_bf16") && has("amx_int8") {
-                levels.push("amx");
+            if has!("avx512vnni") {
+                levels.push("avx512vnni");
+                // The kernel lists the AMX features only when it also lets processes use the tiles.
+                let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+                let flags = cpuinfo.lines().find(|line| line.starts_with("flags")).unwrap_or("");
+                let has_flag = |flag: &str| flags.split_whitespace().any(|f| f == flag);
+                if has_flag("amx_tile") && has_flag("amx_bf16") && has_flag("amx_int8") {
+                    levels.push("amx");
+                }
             }
         }
     }
     levels
 }
 
-#[cfg(not(target_arch = "x86_64"))]
+#[cfg(target_arch = "aarch64")]
+fn host_levels() -> Vec<&'static str> {
+    use std::arch::is_aarch64_feature_detected as has;
+    let mut levels = Vec::new();
+    if has!("neon") {
+        levels.push("neon");
+        if has!("dotprod") {
+            levels.push("neon-dotprod");
+            if has!("i8mm") {
+                levels.push("neon-i8mm");
+            }
+        }
+    }
+    levels
+}
+
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
 fn host_levels() -> Vec<&'static str> {
     Vec::new()
 }

@@ -62,7 +62,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let tokens: usize = translations.iter().map(|t| t.generated_tokens).sum();
     let peak_rss_mb = peak_rss_mb().map_or("null".to_string(), |mb| format!("{mb:.1}"));
     println!(
-        "{{\"engine\":\"anuvad\",\"sentences\":{},\"tokens\":{tokens},\"seconds\":{seconds:.4},\"load_seconds\":{load:.4},\"first_sentence_seconds\":{first:.4},\"peak_rss_mb\":{peak_rss_mb}}}",
+        "{{\"engine\":\"anuvad\",\"isa\":\"{}\",\"sentences\":{},\"tokens\":{tokens},\"seconds\":{seconds:.4},\"load_seconds\":{load:.4},\"first_sentence_seconds\":{first:.4},\"peak_rss_mb\":{peak_rss_mb}}}",
+        anuvad::cpu::isa(),
         lines.len(),
     );
     Ok(())

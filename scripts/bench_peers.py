@@ -9,6 +9,14 @@ number of generated tokens, on this machine, in one process tree.
     python scripts/bench_peers.py --shape tc-big --settings greedy-32,beam4-32 --threads 2   # the default model
     python scripts/bench_peers.py --compare-bin OTHER/target/release/examples/bench_translate \
         --engines anuvad,anuvad-before,ct2-float32     # another build of anuvad side by side
+    python scripts/bench_peers.py --isa avx2 --threads 2 --settings greedy-32,beam4-32 \
+        --engines anuvad,anuvad-bf16,anuvad-int8,ct2-float32,ct2-int8   # every engine at one ISA level
+
+With --isa, every engine is held to the same instruction-set level: anuvad with ANUVAD_CPU_ISA (and
+checked: bench_translate reports the level it ran), CTranslate2 with CT2_FORCE_CPU_ISA for its own
+kernels and MKL_ENABLE_INSTRUCTIONS / ONEDNN_MAX_CPU_ISA for the matrix libraries under it (which
+CT2_FORCE_CPU_ISA does not reach; checked: MKL's verbose banner names the instruction set it runs),
+transformers (torch) with ATEN_CPU_CAPABILITY and the same MKL/oneDNN limits.
 
 IndicTrans2 shapes run in the venv of scripts/requirements-indictrans.txt (transformers 4.53.2) with a checkout
 of AI4Bharat/IndicTrans2 (INDICTRANS2, its modeling code) and the hub's tokenization_indictrans.py
@@ -180,13 +188,51 @@ def worker(args):
     }))
 
 
-def run_engine(engine, work, shape, beams, batch, limit, threads, new_tokens, compare_bin=None):
+# Per --isa level: anuvad's ANUVAD_CPU_ISA, CTranslate2's CT2_FORCE_CPU_ISA, MKL_ENABLE_INSTRUCTIONS
+# (AVX512 is Skylake-SP's AVX-512; _E1 adds VNNI, _E4 AMX), oneDNN's ONEDNN_MAX_CPU_ISA, torch's
+# ATEN_CPU_CAPABILITY.
+ISA_LEVELS = {
+    "avx2": ("avx2", "AVX2", "AVX2", "AVX2", "avx2"),
+    "avx512": ("avx512", "AVX512", "AVX512", "AVX512_CORE", "avx512"),
+    "avx512vnni": ("avx512vnni", "AVX512", "AVX512_E1", "AVX512_CORE_VNNI", "avx512"),
+    "amx": ("amx", "AVX512", "AVX512_E4", "AVX512_CORE_AMX", "avx512"),
+}
+
+
+def isa_environment(engine, isa):
+    """The variables that hold `engine` to the instruction-set level `isa` (none without --isa)."""
+    if not isa:
+        return {}
+    anuvad, ct2, mkl, onednn, aten = ISA_LEVELS[isa]
+    if engine.startswith("anuvad"):
+        return {"ANUVAD_CPU_ISA": anuvad}
+    limits = {"MKL_ENABLE_INSTRUCTIONS": mkl, "ONEDNN_MAX_CPU_ISA": onednn}
+    if engine.startswith("ct2-"):
+        return dict(limits, CT2_FORCE_CPU_ISA=ct2)
+    return dict(limits, ATEN_CPU_CAPABILITY=aten)
+
+
+def mkl_banner(work, shape, isa):
+    """MKL's own account of the instruction set it runs under --isa's limits (its verbose banner, from
+    one short CTranslate2 translation)."""
+    env = dict(os.environ, MKL_VERBOSE="1", **isa_environment("ct2-float32", isa))
+    command = [
+        sys.executable, __file__, "--worker", "ct2-float32", "--work", str(work), "--beams", "1", "--batch", "1",
+        "--limit", "1", "--threads-one", "1", "--new-tokens", "2", "--shape", shape,
+    ]
+    out = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
+    banner = next((l for l in out.splitlines() if l.startswith("MKL_VERBOSE oneMKL")), "no MKL banner")
+    return banner.split(" for Intel(R) 64 architecture ")[-1].split(", Lnx")[0]
+
+
+def run_engine(engine, work, shape, beams, batch, limit, threads, new_tokens, compare_bin=None, isa=None):
     env = dict(os.environ, RAYON_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
+    env.update(isa_environment(engine, isa))
     if engine == "anuvad-bf16":
         # anuvad with `--dtype bf16`: bf16-packed weights, f32 arithmetic (outputs can differ from f32).
         env["ANUVAD_DTYPE"] = "bf16"
     if engine == "anuvad-int8":
-        # anuvad with `--quantize int8` (AMX int8 products; outputs can differ from f32).
+        # anuvad with `--quantize int8` (int8 products; outputs can differ from f32).
         env["ANUVAD_DTYPE"] = "int8"
     if engine.startswith("anuvad"):
         binary = ROOT / "target" / "release" / "examples" / "bench_translate"
@@ -213,6 +259,8 @@ def run_engine(engine, work, shape, beams, batch, limit, threads, new_tokens, co
     expected = limit * new_tokens
     if result["tokens"] != expected:
         raise SystemExit(f"{engine} generated {result['tokens']} tokens, expected {expected}: lengths not forced")
+    if isa and engine.startswith("anuvad") and result.get("isa") != ISA_LEVELS[isa][0]:
+        raise SystemExit(f"{engine} ran at level {result.get('isa')}, not {isa}: this CPU lacks it")
     return result
 
 
@@ -226,6 +274,7 @@ def main():
     parser.add_argument("--engines", default=",".join(ENGINES))
     parser.add_argument("--settings", default="greedy-32,beam4-32,greedy-1,beam4-1")
     parser.add_argument("--shape", default="opus", choices=sorted(SHAPES))
+    parser.add_argument("--isa", choices=sorted(ISA_LEVELS), help="hold every engine to this instruction-set level")
     parser.add_argument("--compare-bin", help="bench_translate of another anuvad build: engines anuvad-before, "
                         "anuvad-before-bf16, anuvad-before-int8")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -254,6 +303,11 @@ def main():
                 if l.startswith("model name")), "unknown CPU")
     print(f"# {args.shape} shape; {cpu}, {os.cpu_count()} cores; {args.sentences} sentences (batch 1: {max(1, args.sentences // 4)}), "
           f"{args.new_tokens} new tokens each; medians of {args.reps}")
+    if args.isa:
+        anuvad, ct2, mkl, onednn, aten = ISA_LEVELS[args.isa]
+        print(f"# level {args.isa}: ANUVAD_CPU_ISA={anuvad}; CT2_FORCE_CPU_ISA={ct2}, MKL_ENABLE_INSTRUCTIONS={mkl}, "
+              f"ONEDNN_MAX_CPU_ISA={onednn} (torch also ATEN_CPU_CAPABILITY={aten}); MKL runs: "
+              f"{mkl_banner(work, args.shape, args.isa)}")
     rows = []
     for threads in [int(t) for t in args.threads.split(",")]:
         for setting in args.settings.split(","):
@@ -268,7 +322,7 @@ def main():
                 for engine in order:
                     runs[engine].append(
                         run_engine(engine, work, args.shape, beams, batch, limit, threads, args.new_tokens,
-                                   args.compare_bin)
+                                   args.compare_bin, args.isa)
                     )
             summary = {}
             for engine, results in runs.items():

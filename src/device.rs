@@ -28,15 +28,16 @@ pub enum Precision {
     /// model computes in bf16. On CPUs the matrix products' weights are stored as bf16 (half the memory
     /// traffic) while layer norms, softmax and residual sums stay f32: with Intel AMX (Sapphire Rapids
     /// and later Xeons) the products run on AMX tiles with their inputs rounded to bf16 (about 2x f32
-    /// at batch 32); with AVX-512 alone
-    /// the inputs and arithmetic stay f32; elsewhere candle's bf16 kernels, slower than f32. Output can
-    /// differ from f32 (how often: see README). `ANUVAD_CPU_ISA=avx512` turns AMX off.
+    /// at batch 32); with AVX2, AVX-512 or NEON alone the inputs and arithmetic stay f32; elsewhere
+    /// candle's bf16 kernels, slower than f32. Output can differ from f32 (how often: see README).
+    /// `ANUVAD_CPU_ISA=avx512vnni` turns AMX off.
     Bf16,
     /// IEEE half precision: more mantissa and less range than bf16; candle's kernels on every device
     /// (slow on CPUs).
     F16,
-    /// int8 matrix products on Intel AMX tiles, the fastest CPU mode where it is available (Sapphire
-    /// Rapids and later Xeons; elsewhere [`TranslatorBuilder::build`](crate::TranslatorBuilder::build) fails with
+    /// int8 matrix products, the fastest CPU mode: on Intel AMX tiles, with AVX512-VNNI, AVX2 or NEON
+    /// (on a CPU without AVX2 or NEON, or on a GPU,
+    /// [`TranslatorBuilder::build`](crate::TranslatorBuilder::build) fails with
     /// [`Error::DeviceUnavailable`]): weights quantized per output column at load time, each product's
     /// inputs per row, the scheme of CTranslate2's int8; everything else stays f32. Output differs
     /// from f32 more often than bf16's (how often: see README).

@@ -1,30 +1,65 @@
 //! Which instruction set the kernels use: detected once per process, and lowered on request with
 //! `ANUVAD_CPU_ISA` (as CTranslate2's `CT2_FORCE_CPU_ISA`) so that every path can be tested and
 //! measured on one machine.
+//!
+//! The levels of one architecture form a chain, each including the ones below it: on x86-64
+//! `avx2` < `avx512` < `avx512vnni` < `amx`, on aarch64 `neon` < `neon-dotprod` < `neon-i8mm`;
+//! `generic` is below both. A level differs from the one below it by at least one kernel (VNNI and the
+//! ARM dot products only in the int8 product), so forcing each level in turn runs every kernel on one
+//! machine. That is why VNNI is a level and not a feature: every CPU shipped with AMX has AVX512-VNNI,
+//! every one with `i8mm` has `dotprod`, so the chains are true of real CPUs, and the int8 product
+//! without VNNI (Skylake-SP) stays testable on a CPU that has it.
 
 use std::sync::OnceLock;
 
 /// The environment variable that lowers the instruction set the kernels use.
 pub const ISA_VARIABLE: &str = "ANUVAD_CPU_ISA";
 
-/// An instruction-set level of the CPU kernels. Each level includes the ones below it on its
-/// architecture: `Amx` CPUs have AVX-512, AVX-512 CPUs have AVX2.
+/// An instruction-set level of the CPU kernels. Levels of one architecture include the ones below them
+/// (see the module documentation); `Generic` runs everywhere.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Isa {
     /// Portable Rust (what the compiler vectorizes for the target's baseline); candle's operations
     /// where we have no kernel.
     Generic,
-    /// x86-64 with AVX2 and FMA.
+    /// x86-64 with AVX2 and FMA: packed products (int8 with `vpmaddubsw`), attention and math in
+    /// 256-bit registers.
     Avx2,
-    /// x86-64 with AVX-512F.
+    /// x86-64 with AVX-512F and BW: the same kernels in 512-bit registers.
     Avx512,
-    /// x86-64 with AVX-512 and Intel AMX (tiles, bf16 and int8), granted by the OS.
+    /// AVX-512 with VNNI (`vpdpbusd`): the int8 product in one instruction per 64 products.
+    Avx512Vnni,
+    /// AVX-512 VNNI and Intel AMX (tiles, bf16 and int8), granted by the OS.
     Amx,
+    /// aarch64 with NEON (every aarch64 CPU): packed products (int8 with widening multiplies),
+    /// attention and math in 128-bit registers.
+    Neon,
+    /// NEON with the dot-product instructions (`sdot`, Armv8.2+): the int8 product.
+    NeonDotprod,
+    /// NEON with the int8 matrix multiply (`smmla`, Armv8.6+).
+    NeonI8mm,
 }
 
+/// The levels of the architecture this program was built for, lowest first.
+#[cfg(target_arch = "x86_64")]
+const LEVELS: &[Isa] = &[Isa::Generic, Isa::Avx2, Isa::Avx512, Isa::Avx512Vnni, Isa::Amx];
+#[cfg(target_arch = "aarch64")]
+const LEVELS: &[Isa] = &[Isa::Generic, Isa::Neon, Isa::NeonDotprod, Isa::NeonI8mm];
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+const LEVELS: &[Isa] = &[Isa::Generic];
+
 impl Isa {
-    /// Every level, lowest first.
-    pub const ALL: [Isa; 4] = [Isa::Generic, Isa::Avx2, Isa::Avx512, Isa::Amx];
+    /// Every level of every architecture.
+    pub const ALL: [Isa; 8] = [
+        Isa::Generic,
+        Isa::Avx2,
+        Isa::Avx512,
+        Isa::Avx512Vnni,
+        Isa::Amx,
+        Isa::Neon,
+        Isa::NeonDotprod,
+        Isa::NeonI8mm,
+    ];
 
     /// The name `ANUVAD_CPU_ISA` takes.
     pub fn name(self) -> &'static str {
@@ -32,13 +67,22 @@ impl Isa {
             Isa::Generic => "generic",
             Isa::Avx2 => "avx2",
             Isa::Avx512 => "avx512",
+            Isa::Avx512Vnni => "avx512vnni",
             Isa::Amx => "amx",
+            Isa::Neon => "neon",
+            Isa::NeonDotprod => "neon-dotprod",
+            Isa::NeonI8mm => "neon-i8mm",
         }
     }
 
     /// The level named `name` (as [`Isa::name`] spells it, any case).
     pub fn from_name(name: &str) -> Option<Isa> {
         Isa::ALL.into_iter().find(|isa| isa.name().eq_ignore_ascii_case(name.trim()))
+    }
+
+    /// The levels of the architecture this program was built for, lowest first (`generic` first).
+    pub fn levels() -> &'static [Isa] {
+        LEVELS
     }
 
     /// The best level this CPU (and OS) runs, detected once.
@@ -49,17 +93,52 @@ impl Isa {
 
     /// Whether this CPU runs the kernels of this level.
     pub fn available(self) -> bool {
-        self <= Isa::detected()
+        self.runs_on(Isa::detected())
+    }
+
+    /// Whether a CPU whose best level is `best` runs this level: `generic`, or a level of `best`'s
+    /// architecture up to `best`.
+    fn runs_on(self, best: Isa) -> bool {
+        self == Isa::Generic || (self.arch() == best.arch() && self <= best)
     }
 
     /// The levels this CPU runs, lowest first.
     pub fn available_levels() -> Vec<Isa> {
-        Isa::ALL.into_iter().filter(|isa| isa.available()).collect()
+        Isa::levels().iter().copied().filter(|isa| isa.available()).collect()
     }
 
-    /// Whether this level has AVX-512F (AVX-512 and AMX).
+    /// The architecture of the level (`None` for `generic`).
+    fn arch(self) -> Option<&'static str> {
+        match self {
+            Isa::Generic => None,
+            Isa::Avx2 | Isa::Avx512 | Isa::Avx512Vnni | Isa::Amx => Some("x86_64"),
+            Isa::Neon | Isa::NeonDotprod | Isa::NeonI8mm => Some("aarch64"),
+        }
+    }
+
+    /// Whether this level has AVX2 and FMA (every x86-64 level above `generic`).
+    pub fn has_avx2(self) -> bool {
+        matches!(self, Isa::Avx2 | Isa::Avx512 | Isa::Avx512Vnni | Isa::Amx)
+    }
+
+    /// Whether this level has AVX-512F and BW (`avx512` and above).
     pub fn has_avx512(self) -> bool {
-        self >= Isa::Avx512
+        matches!(self, Isa::Avx512 | Isa::Avx512Vnni | Isa::Amx)
+    }
+
+    /// Whether this level has AVX512-VNNI (`avx512vnni` and `amx`).
+    pub fn has_avx512_vnni(self) -> bool {
+        matches!(self, Isa::Avx512Vnni | Isa::Amx)
+    }
+
+    /// Whether this level has NEON (every aarch64 level).
+    pub fn has_neon(self) -> bool {
+        matches!(self, Isa::Neon | Isa::NeonDotprod | Isa::NeonI8mm)
+    }
+
+    /// Whether this level has the NEON dot products (`neon-dotprod` and `neon-i8mm`).
+    pub fn has_neon_dotprod(self) -> bool {
+        matches!(self, Isa::NeonDotprod | Isa::NeonI8mm)
     }
 }
 
@@ -92,7 +171,7 @@ fn choose(detected: Isa, requested: Option<&str>) -> (Isa, Option<String>) {
     };
     let names = || Isa::ALL.map(Isa::name).join(", ");
     match Isa::from_name(requested) {
-        Some(isa) if isa <= detected => (isa, None),
+        Some(isa) if isa.runs_on(detected) => (isa, None),
         Some(isa) => {
             (detected, Some(format!("{ISA_VARIABLE}={requested}: this CPU has no {isa}; using {detected}")))
         }
@@ -105,20 +184,40 @@ fn choose(detected: Isa, requested: Option<&str>) -> (Isa, Option<String>) {
 
 #[cfg(target_arch = "x86_64")]
 fn detect() -> Isa {
-    if !std::arch::is_x86_feature_detected!("avx2") || !std::arch::is_x86_feature_detected!("fma") {
+    use std::arch::is_x86_feature_detected as has;
+    if !has!("avx2") || !has!("fma") {
         return Isa::Generic;
     }
-    if !std::arch::is_x86_feature_detected!("avx512f") {
+    if !has!("avx512f") || !has!("avx512bw") {
         return Isa::Avx2;
+    }
+    if !has!("avx512vnni") {
+        return Isa::Avx512;
     }
     if amx_granted() {
         Isa::Amx
     } else {
-        Isa::Avx512
+        Isa::Avx512Vnni
     }
 }
 
-#[cfg(not(target_arch = "x86_64"))]
+#[cfg(target_arch = "aarch64")]
+fn detect() -> Isa {
+    use std::arch::is_aarch64_feature_detected as has;
+    if !has!("neon") {
+        return Isa::Generic;
+    }
+    if !has!("dotprod") {
+        return Isa::Neon;
+    }
+    if has!("i8mm") {
+        Isa::NeonI8mm
+    } else {
+        Isa::NeonDotprod
+    }
+}
+
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
 fn detect() -> Isa {
     Isa::Generic
 }
@@ -162,12 +261,22 @@ mod tests {
         assert_eq!(choose(Isa::Avx512, Some(" ")), (Isa::Avx512, None));
         assert_eq!(choose(Isa::Avx512, Some("AVX2")), (Isa::Avx2, None));
         assert_eq!(choose(Isa::Avx512, Some("generic")), (Isa::Generic, None));
+        assert_eq!(choose(Isa::Amx, Some("avx512vnni")), (Isa::Avx512Vnni, None));
+        assert_eq!(choose(Isa::NeonI8mm, Some("neon-dotprod")), (Isa::NeonDotprod, None));
+        assert_eq!(choose(Isa::Neon, Some("generic")), (Isa::Generic, None));
         let (isa, problem) = choose(Isa::Avx512, Some("amx"));
         assert_eq!(isa, Isa::Avx512);
         assert!(problem.unwrap().contains("no amx"));
         let (isa, problem) = choose(Isa::Avx2, Some("sse9"));
         assert_eq!(isa, Isa::Avx2);
-        assert!(problem.unwrap().contains("generic, avx2, avx512, amx"));
+        assert!(problem.unwrap().contains("generic, avx2, avx512, avx512vnni, amx, neon"));
+        // Another architecture's level is never "below" this one's.
+        let (isa, problem) = choose(Isa::NeonI8mm, Some("avx2"));
+        assert_eq!(isa, Isa::NeonI8mm);
+        assert!(problem.unwrap().contains("no avx2"));
+        let (isa, problem) = choose(Isa::Amx, Some("neon"));
+        assert_eq!(isa, Isa::Amx);
+        assert!(problem.unwrap().contains("no neon"));
     }
 
     #[test]
@@ -175,9 +284,14 @@ mod tests {
         for isa in Isa::ALL {
             assert_eq!(Isa::from_name(isa.name()), Some(isa));
         }
-        assert!(Isa::Generic < Isa::Avx2 && Isa::Avx2 < Isa::Avx512 && Isa::Avx512 < Isa::Amx);
-        assert!(isa() <= Isa::detected());
+        for chain in [Isa::ALL[..5].to_vec(), [&[Isa::Generic], &Isa::ALL[5..]].concat()] {
+            assert!(chain.windows(2).all(|pair| pair[0] < pair[1] && pair[0].runs_on(pair[1])));
+        }
+        assert!(!Isa::Avx2.runs_on(Isa::NeonI8mm) && !Isa::Neon.runs_on(Isa::Amx));
+        assert!(isa() <= Isa::detected() && isa().available());
         assert!(Isa::Generic.available());
+        assert_eq!(Isa::levels()[0], Isa::Generic);
         assert_eq!(Isa::available_levels().last().copied(), Some(Isa::detected()));
+        assert!(Isa::levels().contains(&Isa::detected()));
     }
 }

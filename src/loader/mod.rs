@@ -79,33 +79,46 @@ struct FamilyParts {
 /// format) or in candle's, and the dtype to load the model in. Decided by the CPU level in use
 /// (`cpu::isa`, which `ANUVAD_CPU_ISA` can lower).
 ///
-/// On CPUs with AVX-512 f32 weights are packed for our kernel. bf16 there keeps the model in f32
-/// (layer norms, softmax, residual sums, sums of the products) and packs only the weights of the
-/// matrix products as bf16: for AMX tiles where the CPU has them (inputs rounded to bf16 too), else
-/// widened to f32 in registers. Either way half the weight memory traffic, where candle's CPU bf16
-/// products are several times slower than f32. int8 likewise keeps the model in f32 and packs the
-/// products' weights as int8 AMX tiles; it needs a CPU with AMX-INT8.
+/// On CPUs with packed kernels (every level above `generic`: AVX2, AVX-512, NEON) f32 weights are
+/// packed for them. bf16 there keeps the model in f32 (layer norms, softmax, residual sums, sums of
+/// the products) and packs only the weights of the matrix products as bf16: for AMX tiles where the
+/// CPU has them (inputs rounded to bf16 too), else widened to f32 in registers. Either way half the
+/// weight memory traffic, where candle's CPU bf16 products are several times slower than f32. int8
+/// likewise keeps the model in f32 and packs the products' weights as int8: AMX tiles on AMX, panels
+/// for the integer dot products of the other levels (7-bit weights on x86 without VNNI); `generic`
+/// has no int8 kernel.
 pub(crate) fn packing(device: &Device, precision: Precision) -> Result<(Option<PackedFormat>, DType)> {
     let isa = crate::cpu::isa();
+    let panels = |format: PackedFormat| format.runs_at(isa).then_some((Some(format), DType::F32));
     if precision == Precision::Int8 {
-        return if device.is_cpu() && isa >= Isa::Amx {
-            Ok((Some(PackedFormat::AmxInt8), DType::F32))
+        let packed = if !device.is_cpu() {
+            None
+        } else if isa == Isa::Amx {
+            Some((Some(PackedFormat::AmxInt8), DType::F32))
         } else {
-            Err(Error::DeviceUnavailable(
-                "int8 runs only on CPUs with Intel AMX-INT8 (Sapphire Rapids or later Xeons); \
-                 use bf16 elsewhere"
-                    .into(),
-            ))
+            // Full int8 weights where the level's product takes them (VNNI, NEON), else 7-bit ones
+            // (AVX2 and AVX-512 without VNNI; see `PackedFormat::Int8Narrow`).
+            panels(PackedFormat::Int8).or_else(|| panels(PackedFormat::Int8Narrow))
         };
+        return packed.ok_or_else(|| {
+            Error::DeviceUnavailable(if device.is_cpu() {
+                format!(
+                    "int8 needs the AVX2 (x86-64) or NEON (aarch64) CPU kernels, and the level in use is \
+                     {isa}; use f32 or bf16 here"
+                )
+            } else {
+                "int8 runs only on the CPU; use bf16 or f16 on a GPU".into()
+            })
+        });
     }
     let dtype = precision.dtype();
     if !device.is_cpu() {
         return Ok((None, dtype));
     }
     Ok(match dtype {
-        DType::F32 if isa.has_avx512() => (Some(PackedFormat::F32), DType::F32),
-        DType::BF16 if isa >= Isa::Amx => (Some(PackedFormat::AmxBf16), DType::F32),
-        DType::BF16 if isa.has_avx512() => (Some(PackedFormat::Bf16), DType::F32),
+        DType::F32 => panels(PackedFormat::F32).unwrap_or((None, dtype)),
+        DType::BF16 if isa == Isa::Amx => (Some(PackedFormat::AmxBf16), DType::F32),
+        DType::BF16 => panels(PackedFormat::Bf16).unwrap_or((None, dtype)),
         _ => (None, dtype),
     })
 }

@@ -20,6 +20,8 @@ pub(crate) struct Attention {
 }
 
 /// The query, key and value projections.
+// One per attention layer, made once at load time: the size difference costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 enum Projections {
     Separate {
         q_proj: Linear,

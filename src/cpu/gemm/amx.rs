@@ -15,11 +15,15 @@
 //!
 //! Rust has no stable AMX intrinsics, so the tile instructions are inline assembly. Linux hands out
 //! the tile registers only on request (`arch_prctl(ARCH_REQ_XCOMP_PERM)`), made once per process.
+// Packing is portable (the loader's code is the same everywhere); the tiles run on x86-64 only.
+#![cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 
 use rayon::prelude::*;
 
-use super::SharedOut;
-use crate::cpu::Isa;
+use super::quantize::quantize_row;
+use crate::cpu::isa;
+#[cfg(target_arch = "x86_64")]
+use crate::cpu::parallel::SharedOut;
 
 /// Output columns per weight tile: a 32-bit lane (2 bf16 or 4 int8 inputs) for each of 16 columns.
 const TILE_COLUMNS: usize = 16;
@@ -29,8 +33,6 @@ const ROW_BYTES: usize = 64;
 const BLOCK: usize = 32;
 /// 32-bit lanes per weight tile (16 rows of 16).
 const TILE_LANES: usize = 16 * TILE_COLUMNS;
-/// The largest quantized magnitude: symmetric, so -128 is never used.
-const INT8_MAX: f32 = 127.0;
 
 /// What the tiles hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,26 +59,6 @@ impl TileFormat {
 /// `value` rounded to the nearest bfloat16 (ties to even).
 fn bf16(value: f32) -> u16 {
     super::bf16_bits(value) as u16
-}
-
-/// The largest magnitude in `values` (0 for none).
-fn max_magnitude(values: &[f32]) -> f32 {
-    values.iter().fold(0f32, |max, value| max.max(value.abs()))
-}
-
-/// The factor that maps magnitudes up to `max` onto -127..=127 (0 when `max` is 0: all zeros).
-pub(crate) fn quantizing_factor(max: f32) -> f32 {
-    if max > 0.0 {
-        INT8_MAX / max
-    } else {
-        0.0
-    }
-}
-
-/// `value * factor` rounded to the nearest integer (ties to even, as the AVX-512 conversion rounds)
-/// and kept within -127..=127.
-pub(crate) fn quantize(value: f32, factor: f32) -> i8 {
-    (value * factor).round_ties_even().clamp(-INT8_MAX, INT8_MAX) as i8
 }
 
 /// A weight `[out_dim, in_dim]` (f32) packed as AMX weight tiles of `format`, and for int8 each
@@ -108,7 +90,7 @@ pub(crate) fn pack(
                 }
                 let source = &weight[out * in_dim..][..in_dim];
                 if format == TileFormat::Int8 {
-                    scales.push(quantize_row(source, &mut codes));
+                    scales.push(quantize_row(isa(), source, &mut codes, false));
                 }
                 // Lane `l` of the column holds inputs `l * n ..`: row `l % 16` of the tile for chunk
                 // `l / 16`, which is 32-bit word `l * 16 + column` of the group.
@@ -178,56 +160,10 @@ fn tile_inputs(a: &[f32], in_dim: usize, row_bytes: usize, format: TileFormat) -
             (inputs, Vec::new())
         }
         TileFormat::Int8 => {
-            let scales = rows_in.map(|(out, row)| quantize_row(row, out)).collect();
+            let scales = rows_in.map(|(out, row)| quantize_row(isa(), row, out, false)).collect();
             (inputs, scales)
         }
     }
-}
-
-/// `row` quantized into `out` (as `i8` bytes) by its largest magnitude; returns the row's scale.
-fn quantize_row(row: &[f32], out: &mut [u8]) -> f32 {
-    #[cfg(target_arch = "x86_64")]
-    if Isa::Avx512.available() && out.len() >= row.len() {
-        // SAFETY: AVX-512F is present; `out` is at least as long as `row` (both checked above).
-        return unsafe { quantize_row_avx512(row, out) };
-    }
-    let max = max_magnitude(row);
-    let factor = quantizing_factor(max);
-    for (out, &value) in out.iter_mut().zip(row) {
-        *out = quantize(value, factor) as u8;
-    }
-    max / INT8_MAX
-}
-
-/// [`quantize_row`] in AVX-512: the same numbers (`vcvtps2dq` rounds to nearest even, as
-/// [`quantize`] does; the saturating narrowing cannot go below -127 since `|x * factor| <= 127`
-/// up to rounding).
-///
-/// # Safety
-/// AVX-512F must be present and `out.len() >= row.len()`.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn quantize_row_avx512(row: &[f32], out: &mut [u8]) -> f32 {
-    use std::arch::x86_64::*;
-    let mask = |start: usize| -> __mmask16 { (((1u32 << (row.len() - start).min(16)) - 1) & 0xffff) as u16 };
-    let mut max = _mm512_setzero_ps();
-    for start in (0..row.len()).step_by(16) {
-        // SAFETY: the load is masked to the elements of `row` from `start` on.
-        let values = unsafe { _mm512_maskz_loadu_ps(mask(start), row.as_ptr().add(start)) };
-        max = _mm512_max_ps(max, _mm512_abs_ps(values));
-    }
-    let max = _mm512_reduce_max_ps(max);
-    let factor = _mm512_set1_ps(quantizing_factor(max));
-    for start in (0..row.len()).step_by(16) {
-        // SAFETY: the load is masked to the elements of `row` from `start` on, the store to as many
-        // bytes of `out`, which is at least as long as `row` (the caller's contract).
-        unsafe {
-            let values = _mm512_maskz_loadu_ps(mask(start), row.as_ptr().add(start));
-            let integers = _mm512_cvtps_epi32(_mm512_mul_ps(values, factor));
-            _mm512_mask_cvtsepi32_storeu_epi8(out.as_mut_ptr().add(start) as *mut i8, mask(start), integers);
-        }
-    }
-    max / INT8_MAX
 }
 
 /// One row of a block's sums into `out` (its first `out.len()` columns, at most 32): as they are
@@ -424,41 +360,5 @@ pub(crate) unsafe fn matmul(
         // Every task wrote its block's columns of every row; the blocks cover all columns.
         out.set_len(rows * out_dim);
         out
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quantize_rounds_to_nearest_even_within_127() {
-        let factor = quantizing_factor(2.0); // 63.5 per unit
-        assert_eq!(quantize(2.0, factor), 127);
-        assert_eq!(quantize(-2.0, factor), -127);
-        assert_eq!(quantize(1.0, factor), 64); // 63.5: the even neighbour
-        assert_eq!(quantize(3.0 / 127.0, factor), 2); // 1.5 -> 2
-        assert_eq!(quantize(5.0 / 127.0, factor), 2); // 2.5 -> 2
-        assert_eq!(quantize(5.0, factor), 127); // beyond the maximum: clamped
-        assert_eq!(quantizing_factor(0.0), 0.0);
-        assert_eq!(quantize(1.0, quantizing_factor(0.0)), 0);
-    }
-
-    #[test]
-    fn vector_quantization_matches_scalar() {
-        // Lengths around the 16-lane vectors; values with exact halves to exercise ties.
-        for len in [1, 15, 16, 17, 64, 100] {
-            let row: Vec<f32> =
-                (0..len).map(|i| (i as f32 - 40.0) * 0.25 + if i % 3 == 0 { 0.125 } else { 0.0 }).collect();
-            let mut vector = vec![0u8; len + 3];
-            let scale = quantize_row(&row, &mut vector);
-            let max = max_magnitude(&row);
-            assert_eq!(scale, max / INT8_MAX);
-            let factor = quantizing_factor(max);
-            for (i, &value) in row.iter().enumerate() {
-                assert_eq!(vector[i] as i8, quantize(value, factor), "len {len} index {i}");
-            }
-            assert_eq!(&vector[len..], &[0, 0, 0], "padding untouched");
-        }
     }
 }

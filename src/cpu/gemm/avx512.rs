@@ -1,129 +1,329 @@
-//! The AVX-512 panel kernels of the packed product: `R` rows by one 32-column panel per call, the
-//! partial sums in registers (2 x 12 accumulators), the next block of weights prefetched meanwhile.
+//! The AVX-512 register tiles of the packed product: 12 rows by a whole 32-column panel (2 x 12
+//! accumulators of 16 lanes, 2 weight registers and a broadcast, of the 32 registers). f32 and bf16
+//! with fused multiply-adds; int8 with `vpdpbusd` (VNNI) or, 7-bit weights only, `vpmaddubsw` +
+//! `vpmaddwd` (BW).
 
-use super::{Format, PackedWeight, SharedOut, DEPTH, L2_BYTES, PANEL, ROWS, ROW_GROUP};
+use std::arch::x86_64::*;
 
-/// Calls `tile.$kernel::<R>()` with `R` = `$rows` (1 to `ROWS`).
+use super::panels::{InputLayout, Kernel, Tile};
+use super::{Format, PANEL};
+
+/// Rows per tile.
+const ROWS: usize = 12;
+
+/// The tile of `format`, with VNNI's int8 product when `vnni`.
+pub(super) fn kernel(format: Format, vnni: bool) -> Option<Kernel> {
+    let (inputs, run): (_, unsafe fn(&Tile, usize)) = match format {
+        Format::F32 => (InputLayout::F32, run_f32),
+        Format::Bf16 => (InputLayout::F32, run_bf16),
+        Format::Int8 | Format::Int8Narrow if vnni => (InputLayout::Int8 { offset: true }, run_int8_vnni),
+        // `vpmaddubsw` would saturate on full int8 weights.
+        Format::Int8Narrow => (InputLayout::Int8 { offset: true }, run_int8_bw),
+        Format::Int8 | Format::AmxBf16 | Format::AmxInt8 => return None,
+    };
+    Some(Kernel { rows: ROWS, inputs, run })
+}
+
+/// Calls `$kernel::<R>($tile)` with `R` = `$rows` (1 to `ROWS`).
 macro_rules! dispatch_rows {
-    ($tile:expr, $kernel:ident, $rows:expr) => {
+    ($kernel:ident, $tile:expr, $rows:expr) => {
         match $rows {
-            12 => $tile.$kernel::<12>(),
-            11 => $tile.$kernel::<11>(),
-            10 => $tile.$kernel::<10>(),
-            9 => $tile.$kernel::<9>(),
-            8 => $tile.$kernel::<8>(),
-            7 => $tile.$kernel::<7>(),
-            6 => $tile.$kernel::<6>(),
-            5 => $tile.$kernel::<5>(),
-            4 => $tile.$kernel::<4>(),
-            3 => $tile.$kernel::<3>(),
-            2 => $tile.$kernel::<2>(),
-            _ => $tile.$kernel::<1>(),
+            12 => $kernel::<12>($tile),
+            11 => $kernel::<11>($tile),
+            10 => $kernel::<10>($tile),
+            9 => $kernel::<9>($tile),
+            8 => $kernel::<8>($tile),
+            7 => $kernel::<7>($tile),
+            6 => $kernel::<6>($tile),
+            5 => $kernel::<5>($tile),
+            4 => $kernel::<4>($tile),
+            3 => $kernel::<3>($tile),
+            2 => $kernel::<2>($tile),
+            _ => $kernel::<1>($tile),
         }
     };
 }
 
-/// Runs `panels` of `weight` (f32 or bf16 panels) over all `rows` of `a` (interleaved by
-/// `interleave_rows`), writing those panels' columns of `out` (`[rows, out_dim]`) and adding `bias`.
-///
 /// # Safety
-/// AVX-512F must be present; `a` must hold `rows * in_dim` values and `bias` (if any) `out_dim`;
-/// `out` must have room for `rows * out_dim` values, of which this call writes only its panels'
-/// columns (no other task may touch those).
-#[target_feature(enable = "avx512f")]
-pub(super) unsafe fn run_panels(
-    weight: &PackedWeight,
-    a: &[f32],
-    rows: usize,
-    bias: Option<&[f32]>,
-    out: SharedOut<f32>,
-    panels: std::ops::Range<usize>,
-) {
-    // SAFETY: AVX-512F is present (the caller's contract); each tile's pointers stay within `a`,
-    // the weight's panels, `bias` and this task's columns of `out`, by the sizes above.
-    unsafe {
-        let inputs = weight.in_dim;
-        let lanes = weight.format.lanes_per_input();
-        // Large products (the encoder's thousand rows) go a group of rows at a time, so the group's
-        // inputs stay in L2 while the task's panels pass over them, when those panels fit in L2 too.
-        // The vocabulary projection's panels do not: it streams them once, over all rows.
-        let task_weight_bytes = panels.len() * inputs * lanes * 4;
-        let group_rows = if task_weight_bytes <= L2_BYTES { ROW_GROUP } else { rows };
-        for group_start in (0..rows).step_by(group_rows) {
-            let group_end = (group_start + group_rows).min(rows);
-            for panel in panels.clone() {
-                let column = panel * PANEL;
-                let columns = PANEL.min(weight.out_dim - column);
-                // Block by block of inputs, the panel's outputs staying in cache between blocks.
-                for depth_start in (0..inputs).step_by(DEPTH) {
-                    let depth = DEPTH.min(inputs - depth_start);
-                    let last = depth_start + depth == inputs;
-                    // The row blocks also prefetch the weights of the block that follows (next inputs,
-                    // or next panel), so they arrive from memory while this one computes.
-                    let next_weights = if !last {
-                        Some((panel * inputs + depth_start + depth, DEPTH.min(inputs - depth_start - depth)))
-                    } else if panel + 1 < panels.end {
-                        Some(((panel + 1) * inputs, DEPTH.min(inputs)))
-                    } else {
-                        None
-                    };
-                    // Each row block fetches its share of them, spread over its inputs: all of them
-                    // in the first row block overran the memory system's queue and stalled it.
-                    let row_blocks = (group_end - group_start).div_ceil(ROWS);
-                    let mut row = group_start;
-                    while row < group_end {
-                        let block = ROWS.min(rows - row);
-                        let block_index = (row - group_start) / ROWS;
-                        let tile = Tile {
-                            a: a.as_ptr().add(row * inputs + depth_start * block),
-                            weights: weight.panels.as_ptr().add((panel * inputs + depth_start) * lanes),
-                            lanes,
-                            depth,
-                            out: out.ptr().add(row * weight.out_dim + column),
-                            out_stride: weight.out_dim,
-                            columns,
-                            accumulate: depth_start > 0,
-                            bias: if last { bias.map(|bias| bias.as_ptr().add(column)) } else { None },
-                            prefetch: next_weights.and_then(|(step, next_depth)| {
-                                let share = next_depth.div_ceil(row_blocks);
-                                let first = (block_index * share).min(next_depth);
-                                let count = share.min(next_depth - first);
-                                (count > 0).then(|| {
-                                    (
-                                        weight.panels.as_ptr().add((step + first) * lanes),
-                                        count,
-                                        (depth / count).max(1),
-                                    )
-                                })
-                            }),
-                        };
-                        match weight.format {
-                            Format::F32 => dispatch_rows!(tile, run_f32, block),
-                            // (AMX products never get here: `matmul` hands them to `amx`.)
-                            Format::Bf16 | Format::AmxBf16 | Format::AmxInt8 => {
-                                dispatch_rows!(tile, run_bf16, block)
-                            }
-                        }
-                        row += block;
+/// AVX-512F must be present and the tile valid (`Kernel::run`).
+unsafe fn run_f32(tile: &Tile, rows: usize) {
+    // SAFETY: the caller's contract.
+    unsafe { dispatch_rows!(f32_tile, tile, rows) }
+}
+
+/// # Safety
+/// As `run_f32`.
+unsafe fn run_bf16(tile: &Tile, rows: usize) {
+    // SAFETY: the caller's contract.
+    unsafe { dispatch_rows!(bf16_tile, tile, rows) }
+}
+
+/// # Safety
+/// AVX-512F and VNNI must be present and the tile valid (`Kernel::run`).
+unsafe fn run_int8_vnni(tile: &Tile, rows: usize) {
+    // SAFETY: the caller's contract.
+    unsafe { dispatch_rows!(int8_vnni_tile, tile, rows) }
+}
+
+/// # Safety
+/// AVX-512F and BW must be present and the tile valid (`Kernel::run`).
+unsafe fn run_int8_bw(tile: &Tile, rows: usize) {
+    // SAFETY: the caller's contract.
+    unsafe { dispatch_rows!(int8_bw_tile, tile, rows) }
+}
+
+/// The masks of a panel's valid columns: its first 16 and its second 16.
+#[inline(always)]
+fn column_masks(columns: usize) -> (__mmask16, __mmask16) {
+    let low: __mmask16 = if columns >= 16 { 0xffff } else { (1u16 << columns) - 1 };
+    let high: __mmask16 =
+        if columns >= PANEL { 0xffff } else { ((1u32 << columns.saturating_sub(16)) - 1) as u16 };
+    (low, high)
+}
+
+/// One cache line into L2 (the next block's weights).
+#[inline(always)]
+fn prefetch_line(line: *const u8) {
+    // SAFETY: a prefetch never faults, whatever the address.
+    unsafe { _mm_prefetch::<_MM_HINT_T1>(line as *const i8) };
+}
+
+/// The body of the f32 and bf16 tiles, the same but for the per-step multiply-add `$step(k, weights,
+/// low, high)` (a macro so that each format's kernel is compiled with its target features and the
+/// step inlined into it).
+macro_rules! float_tile {
+    ($name:ident, $step:ident) => {
+        /// # Safety
+        /// AVX-512F must be present and the tile valid (`Kernel::run`), with at most `ROWS` rows.
+        #[target_feature(enable = "avx512f")]
+        unsafe fn $name<const R: usize>(t: &Tile) {
+            // SAFETY: the tile's pointers were formed by `panels::run_panels` within its buffers: `R`
+            // rows of `columns` outputs `out_stride` apart, `ROWS` inputs per step, `lanes` weights per
+            // step, and the prefetched block; the upper half of a panel narrower than 16 columns is
+            // masked off entirely (its address is only formed, with `wrapping_add`, never read or
+            // written).
+            unsafe {
+                let (low_mask, high_mask) = column_masks(t.columns);
+                let mut low = [_mm512_setzero_ps(); R];
+                let mut high = [_mm512_setzero_ps(); R];
+                if t.accumulate {
+                    for r in 0..R {
+                        let out = t.out.add(r * t.out_stride);
+                        low[r] = _mm512_maskz_loadu_ps(low_mask, out);
+                        high[r] = _mm512_maskz_loadu_ps(high_mask, out.wrapping_add(16));
                     }
                 }
+                let mut prefetch = t.prefetcher();
+                for k in 0..t.depth {
+                    prefetch.at(k, prefetch_line);
+                    $step::<R>(t, k, &mut low, &mut high);
+                }
+                prefetch.finish(prefetch_line);
+                if let (true, Some(bias)) = (t.last, t.bias) {
+                    let b_low = _mm512_maskz_loadu_ps(low_mask, bias);
+                    let b_high = _mm512_maskz_loadu_ps(high_mask, bias.wrapping_add(16));
+                    for r in 0..R {
+                        low[r] = _mm512_add_ps(low[r], b_low);
+                        high[r] = _mm512_add_ps(high[r], b_high);
+                    }
+                }
+                for r in 0..R {
+                    let out = t.out.add(r * t.out_stride);
+                    _mm512_mask_storeu_ps(out, low_mask, low[r]);
+                    _mm512_mask_storeu_ps(out.wrapping_add(16), high_mask, high[r]);
+                }
             }
+        }
+    };
+}
+
+float_tile!(f32_tile, step_f32);
+float_tile!(bf16_tile, step_bf16);
+
+/// One input: every row's value times the panel's weights, added to the row's accumulators.
+///
+/// # Safety
+/// AVX-512F must be present and `k` below the tile's depth.
+#[inline]
+#[target_feature(enable = "avx512f")]
+unsafe fn step_f32<const R: usize>(t: &Tile, k: usize, low: &mut [__m512; R], high: &mut [__m512; R]) {
+    // SAFETY: the caller's contract: step `k` of the tile's `depth` is within its weights (`PANEL`
+    // per step) and its inputs (`ROWS` per step).
+    unsafe {
+        let weights = t.weights.add(k * PANEL) as *const f32;
+        let (w_low, w_high) = (_mm512_loadu_ps(weights), _mm512_loadu_ps(weights.add(16)));
+        let a = t.a.add(k * ROWS) as *const f32;
+        for r in 0..R {
+            let x = _mm512_set1_ps(*a.add(r));
+            low[r] = _mm512_fmadd_ps(x, w_low, low[r]);
+            high[r] = _mm512_fmadd_ps(x, w_high, high[r]);
         }
     }
 }
 
-/// `interleave_rows` sixteen inputs at a time: the rows' sixteen values each, one register per row
-/// (unused rows zero), transposed in registers, each input's `count` values stored at once. Element
-/// by element it was 4% of a beam search run.
+/// One input, bf16 weights: widened to f32 (one mask and one shift), then as `step_f32`.
 ///
 /// # Safety
-/// AVX-512F must be present, `count <= 16`, and `rows` and `packed` both `count * in_dim` long.
+/// As `step_f32`.
+#[inline]
 #[target_feature(enable = "avx512f")]
-pub(super) unsafe fn interleave_rows(rows: &[f32], in_dim: usize, count: usize, packed: &mut [f32]) {
+unsafe fn step_bf16<const R: usize>(t: &Tile, k: usize, low: &mut [__m512; R], high: &mut [__m512; R]) {
+    // SAFETY: the caller's contract: step `k` of the tile's `depth` is within its weights (`PANEL /
+    // 2` per step) and its inputs (`ROWS` per step).
+    unsafe {
+        let pairs = _mm512_loadu_si512(t.weights.add(k * (PANEL / 2)) as *const __m512i);
+        let w_low = _mm512_castsi512_ps(_mm512_and_si512(pairs, _mm512_set1_epi32(0xffff0000u32 as i32)));
+        let w_high = _mm512_castsi512_ps(_mm512_slli_epi32::<16>(pairs));
+        let a = t.a.add(k * ROWS) as *const f32;
+        for r in 0..R {
+            let x = _mm512_set1_ps(*a.add(r));
+            low[r] = _mm512_fmadd_ps(x, w_low, low[r]);
+            high[r] = _mm512_fmadd_ps(x, w_high, high[r]);
+        }
+    }
+}
+
+/// The body of the int8 tiles, the same but for the per-step product `$step`: integer sums in the
+/// accumulators (partial sums kept in `out` as `i32` bits between blocks), then at the last block
+/// `(sum - column offset) * row scale * column scale + bias`.
+macro_rules! int8_tile {
+    ($name:ident, $features:literal, $step:ident) => {
+        /// # Safety
+        /// The CPU must have the kernel's features and the tile be valid (`Kernel::run`), with at
+        /// most `ROWS` rows.
+        #[target_feature(enable = $features)]
+        unsafe fn $name<const R: usize>(t: &Tile) {
+            // SAFETY: as in `float_tile!`; the row scales hold the tile's `R` rows, the column scales
+            // and offsets whole panels.
+            unsafe {
+                let (low_mask, high_mask) = column_masks(t.columns);
+                let mut low = [_mm512_setzero_si512(); R];
+                let mut high = [_mm512_setzero_si512(); R];
+                if t.accumulate {
+                    for r in 0..R {
+                        let out = t.out.add(r * t.out_stride) as *const i32;
+                        low[r] = _mm512_maskz_loadu_epi32(low_mask, out);
+                        high[r] = _mm512_maskz_loadu_epi32(high_mask, out.wrapping_add(16));
+                    }
+                }
+                let mut prefetch = t.prefetcher();
+                for k in 0..t.depth {
+                    prefetch.at(k, prefetch_line);
+                    $step::<R>(t, k, &mut low, &mut high);
+                }
+                prefetch.finish(prefetch_line);
+                if !t.last {
+                    for r in 0..R {
+                        let out = t.out.add(r * t.out_stride) as *mut i32;
+                        _mm512_mask_storeu_epi32(out, low_mask, low[r]);
+                        _mm512_mask_storeu_epi32(out.wrapping_add(16), high_mask, high[r]);
+                    }
+                    return;
+                }
+                let offsets = (
+                    _mm512_loadu_si512(t.column_offsets as *const __m512i),
+                    _mm512_loadu_si512(t.column_offsets.add(16) as *const __m512i),
+                );
+                let scales = (_mm512_loadu_ps(t.column_scales), _mm512_loadu_ps(t.column_scales.add(16)));
+                let bias = match t.bias {
+                    Some(bias) => (
+                        _mm512_maskz_loadu_ps(low_mask, bias),
+                        _mm512_maskz_loadu_ps(high_mask, bias.wrapping_add(16)),
+                    ),
+                    None => (_mm512_setzero_ps(), _mm512_setzero_ps()),
+                };
+                for r in 0..R {
+                    let row_scale = _mm512_set1_ps(*t.row_scales.add(r));
+                    let finish = |sums: __m512i, offsets: __m512i, scales: __m512, bias: __m512| {
+                        let sums = _mm512_cvtepi32_ps(_mm512_sub_epi32(sums, offsets));
+                        _mm512_add_ps(_mm512_mul_ps(sums, _mm512_mul_ps(row_scale, scales)), bias)
+                    };
+                    let out = t.out.add(r * t.out_stride);
+                    _mm512_mask_storeu_ps(out, low_mask, finish(low[r], offsets.0, scales.0, bias.0));
+                    _mm512_mask_storeu_ps(
+                        out.wrapping_add(16),
+                        high_mask,
+                        finish(high[r], offsets.1, scales.1, bias.1),
+                    );
+                }
+            }
+        }
+    };
+}
+
+int8_tile!(int8_vnni_tile, "avx512f,avx512bw,avx512vnni", step_int8_vnni);
+int8_tile!(int8_bw_tile, "avx512f,avx512bw", step_int8_bw);
+
+/// One step of four inputs, VNNI: each row's four `u8` broadcast, `vpdpbusd` against the panel's
+/// four `s8` per column, exact 32-bit sums.
+///
+/// # Safety
+/// AVX-512F and VNNI must be present and `k` below the tile's depth.
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+unsafe fn step_int8_vnni<const R: usize>(
+    t: &Tile,
+    k: usize,
+    low: &mut [__m512i; R],
+    high: &mut [__m512i; R],
+) {
+    // SAFETY: the caller's contract: step `k` is within the tile's weights (`PANEL` lanes per step)
+    // and inputs (`ROWS` words per step).
+    unsafe {
+        let weights = t.weights.add(k * PANEL) as *const __m512i;
+        let (w_low, w_high) = (_mm512_loadu_si512(weights), _mm512_loadu_si512(weights.add(1)));
+        let a = t.a.add(k * ROWS) as *const i32;
+        for r in 0..R {
+            let x = _mm512_set1_epi32(*a.add(r));
+            low[r] = _mm512_dpbusd_epi32(low[r], x, w_low);
+            high[r] = _mm512_dpbusd_epi32(high[r], x, w_high);
+        }
+    }
+}
+
+/// One step of four inputs without VNNI: `vpmaddubsw` (pairs of `u8 x s8` products summed with
+/// signed saturation to 16 bits, never reached with 7-bit weights), `vpmaddwd` by ones (the two pairs
+/// of each lane to 32 bits), added.
+///
+/// # Safety
+/// AVX-512F and BW must be present and `k` below the tile's depth.
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw")]
+unsafe fn step_int8_bw<const R: usize>(t: &Tile, k: usize, low: &mut [__m512i; R], high: &mut [__m512i; R]) {
+    // SAFETY: as `step_int8_vnni`.
+    unsafe {
+        let weights = t.weights.add(k * PANEL) as *const __m512i;
+        let (w_low, w_high) = (_mm512_loadu_si512(weights), _mm512_loadu_si512(weights.add(1)));
+        let a = t.a.add(k * ROWS) as *const i32;
+        let ones = _mm512_set1_epi16(1);
+        for r in 0..R {
+            let x = _mm512_set1_epi32(*a.add(r));
+            let pairs_low = _mm512_madd_epi16(_mm512_maddubs_epi16(x, w_low), ones);
+            let pairs_high = _mm512_madd_epi16(_mm512_maddubs_epi16(x, w_high), ones);
+            low[r] = _mm512_add_epi32(low[r], pairs_low);
+            high[r] = _mm512_add_epi32(high[r], pairs_high);
+        }
+    }
+}
+
+/// `panels::interleave_rows` sixteen inputs at a time: the rows' sixteen values each, one register
+/// per row (unused rows zero), transposed in registers, each input's `count` values stored at once,
+/// `stride` apart. Element by element it was 4% of a beam search run.
+///
+/// # Safety
+/// AVX-512F must be present, `count <= stride <= 16`, `rows` `count * in_dim` long and `packed`
+/// `stride * in_dim`.
+#[target_feature(enable = "avx512f")]
+pub(super) unsafe fn interleave_rows(
+    rows: &[f32],
+    in_dim: usize,
+    count: usize,
+    stride: usize,
+    packed: &mut [f32],
+) {
     // SAFETY: AVX-512F is present; loads and stores are masked to the `count` rows and the inputs
     // left, within `rows` and `packed` (the caller's contract).
     unsafe {
-        use std::arch::x86_64::*;
         let lanes: __mmask16 = ((1u32 << count) - 1) as __mmask16;
         for k in (0..in_dim).step_by(16) {
             let inputs = 16.min(in_dim - k);
@@ -161,163 +361,7 @@ pub(super) unsafe fn interleave_rows(rows: &[f32], in_dim: usize, count: usize, 
                 out[12 + m] = _mm512_shuffle_f32x4::<0b11_01_11_01>(v2, v4);
             }
             for (input, &values) in out.iter().enumerate().take(inputs) {
-                _mm512_mask_storeu_ps(packed.as_mut_ptr().add((k + input) * count), lanes, values);
-            }
-        }
-    }
-}
-
-/// One call of the inner kernel: `R` rows by one panel, over `depth` inputs.
-struct Tile {
-    /// The `R` rows' inputs from the first one on, interleaved (`a[k * R + r]`).
-    a: *const f32,
-    /// The panel's weights from the first input on, `lanes` 32-bit lanes per input.
-    weights: *const u32,
-    lanes: usize,
-    depth: usize,
-    /// First output of the first row; rows `out_stride` apart; `columns` (<= `PANEL`) of them valid.
-    out: *mut f32,
-    out_stride: usize,
-    columns: usize,
-    /// Add to the partial sums already in `out` (later blocks) instead of starting from zero.
-    accumulate: bool,
-    /// Added after the last block.
-    bias: Option<*const f32>,
-    /// Weights to fetch into cache meanwhile (`lanes` per input), how many inputs' worth, and how many
-    /// of this tile's inputs apart.
-    prefetch: Option<(*const u32, usize, usize)>,
-}
-
-/// The body of a tile kernel, the same for every format but for the per-step multiply-add `$step`
-/// (a macro so that each format's kernel is compiled with its own target features and the step
-/// inlined into it).
-macro_rules! tile_kernel {
-    ($name:ident, $features:literal, $step:ident) => {
-        /// # Safety
-        /// The CPU must have the kernel's features, and the tile's pointers must be valid for its
-        /// sizes (as `run_panels` makes them).
-        #[target_feature(enable = $features)]
-        unsafe fn $name<const R: usize>(&self) {
-            use std::arch::x86_64::*;
-            // SAFETY: AVX-512F is present (the caller's contract); the tile's pointers were formed by
-            // `run_panels` within its buffers: `R` rows of `columns` outputs `out_stride` apart, `R`
-            // interleaved inputs per input step, `lanes` weights per input step, and the prefetched
-            // block; the upper half of a panel narrower than 16 columns is masked off entirely (its
-            // address is only formed, with `wrapping_add`, never read or written).
-            unsafe {
-                let columns = self.columns;
-                let low_mask: __mmask16 = if columns >= 16 { 0xffff } else { (1u16 << columns) - 1 };
-                let high_mask: __mmask16 =
-                    if columns >= PANEL { 0xffff } else { ((1u32 << columns.saturating_sub(16)) - 1) as u16 };
-                let mut low = [_mm512_setzero_ps(); R];
-                let mut high = [_mm512_setzero_ps(); R];
-                if self.accumulate {
-                    for r in 0..R {
-                        let out = self.out.add(r * self.out_stride);
-                        low[r] = _mm512_maskz_loadu_ps(low_mask, out);
-                        high[r] = _mm512_maskz_loadu_ps(high_mask, out.wrapping_add(16));
-                    }
-                }
-                if let Some((next, count, spacing)) = self.prefetch {
-                    // One input's weights of the next block (one or two cache lines) every `spacing`
-                    // inputs of this one; any left over after the loop.
-                    let fetch = |k: usize| {
-                        let line = next.add(k * self.lanes) as *const i8;
-                        _mm_prefetch::<_MM_HINT_T1>(line);
-                        if self.lanes * 4 > 64 {
-                            _mm_prefetch::<_MM_HINT_T1>(line.add(64));
-                        }
-                    };
-                    let (mut fetched, mut next_fetch) = (0, 0);
-                    for k in 0..self.depth {
-                        if k == next_fetch && fetched < count {
-                            fetch(fetched);
-                            fetched += 1;
-                            next_fetch += spacing;
-                        }
-                        self.$step::<R>(k, &mut low, &mut high);
-                    }
-                    for k in fetched..count {
-                        fetch(k);
-                    }
-                } else {
-                    for k in 0..self.depth {
-                        self.$step::<R>(k, &mut low, &mut high);
-                    }
-                }
-                if let Some(bias) = self.bias {
-                    let b_low = _mm512_maskz_loadu_ps(low_mask, bias);
-                    let b_high = _mm512_maskz_loadu_ps(high_mask, bias.wrapping_add(16));
-                    for r in 0..R {
-                        low[r] = _mm512_add_ps(low[r], b_low);
-                        high[r] = _mm512_add_ps(high[r], b_high);
-                    }
-                }
-                for r in 0..R {
-                    let out = self.out.add(r * self.out_stride);
-                    _mm512_mask_storeu_ps(out, low_mask, low[r]);
-                    _mm512_mask_storeu_ps(out.wrapping_add(16), high_mask, high[r]);
-                }
-            }
-        }
-    };
-}
-
-impl Tile {
-    tile_kernel!(run_f32, "avx512f", step_f32);
-    tile_kernel!(run_bf16, "avx512f", step_bf16);
-
-    /// One input: every row's value times the panel's weights, added to the row's accumulators.
-    ///
-    /// # Safety
-    /// AVX-512F must be present and `k` below the tile's depth.
-    #[inline]
-    #[target_feature(enable = "avx512f")]
-    unsafe fn step_f32<const R: usize>(
-        &self,
-        k: usize,
-        low: &mut [std::arch::x86_64::__m512; R],
-        high: &mut [std::arch::x86_64::__m512; R],
-    ) {
-        use std::arch::x86_64::*;
-        // SAFETY: the caller's contract: input `k` of the tile's `depth` is within its weights
-        // (`lanes` per input) and its interleaved inputs (`R` per input).
-        unsafe {
-            let weights = self.weights.add(k * PANEL) as *const f32;
-            let (w_low, w_high) = (_mm512_loadu_ps(weights), _mm512_loadu_ps(weights.add(16)));
-            let a = self.a.add(k * R);
-            for r in 0..R {
-                let x = _mm512_set1_ps(*a.add(r));
-                low[r] = _mm512_fmadd_ps(x, w_low, low[r]);
-                high[r] = _mm512_fmadd_ps(x, w_high, high[r]);
-            }
-        }
-    }
-
-    /// One input, bf16 weights: widened to f32 (one mask and one shift), then as `step_f32`.
-    ///
-    /// # Safety
-    /// As `step_f32`.
-    #[inline]
-    #[target_feature(enable = "avx512f")]
-    unsafe fn step_bf16<const R: usize>(
-        &self,
-        k: usize,
-        low: &mut [std::arch::x86_64::__m512; R],
-        high: &mut [std::arch::x86_64::__m512; R],
-    ) {
-        use std::arch::x86_64::*;
-        // SAFETY: the caller's contract: input `k` of the tile's `depth` is within its weights
-        // (`lanes` per input) and its interleaved inputs (`R` per input).
-        unsafe {
-            let pairs = _mm512_loadu_si512(self.weights.add(k * (PANEL / 2)) as *const __m512i);
-            let w_low = _mm512_castsi512_ps(_mm512_and_si512(pairs, _mm512_set1_epi32(0xffff0000u32 as i32)));
-            let w_high = _mm512_castsi512_ps(_mm512_slli_epi32::<16>(pairs));
-            let a = self.a.add(k * R);
-            for r in 0..R {
-                let x = _mm512_set1_ps(*a.add(r));
-                low[r] = _mm512_fmadd_ps(x, w_low, low[r]);
-                high[r] = _mm512_fmadd_ps(x, w_high, high[r]);
+                _mm512_mask_storeu_ps(packed.as_mut_ptr().add((k + input) * stride), lanes, values);
             }
         }
     }

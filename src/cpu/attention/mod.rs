@@ -2,6 +2,13 @@
 //! the weighted sum of values kept in cache, where candle would run two small matrix products per head,
 //! each with its own thread hand-off.
 
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+#[cfg(target_arch = "x86_64")]
+mod avx512;
+#[cfg(target_arch = "aarch64")]
+mod neon;
+
 use super::dense::matmul_in_thread;
 use super::math::softmax_in_place_with;
 use super::parallel::filled_in_parallel;
@@ -191,9 +198,10 @@ fn attention_by_products(
     )
 }
 
-/// `attend_one` in explicit AVX-512 where the level has it and the head size is a multiple of 16 up
-/// to 128 (the compiler turned the portable version's sixteen-lane sums into four-lane pieces and
-/// shuffles: 10% of a beam search run).
+/// `attend_one` in explicit SIMD where the level has it and the head size fits the kernel (a multiple
+/// of the vector width, up to 128: the query and the context held in registers); portable otherwise
+/// (the compiler turned the portable version's sixteen-lane sums into four-lane pieces and shuffles:
+/// 10% of a beam search run).
 #[allow(clippy::too_many_arguments)]
 fn attend_one_dispatch(
     isa: Isa,
@@ -205,150 +213,34 @@ fn attend_one_dispatch(
     weights: &mut [f32],
     out: &mut [f32],
 ) {
+    let one = OneQuery { query, keys, values, mask, next_keys };
     #[cfg(target_arch = "x86_64")]
-    if query.len().is_multiple_of(16) && isa.has_avx512() && isa.available() {
-        // SAFETY: this CPU has AVX-512F and the head size is 16 times the chunk count chosen
-        // (both checked above); `attend_one_avx512` checks the other lengths.
-        unsafe {
-            match query.len() / 16 {
-                1 => return attend_one_avx512::<1>(query, keys, values, mask, next_keys, weights, out),
-                2 => return attend_one_avx512::<2>(query, keys, values, mask, next_keys, weights, out),
-                3 => return attend_one_avx512::<3>(query, keys, values, mask, next_keys, weights, out),
-                4 => return attend_one_avx512::<4>(query, keys, values, mask, next_keys, weights, out),
-                5 => return attend_one_avx512::<5>(query, keys, values, mask, next_keys, weights, out),
-                6 => return attend_one_avx512::<6>(query, keys, values, mask, next_keys, weights, out),
-                7 => return attend_one_avx512::<7>(query, keys, values, mask, next_keys, weights, out),
-                8 => return attend_one_avx512::<8>(query, keys, values, mask, next_keys, weights, out),
-                _ => {}
-            }
+    {
+        // SAFETY (both): the level is available (checked), and each kernel checks the lengths itself.
+        if isa.has_avx512() && isa.available() && unsafe { avx512::attend_one(&one, weights, out) } {
+            return;
         }
+        if isa.has_avx2() && isa.available() && unsafe { avx2::attend_one(&one, weights, out) } {
+            return;
+        }
+    }
+    #[cfg(target_arch = "aarch64")]
+    // SAFETY: the level is available (checked), and the kernel checks the lengths itself.
+    if isa.has_neon() && isa.available() && unsafe { neon::attend_one(&one, weights, out) } {
+        return;
     }
     attend_one(isa, query, keys, values, mask, weights, out)
 }
 
-/// `attend_one` for head sizes that are multiples of 16, up to 128 (the query and the context held in
-/// registers).
-///
-/// Scores: each one vector of products summed with fused multiply-adds, then across its lanes —
-/// sixteen positions at a time in one shuffle tree (a horizontal sum per score was 8 instructions
-/// where the tree takes 3), adding in the same order as `_mm512_reduce_add_ps`, which the positions
-/// left over use. Context: every sixteen-lane piece of it accumulated side by side, position by
-/// position (piece by piece, each was one chain of dependent multiply-adds: 40% of the time here).
-///
-/// # Safety
-/// AVX-512F must be present and `query.len()` be `16 * C`.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn attend_one_avx512<const C: usize>(
-    query: &[f32],
-    keys: &[f32],
-    values: &[f32],
-    mask: Option<&[f32]>,
-    next_keys: &[f32],
-    weights: &mut [f32],
-    out: &mut [f32],
-) {
-    use std::arch::x86_64::*;
-    let dim = 16 * C;
-    let positions = weights.len();
-    assert!(
-        query.len() == dim
-            && keys.len() >= positions * dim
-            && values.len() >= positions * dim
-            && out.len() == dim
-            && mask.is_none_or(|mask| mask.len() >= positions)
-    );
-    // SAFETY: AVX-512F is present (the caller's contract); every pointer formed below stays within
-    // the slices, whose lengths are asserted above: `query` and `out` hold `dim` values, `keys` and
-    // `values` `positions * dim`, `mask` `positions`, and `next_keys` is read only where it is long
-    // enough.
-    unsafe {
-        let mut q = [_mm512_setzero_ps(); C];
-        for (chunk, q) in q.iter_mut().enumerate() {
-            *q = _mm512_loadu_ps(query.as_ptr().add(chunk * 16));
-        }
-        let products = |position: usize| {
-            let key = keys.as_ptr().add(position * dim);
-            // The position's values, needed after the softmax, fetched meanwhile.
-            let value = values.as_ptr().add(position * dim) as *const i8;
-            for chunk in 0..C {
-                _mm_prefetch::<_MM_HINT_T0>(value.add(chunk * 64));
-            }
-            if (position + 1) * dim <= next_keys.len() {
-                let next = next_keys.as_ptr().add(position * dim) as *const i8;
-                for chunk in 0..C {
-                    _mm_prefetch::<_MM_HINT_T1>(next.add(chunk * 64));
-                }
-            }
-            let mut sum = _mm512_setzero_ps();
-            for (chunk, &q) in q.iter().enumerate() {
-                sum = _mm512_fmadd_ps(q, _mm512_loadu_ps(key.add(chunk * 16)), sum);
-            }
-            sum
-        };
-        let mut position = 0;
-        while position + 16 <= positions {
-            let mut sums = [_mm512_setzero_ps(); 16];
-            for (i, sum) in sums.iter_mut().enumerate() {
-                *sum = products(position + i);
-            }
-            let mut scores = sum_across_lanes_16(&sums);
-            if let Some(mask) = mask {
-                scores = _mm512_add_ps(scores, _mm512_loadu_ps(mask.as_ptr().add(position)));
-            }
-            _mm512_storeu_ps(weights.as_mut_ptr().add(position), scores);
-            position += 16;
-        }
-        for position in position..positions {
-            weights[position] =
-                _mm512_reduce_add_ps(products(position)) + mask.map_or(0.0, |mask| mask[position]);
-        }
-        softmax_in_place_with(Isa::Avx512, weights);
-        let mut context = [_mm512_setzero_ps(); C];
-        for (position, &weight) in weights.iter().enumerate() {
-            let weight = _mm512_set1_ps(weight);
-            let value = values.as_ptr().add(position * dim);
-            for (chunk, context) in context.iter_mut().enumerate() {
-                *context = _mm512_fmadd_ps(weight, _mm512_loadu_ps(value.add(chunk * 16)), *context);
-            }
-        }
-        for (chunk, &context) in context.iter().enumerate() {
-            _mm512_storeu_ps(out.as_mut_ptr().add(chunk * 16), context);
-        }
-    }
-}
-
-/// The lane sums of sixteen vectors, as one vector (lane `i`: the sum of `sums[i]`), each added in
-/// `_mm512_reduce_add_ps`'s order: the 256-bit halves, the 128-bit halves, then lanes `j` and `j + 2`,
-/// then the two remaining.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-fn sum_across_lanes_16(sums: &[std::arch::x86_64::__m512; 16]) -> std::arch::x86_64::__m512 {
-    use std::arch::x86_64::*;
-    // Blocks (128 bits) 0 and 2 of `a` plus 1 and 3, likewise of `b`: [a0+a2, a1+a3, b0+b2, b1+b3].
-    let halves = |a: __m512, b: __m512| {
-        _mm512_add_ps(
-            _mm512_shuffle_f32x4::<0b01_00_01_00>(a, b),
-            _mm512_shuffle_f32x4::<0b11_10_11_10>(a, b),
-        )
-    };
-    // Of two such vectors: [a, b, c, d], each block one vector's 128-bit sum.
-    let quarters = |ab: __m512, cd: __m512| {
-        _mm512_add_ps(
-            _mm512_shuffle_f32x4::<0b10_00_10_00>(ab, cd),
-            _mm512_shuffle_f32x4::<0b11_01_11_01>(ab, cd),
-        )
-    };
-    // Vector j holds, in block k, the 128-bit sum of `sums[4k + j]`.
-    let blocks: [__m512; 4] =
-        std::array::from_fn(|j| quarters(halves(sums[j], sums[j + 4]), halves(sums[j + 8], sums[j + 12])));
-    // Within blocks, lanes 0+2 and 1+3 of two vectors: [p0+p2, p1+p3, q0+q2, q1+q3].
-    let pairs = |p: __m512, q: __m512| {
-        _mm512_add_ps(_mm512_shuffle_ps::<0b01_00_01_00>(p, q), _mm512_shuffle_ps::<0b11_10_11_10>(p, q))
-    };
-    let (s, t) = (pairs(blocks[0], blocks[1]), pairs(blocks[2], blocks[3]));
-    // Then the two left in each: block k = [sums[4k], sums[4k+1], sums[4k+2], sums[4k+3]].
-    _mm512_add_ps(_mm512_shuffle_ps::<0b10_00_10_00>(s, t), _mm512_shuffle_ps::<0b11_01_11_01>(s, t))
+/// One query's attention, for the SIMD kernels: `weights` (as many as the positions attended) and
+/// `out` (the head size) are the caller's buffers. `next_keys`: the keys the next task reads, to fetch
+/// into cache meanwhile (empty when they are these).
+pub(super) struct OneQuery<'a> {
+    pub(super) query: &'a [f32],
+    pub(super) keys: &'a [f32],
+    pub(super) values: &'a [f32],
+    pub(super) mask: Option<&'a [f32]>,
+    pub(super) next_keys: &'a [f32],
 }
 
 /// One query row: `out = softmax(keys . query + mask) @ values`.

@@ -1,0 +1,112 @@
+//! Single-query attention in NEON (four lanes): the AVX-512 kernel's plan with a quarter of the width.
+
+use std::arch::aarch64::*;
+
+use super::super::math::softmax_in_place_with;
+use super::OneQuery;
+use crate::cpu::Isa;
+
+/// `one`'s attention into `out` when its head size is a multiple of 4 up to 128 (`false`, nothing
+/// done, otherwise).
+///
+/// # Safety
+/// NEON must be present.
+pub(super) unsafe fn attend_one(one: &OneQuery, weights: &mut [f32], out: &mut [f32]) -> bool {
+    if !one.query.len().is_multiple_of(4) {
+        return false;
+    }
+    // SAFETY: NEON is present (the caller's contract) and the head size is 4 times the chunk count
+    // chosen; `attend` checks the other lengths.
+    unsafe {
+        match one.query.len() / 4 {
+            1 => attend::<1>(one, weights, out),
+            2 => attend::<2>(one, weights, out),
+            4 => attend::<4>(one, weights, out),
+            6 => attend::<6>(one, weights, out),
+            8 => attend::<8>(one, weights, out),
+            12 => attend::<12>(one, weights, out),
+            16 => attend::<16>(one, weights, out),
+            20 => attend::<20>(one, weights, out),
+            24 => attend::<24>(one, weights, out),
+            32 => attend::<32>(one, weights, out),
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// Scores four positions at a time, each one vector of products summed with fused multiply-adds,
+/// then the four summed across their lanes in two pairwise additions (the order `vaddvq_f32` adds
+/// one vector in, which the positions left over use); softmax; the context's pieces accumulated side
+/// by side, position by position, each position's values fetched while its score is computed.
+///
+/// # Safety
+/// NEON must be present and `query.len()` be `4 * C`.
+#[target_feature(enable = "neon")]
+unsafe fn attend<const C: usize>(one: &OneQuery, weights: &mut [f32], out: &mut [f32]) {
+    let OneQuery { query, keys, values, mask, next_keys } = *one;
+    let dim = 4 * C;
+    let positions = weights.len();
+    assert!(
+        query.len() == dim
+            && keys.len() >= positions * dim
+            && values.len() >= positions * dim
+            && out.len() == dim
+            && mask.is_none_or(|mask| mask.len() >= positions)
+    );
+    let prefetch = |line: *const f32| {
+        // SAFETY: a prefetch never faults, whatever the address; `prfm` has no other effect.
+        unsafe {
+            std::arch::asm!("prfm pldl1keep, [{}]", in(reg) line, options(nostack, readonly, preserves_flags))
+        };
+    };
+    // SAFETY: NEON is present (the caller's contract); every pointer formed below stays within the
+    // slices, whose lengths are asserted above: `query` and `out` hold `dim` values, `keys` and
+    // `values` `positions * dim`, `mask` `positions`, and `next_keys` is read only where it is long
+    // enough (and then only prefetched).
+    unsafe {
+        let products = |position: usize| {
+            let key = keys.as_ptr().add(position * dim);
+            let value = values.as_ptr().add(position * dim);
+            for line in (0..dim).step_by(16) {
+                prefetch(value.add(line));
+            }
+            if (position + 1) * dim <= next_keys.len() {
+                let next = next_keys.as_ptr().add(position * dim);
+                for line in (0..dim).step_by(16) {
+                    prefetch(next.add(line));
+                }
+            }
+            let mut sum = vdupq_n_f32(0.0);
+            for chunk in 0..C {
+                sum = vfmaq_f32(sum, vld1q_f32(query.as_ptr().add(chunk * 4)), vld1q_f32(key.add(chunk * 4)));
+            }
+            sum
+        };
+        let mut position = 0;
+        while position + 4 <= positions {
+            let low = vpaddq_f32(products(position), products(position + 1));
+            let high = vpaddq_f32(products(position + 2), products(position + 3));
+            let mut scores = vpaddq_f32(low, high);
+            if let Some(mask) = mask {
+                scores = vaddq_f32(scores, vld1q_f32(mask.as_ptr().add(position)));
+            }
+            vst1q_f32(weights.as_mut_ptr().add(position), scores);
+            position += 4;
+        }
+        for position in position..positions {
+            weights[position] = vaddvq_f32(products(position)) + mask.map_or(0.0, |mask| mask[position]);
+        }
+        softmax_in_place_with(Isa::Neon, weights);
+        let mut context = [vdupq_n_f32(0.0); C];
+        for (position, &weight) in weights.iter().enumerate() {
+            let value = values.as_ptr().add(position * dim);
+            for (chunk, context) in context.iter_mut().enumerate() {
+                *context = vfmaq_n_f32(*context, vld1q_f32(value.add(chunk * 4)), weight);
+            }
+        }
+        for (chunk, &context) in context.iter().enumerate() {
+            vst1q_f32(out.as_mut_ptr().add(chunk * 4), context);
+        }
+    }
+}
