@@ -123,8 +123,11 @@ fn check_loaded_run(
     tolerance: f32,
 ) {
     let expected: Vec<OutputRecord> = read_jsonl(&reference(reference_name).join(format!("{label}.jsonl")));
-    let inputs: Vec<Vec<u32>> =
-        sentences(reference_name).iter().take(expected.len()).map(|s| loaded.tokenizer.encode(s).ids).collect();
+    let inputs: Vec<Vec<u32>> = sentences(reference_name)
+        .iter()
+        .take(expected.len())
+        .map(|s| loaded.tokenizer.encode(s).ids)
+        .collect();
     assert_eq!(expected.len(), inputs.len());
     let options = GenerationOptions { num_beams, ..loaded.generation.clone() };
     let mut failures = Vec::new();
