@@ -202,6 +202,8 @@ def build_indictrans2(out, shape, indictrans2):
             text = path.read_text(encoding="utf-8") if path.exists() else subprocess.run(
                 ["git", "--git-dir", str(indictrans2), "show", f"HEAD:huggingface_interface/{name}"],
                 check=True, capture_output=True, text=True).stdout
+            # Loaded as top-level modules: the modeling file's relative import made absolute.
+            text = text.replace("from .configuration_indictrans", "from configuration_indictrans")
             (Path(scratch) / name).write_text(text, encoding="utf-8")
         sys.path.insert(0, scratch)
         from configuration_indictrans import IndicTransConfig

@@ -115,6 +115,9 @@ def worker(args):
         started = time.perf_counter()
         model_class, tokenizer, processor = indictrans2_worker_parts(model_dir)
         model = model_class.from_pretrained(str(model_dir)).eval()
+        # transformers 4.53.2's beam search reads config.vocab_size, which IndicTransConfig does not have
+        # (the output width is decoder_vocab_size; the fixture generator does the same).
+        model.config.vocab_size = model.config.decoder_vocab_size
         load = time.perf_counter() - started
         source = sentences
 

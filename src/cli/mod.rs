@@ -166,8 +166,8 @@ pub(crate) struct DecodeArgs {
     /// faster on recent CPUs, with output that can differ slightly; f16 is for GPUs only.
     #[arg(long, value_enum, default_value_t = DtypeArg::F32, help_heading = "Performance")]
     dtype: DtypeArg,
-    /// Store the model's weights as 8-bit integers: the fastest mode on CPUs, a quarter of the memory;
-    /// output can differ slightly from f32.
+    /// Store the model's weights as 8-bit integers: a quarter of the memory, and usually faster on CPUs
+    /// (the README's Speed section has measurements); output can differ slightly from f32.
     #[arg(long, value_enum, conflicts_with = "dtype", help_heading = "Performance")]
     quantize: Option<QuantizeArg>,
 }
