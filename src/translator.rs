@@ -343,6 +343,11 @@ impl Translator {
         TranslatorBuilder::default()
     }
 
+    /// The number format the model computes in.
+    pub fn precision(&self) -> Precision {
+        self.precision
+    }
+
     /// Where the model runs: `cpu`, `cuda:N` or `metal:N` (what [`Device::Auto`] chose).
     pub fn device_name(&self) -> &str {
         &self.device_name

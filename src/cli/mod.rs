@@ -352,13 +352,11 @@ fn load(builder: anuvad::TranslatorBuilder) -> anyhow::Result<anuvad::Translator
         for file in translator.model_files() {
             eprintln!("anuvad:   {}", file.display());
         }
-        let settings = translator.settings();
-        let setting = |key: &str| settings.get(key).cloned().unwrap_or_else(|| "-".into());
         eprintln!(
-            "anuvad: device {}, CPU path {}, precision {}, {} threads, beam {}",
+            "anuvad: device {}, CPU path {}, precision {:?}, {} threads, beam {}",
             translator.device_name(),
             anuvad::cpu::isa(),
-            setting("precision"),
+            translator.precision(),
             rayon::current_num_threads(),
             translator.beam_size()
         );
