@@ -1,7 +1,9 @@
 //! The AVX2 register tiles of the packed product: 6 rows by half a panel (2 x 6 accumulators of 8
 //! lanes, 2 weight registers and a broadcast, of the 16 registers), run once per half. f32 and bf16
 //! with fused multiply-adds; int8 (7-bit weights, `Format::Int8Narrow`) with `vpmaddubsw` +
-//! `vpmaddwd`.
+//! `vpmaddwd`, 4 rows: its step needs a register of ones and two for the products besides the
+//! accumulators, and at 6 rows the compiler spilled accumulators to the stack (4 rows measured 1.4x
+//! the 6-row tile's speed, 128 x 512 x 61127, one thread).
 
 use std::arch::x86_64::*;
 
@@ -10,6 +12,8 @@ use super::{Format, PANEL};
 
 /// Rows per tile.
 const ROWS: usize = 6;
+/// Rows per int8 tile (see the module's note).
+const INT8_ROWS: usize = 4;
 
 /// The tile of `format`.
 pub(super) fn kernel(format: Format) -> Option<Kernel> {
@@ -17,18 +21,32 @@ pub(super) fn kernel(format: Format) -> Option<Kernel> {
         Format::F32 => (InputLayout::F32, run_f32),
         Format::Bf16 => (InputLayout::F32, run_bf16),
         // `vpmaddubsw` would saturate on full int8 weights.
-        Format::Int8Narrow => (InputLayout::Int8 { offset: true }, run_int8),
+        Format::Int8Narrow => {
+            return Some(Kernel {
+                rows: INT8_ROWS,
+                inputs: InputLayout::Int8 { offset: true },
+                run: run_int8,
+            })
+        }
         Format::Int8 | Format::AmxBf16 | Format::AmxInt8 => return None,
     };
     Some(Kernel { rows: ROWS, inputs, run })
 }
 
-/// Calls `$kernel::<R>($tile)` with `R` = `$rows` (1 to `ROWS`).
+/// Calls `$kernel::<R>($tile)` with `R` = `$rows` (1 to `ROWS`, or to `INT8_ROWS` for `int8`).
 macro_rules! dispatch_rows {
     ($kernel:ident, $tile:expr, $rows:expr) => {
         match $rows {
             6 => $kernel::<6>($tile),
             5 => $kernel::<5>($tile),
+            4 => $kernel::<4>($tile),
+            3 => $kernel::<3>($tile),
+            2 => $kernel::<2>($tile),
+            _ => $kernel::<1>($tile),
+        }
+    };
+    (int8 $kernel:ident, $tile:expr, $rows:expr) => {
+        match $rows {
             4 => $kernel::<4>($tile),
             3 => $kernel::<3>($tile),
             2 => $kernel::<2>($tile),
@@ -55,7 +73,7 @@ unsafe fn run_bf16(tile: &Tile, rows: usize) {
 /// As `run_f32`.
 unsafe fn run_int8(tile: &Tile, rows: usize) {
     // SAFETY: the caller's contract.
-    unsafe { dispatch_rows!(int8_tile, tile, rows) }
+    unsafe { dispatch_rows!(int8 int8_tile, tile, rows) }
 }
 
 /// The first columns of a half panel's two registers. f32 and int8: the half's sixteen columns in
@@ -221,7 +239,7 @@ unsafe fn step_bf16<const R: usize>(t: &Tile, k: usize, half: usize, acc: &mut [
 /// last block `(sum - column offset) * row scale * column scale + bias`.
 ///
 /// # Safety
-/// AVX2 and FMA must be present and the tile valid (`Kernel::run`), with at most `ROWS` rows.
+/// AVX2 and FMA must be present and the tile valid (`Kernel::run`), with at most `INT8_ROWS` rows.
 #[target_feature(enable = "avx2,fma")]
 unsafe fn int8_tile<const R: usize>(t: &Tile) {
     // SAFETY: as in `float_tile!`; the row scales hold the tile's `R` rows, the column scales and
@@ -290,11 +308,11 @@ unsafe fn int8_tile<const R: usize>(t: &Tile) {
 #[target_feature(enable = "avx2,fma")]
 unsafe fn step_int8<const R: usize>(t: &Tile, k: usize, half: usize, acc: &mut [[__m256i; 2]; R]) {
     // SAFETY: the caller's contract: step `k` is within the tile's weights (`PANEL` lanes per step)
-    // and inputs (`ROWS` words per step).
+    // and inputs (`INT8_ROWS` words per step).
     unsafe {
         let weights = t.weights.add(k * PANEL + 16 * half) as *const __m256i;
         let w = [_mm256_loadu_si256(weights), _mm256_loadu_si256(weights.add(1))];
-        let a = t.a.add(k * ROWS) as *const i32;
+        let a = t.a.add(k * INT8_ROWS) as *const i32;
         let ones = _mm256_set1_epi16(1);
         for (r, acc) in acc.iter_mut().enumerate() {
             let x = _mm256_set1_epi32(*a.add(r));

@@ -16,10 +16,11 @@ fn values(count: usize, seed: u32) -> Vec<f32> {
         .collect()
 }
 
-/// Sizes around the tiles' rows (6, 12), the panel and its halves, the depth block (256 steps: 256
+/// Sizes around the tiles' rows (4, 6, 12), the panel and its halves, the depth block (256 steps: 256
 /// inputs in f32, 1024 in int8) and int8's padding to eight inputs, and more rows than a row group.
-const SIZES: [(usize, usize, usize); 13] = [
+const SIZES: [(usize, usize, usize); 14] = [
     (1, 3, 1),
+    (4, 40, 48),
     (5, 17, 33),
     (6, 64, 8),
     (7, 9, 40),
