@@ -7,7 +7,8 @@
 //! ```
 //! Prints one JSON line per model and run (greedy and beam 4 at batch sizes 1 and 8): how many
 //! sentences came out with the reference's text, and the largest score difference. Exits 1 when an
-//! f32 run differs.
+//! f32 run differs. `PARITY_RUNS=greedy_b8,beam4_b8` does only those runs (under an emulator such as
+//! qemu the whole set takes hours).
 
 use std::path::{Path, PathBuf};
 
@@ -43,11 +44,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         other => return Err(format!("unknown number format {other:?}: f32, bf16, f16 or int8").into()),
     };
     let root = PathBuf::from(args.get(2).map(String::as_str).unwrap_or("."));
+    let chosen: Option<Vec<String>> =
+        std::env::var("PARITY_RUNS").ok().map(|runs| runs.split(',').map(str::to_owned).collect());
+    if let Some(unknown) = chosen.iter().flatten().find(|run| !RUNS.iter().any(|(label, _, _)| label == run))
+    {
+        let labels: Vec<&str> = RUNS.iter().map(|(label, _, _)| *label).collect();
+        return Err(format!("PARITY_RUNS: unknown run {unknown:?} (runs: {})", labels.join(", ")).into());
+    }
+    let runs =
+        RUNS.iter().filter(|(label, _, _)| chosen.as_ref().is_none_or(|c| c.iter().any(|run| run == label)));
     let mut f32_differs = false;
     for model in MODELS {
         let reference = root.join("tests/fixtures/reference").join(model);
         let meta: Meta = serde_json::from_str(&std::fs::read_to_string(reference.join("meta.json"))?)?;
-        for (label, beams, batch) in RUNS {
+        for &(label, beams, batch) in runs.clone() {
             let translator = Translator::builder()
                 .model(root.join("models").join(model))
                 .device(device)

@@ -13,7 +13,7 @@
 //! cannot measure): panels of 32 columns, blocks of [`DEPTH`] input steps (32 KiB of f32 or int8
 //! weights) kept in L1 while every block of rows passes over them. Only the register tile differs: an
 //! AVX-512 tile is 12 rows by the whole panel (2 x 12 accumulators of 16 lanes), an AVX2 or NEON tile 6
-//! rows by half a panel (12 or 24 accumulators), run once per half.
+//! rows by half a panel (12 or 24 accumulators; AVX2's int8 tile 4 rows), run once per half.
 //!
 //! Three formats for the panels:
 //! - [`Format::F32`]: every output is `sum_k a[k] * w[k]` accumulated in input order with fused
