@@ -17,20 +17,14 @@ const INT8_ROWS: usize = 4;
 
 /// The tile of `format`.
 pub(super) fn kernel(format: Format) -> Option<Kernel> {
-    let (inputs, run): (_, unsafe fn(&Tile, usize)) = match format {
-        Format::F32 => (InputLayout::F32, run_f32),
-        Format::Bf16 => (InputLayout::F32, run_bf16),
+    let (rows, inputs, run): (_, _, unsafe fn(&Tile, usize)) = match format {
+        Format::F32 => (ROWS, InputLayout::F32, run_f32),
+        Format::Bf16 => (ROWS, InputLayout::F32, run_bf16),
         // `vpmaddubsw` would saturate on full int8 weights.
-        Format::Int8Narrow => {
-            return Some(Kernel {
-                rows: INT8_ROWS,
-                inputs: InputLayout::Int8 { offset: true },
-                run: run_int8,
-            })
-        }
+        Format::Int8Narrow => (INT8_ROWS, InputLayout::Int8 { offset: true }, run_int8),
         Format::Int8 | Format::AmxBf16 | Format::AmxInt8 => return None,
     };
-    Some(Kernel { rows: ROWS, inputs, run })
+    Some(Kernel { rows, inputs, run })
 }
 
 /// Calls `$kernel::<R>($tile)` with `R` = `$rows` (1 to `ROWS`, or to `INT8_ROWS` for `int8`).
