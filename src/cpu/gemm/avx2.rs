@@ -7,7 +7,7 @@
 
 use std::arch::x86_64::*;
 
-use super::panels::{InputLayout, Kernel, Tile};
+use super::panels::{dispatch_rows, InputLayout, Kernel, Tile};
 use super::{Format, PANEL};
 
 /// Rows per tile.
@@ -27,47 +27,25 @@ pub(super) fn kernel(format: Format) -> Option<Kernel> {
     Some(Kernel { rows, inputs, run })
 }
 
-/// Calls `$kernel::<R>($tile)` with `R` = `$rows` (1 to `ROWS`, or to `INT8_ROWS` for `int8`).
-macro_rules! dispatch_rows {
-    ($kernel:ident, $tile:expr, $rows:expr) => {
-        match $rows {
-            6 => $kernel::<6>($tile),
-            5 => $kernel::<5>($tile),
-            4 => $kernel::<4>($tile),
-            3 => $kernel::<3>($tile),
-            2 => $kernel::<2>($tile),
-            _ => $kernel::<1>($tile),
-        }
-    };
-    (int8 $kernel:ident, $tile:expr, $rows:expr) => {
-        match $rows {
-            4 => $kernel::<4>($tile),
-            3 => $kernel::<3>($tile),
-            2 => $kernel::<2>($tile),
-            _ => $kernel::<1>($tile),
-        }
-    };
-}
-
 /// # Safety
 /// AVX2 and FMA must be present and the tile valid (`Kernel::run`).
 unsafe fn run_f32(tile: &Tile, rows: usize) {
     // SAFETY: the caller's contract.
-    unsafe { dispatch_rows!(f32_tile, tile, rows) }
+    unsafe { dispatch_rows!(f32_tile, tile, rows; 6, 5, 4, 3, 2) }
 }
 
 /// # Safety
 /// As `run_f32`.
 unsafe fn run_bf16(tile: &Tile, rows: usize) {
     // SAFETY: the caller's contract.
-    unsafe { dispatch_rows!(bf16_tile, tile, rows) }
+    unsafe { dispatch_rows!(bf16_tile, tile, rows; 6, 5, 4, 3, 2) }
 }
 
 /// # Safety
 /// As `run_f32`.
 unsafe fn run_int8(tile: &Tile, rows: usize) {
     // SAFETY: the caller's contract.
-    unsafe { dispatch_rows!(int8 int8_tile, tile, rows) }
+    unsafe { dispatch_rows!(int8_tile, tile, rows; 4, 3, 2) }
 }
 
 /// The first columns of a half panel's two registers. f32 and int8: the half's sixteen columns in

@@ -5,7 +5,7 @@
 
 use std::arch::x86_64::*;
 
-use super::panels::{InputLayout, Kernel, Tile};
+use super::panels::{dispatch_rows, InputLayout, Kernel, Tile};
 use super::{Format, PANEL};
 
 /// Rows per tile.
@@ -24,52 +24,32 @@ pub(super) fn kernel(format: Format, vnni: bool) -> Option<Kernel> {
     Some(Kernel { rows: ROWS, inputs, run })
 }
 
-/// Calls `$kernel::<R>($tile)` with `R` = `$rows` (1 to `ROWS`).
-macro_rules! dispatch_rows {
-    ($kernel:ident, $tile:expr, $rows:expr) => {
-        match $rows {
-            12 => $kernel::<12>($tile),
-            11 => $kernel::<11>($tile),
-            10 => $kernel::<10>($tile),
-            9 => $kernel::<9>($tile),
-            8 => $kernel::<8>($tile),
-            7 => $kernel::<7>($tile),
-            6 => $kernel::<6>($tile),
-            5 => $kernel::<5>($tile),
-            4 => $kernel::<4>($tile),
-            3 => $kernel::<3>($tile),
-            2 => $kernel::<2>($tile),
-            _ => $kernel::<1>($tile),
-        }
-    };
-}
-
 /// # Safety
 /// AVX-512F must be present and the tile valid (`Kernel::run`).
 unsafe fn run_f32(tile: &Tile, rows: usize) {
     // SAFETY: the caller's contract.
-    unsafe { dispatch_rows!(f32_tile, tile, rows) }
+    unsafe { dispatch_rows!(f32_tile, tile, rows; 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2) }
 }
 
 /// # Safety
 /// As `run_f32`.
 unsafe fn run_bf16(tile: &Tile, rows: usize) {
     // SAFETY: the caller's contract.
-    unsafe { dispatch_rows!(bf16_tile, tile, rows) }
+    unsafe { dispatch_rows!(bf16_tile, tile, rows; 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2) }
 }
 
 /// # Safety
 /// AVX-512F and VNNI must be present and the tile valid (`Kernel::run`).
 unsafe fn run_int8_vnni(tile: &Tile, rows: usize) {
     // SAFETY: the caller's contract.
-    unsafe { dispatch_rows!(int8_vnni_tile, tile, rows) }
+    unsafe { dispatch_rows!(int8_vnni_tile, tile, rows; 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2) }
 }
 
 /// # Safety
 /// AVX-512F and BW must be present and the tile valid (`Kernel::run`).
 unsafe fn run_int8_bw(tile: &Tile, rows: usize) {
     // SAFETY: the caller's contract.
-    unsafe { dispatch_rows!(int8_bw_tile, tile, rows) }
+    unsafe { dispatch_rows!(int8_bw_tile, tile, rows; 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2) }
 }
 
 /// The masks of a panel's valid columns: its first 16 and its second 16.

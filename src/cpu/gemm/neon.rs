@@ -9,7 +9,7 @@
 use std::arch::aarch64::*;
 use std::arch::asm;
 
-use super::panels::{InputLayout, Kernel, Tile};
+use super::panels::{dispatch_rows, InputLayout, Kernel, Tile};
 use super::{Format, PANEL};
 use crate::cpu::Isa;
 
@@ -33,53 +33,39 @@ pub(super) fn kernel(format: Format, level: Isa) -> Option<Kernel> {
     Some(Kernel { rows: ROWS, inputs, run })
 }
 
-/// Calls `$kernel::<R>($tile)` with `R` = `$rows` (1 to `ROWS`).
-macro_rules! dispatch_rows {
-    ($kernel:ident, $tile:expr, $rows:expr) => {
-        match $rows {
-            6 => $kernel::<6>($tile),
-            5 => $kernel::<5>($tile),
-            4 => $kernel::<4>($tile),
-            3 => $kernel::<3>($tile),
-            2 => $kernel::<2>($tile),
-            _ => $kernel::<1>($tile),
-        }
-    };
-}
-
 /// # Safety
 /// NEON must be present and the tile valid (`Kernel::run`).
 unsafe fn run_f32(tile: &Tile, rows: usize) {
     // SAFETY: the caller's contract.
-    unsafe { dispatch_rows!(f32_tile, tile, rows) }
+    unsafe { dispatch_rows!(f32_tile, tile, rows; 6, 5, 4, 3, 2) }
 }
 
 /// # Safety
 /// As `run_f32`.
 unsafe fn run_bf16(tile: &Tile, rows: usize) {
     // SAFETY: the caller's contract.
-    unsafe { dispatch_rows!(bf16_tile, tile, rows) }
+    unsafe { dispatch_rows!(bf16_tile, tile, rows; 6, 5, 4, 3, 2) }
 }
 
 /// # Safety
 /// As `run_f32`, and the CPU must have the dot products.
 unsafe fn run_int8_dot(tile: &Tile, rows: usize) {
     // SAFETY: the caller's contract.
-    unsafe { dispatch_rows!(int8_dot_tile, tile, rows) }
+    unsafe { dispatch_rows!(int8_dot_tile, tile, rows; 6, 5, 4, 3, 2) }
 }
 
 /// # Safety
 /// As `run_f32`.
 unsafe fn run_int8_widening(tile: &Tile, rows: usize) {
     // SAFETY: the caller's contract.
-    unsafe { dispatch_rows!(int8_widening_tile, tile, rows) }
+    unsafe { dispatch_rows!(int8_widening_tile, tile, rows; 6, 5, 4, 3, 2) }
 }
 
 /// # Safety
 /// As `run_f32`, and the CPU must have i8mm.
 unsafe fn run_int8_i8mm(tile: &Tile, rows: usize) {
     // SAFETY: the caller's contract.
-    unsafe { dispatch_rows!(int8_i8mm_tile, tile, rows) }
+    unsafe { dispatch_rows!(int8_i8mm_tile, tile, rows; 6, 5, 4, 3, 2) }
 }
 
 /// The first columns of a half panel's four registers. f32 and int8: the half's sixteen columns in

@@ -9,6 +9,19 @@ use super::super::parallel::{filled_in_parallel, SharedOut};
 use super::{quantize, Format, PackedWeight, DEPTH, L2_BYTES, PANEL};
 use crate::cpu::Isa;
 
+/// Calls `$kernel::<R>($tile)` with `R` = `$rows`, one of the listed row counts (a tile's sizes, largest
+/// first), or 1: the tiles take their row count as a constant so that their accumulators stay in
+/// registers.
+macro_rules! dispatch_rows {
+    ($kernel:ident, $tile:expr, $rows:expr; $($count:literal),+) => {
+        match $rows {
+            $($count => $kernel::<$count>($tile),)+
+            _ => $kernel::<1>($tile),
+        }
+    };
+}
+pub(super) use dispatch_rows;
+
 /// A register tile of one instruction set and format: how many rows it takes, how it wants its
 /// inputs, and the function that runs it.
 pub(super) struct Kernel {
