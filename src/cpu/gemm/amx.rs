@@ -71,12 +71,12 @@ pub(crate) fn pack(
     out_dim: usize,
     in_dim: usize,
     format: TileFormat,
-) -> (Vec<u32>, Vec<f32>) {
+) -> (super::AlignedWords, Vec<f32>) {
     let (per_lane, tile_depth) = (format.inputs_per_lane(), format.tile_depth());
     let bits = 32 / per_lane;
     let (columns, depth) = (out_dim.next_multiple_of(BLOCK), in_dim.next_multiple_of(tile_depth));
     let chunks = depth / tile_depth;
-    let mut tiles = vec![0u32; columns * depth / per_lane];
+    let mut tiles = super::AlignedWords::zeroed(columns * depth / per_lane);
     let group_scales: Vec<Vec<f32>> = tiles
         .par_chunks_mut(chunks * TILE_LANES)
         .enumerate()

@@ -14,6 +14,10 @@ use super::{Format, PANEL};
 const ROWS: usize = 6;
 /// Rows per int8 tile (see the module's note).
 const INT8_ROWS: usize = 4;
+/// Steps of the f32 tile per loop iteration: the loop's own instructions and the prefetch check then
+/// come once per four steps (products 2-4% faster, one thread; bf16's tile, with its widening, was
+/// up to 3% slower so, and keeps one step).
+const F32_UNROLL: usize = 4;
 
 /// The tile of `format`.
 pub(super) fn kernel(format: Format) -> Option<Kernel> {
@@ -101,10 +105,10 @@ unsafe fn store_columns(at: *mut f32, valid: usize, values: __m256) {
     }
 }
 
-/// The body of the f32 and bf16 tiles, the same but for the per-step multiply-add `$step` and the
-/// columns `$columns(half)` of its two registers.
+/// The body of the f32 and bf16 tiles, the same but for the per-step multiply-add `$step`, the
+/// columns `$columns(half)` of its two registers and the steps per loop iteration `$unroll`.
 macro_rules! float_tile {
-    ($name:ident, $step:ident, $columns:ident) => {
+    ($name:ident, $step:ident, $columns:ident, $unroll:expr) => {
         /// # Safety
         /// AVX2 and FMA must be present and the tile valid (`Kernel::run`), with at most `ROWS` rows.
         #[target_feature(enable = "avx2,fma")]
@@ -129,11 +133,25 @@ macro_rules! float_tile {
                             }
                         }
                     }
-                    for k in 0..t.depth {
+                    // `$unroll` steps at a time, the prefetches due in them issued first.
+                    let mut k = 0;
+                    while k < t.depth {
+                        let steps = $unroll.min(t.depth - k);
                         if half == 0 {
-                            prefetch.at(k, prefetch_line);
+                            for k in k..k + steps {
+                                prefetch.at(k, prefetch_line);
+                            }
                         }
-                        $step::<R>(t, k, half, &mut acc);
+                        if steps == $unroll {
+                            for k in k..k + $unroll {
+                                $step::<R>(t, k, half, &mut acc);
+                            }
+                        } else {
+                            for k in k..k + steps {
+                                $step::<R>(t, k, half, &mut acc);
+                            }
+                        }
+                        k += steps;
                     }
                     if let (true, Some(bias)) = (t.last, t.bias) {
                         let bias = columns.map(|first| {
@@ -158,8 +176,8 @@ macro_rules! float_tile {
     };
 }
 
-float_tile!(f32_tile, step_f32, f32_columns);
-float_tile!(bf16_tile, step_bf16, bf16_columns);
+float_tile!(f32_tile, step_f32, f32_columns, F32_UNROLL);
+float_tile!(bf16_tile, step_bf16, bf16_columns, 1);
 
 /// One input: every row's value times the half panel's weights, added to the row's accumulators.
 ///
