@@ -1,5 +1,5 @@
-//! The decoder's self-attention cache on tensors: our in-place CPU buffers (`cpu::kv_cache`) for f32 on
-//! the CPU, tensors concatenated each step elsewhere.
+//! The decoder's self-attention cache on tensors: our step-by-step CPU buffers (`cpu::kv_cache`) for
+//! f32 on the CPU, tensors concatenated each step elsewhere.
 
 use candle_core::{Result, Tensor};
 
@@ -9,9 +9,9 @@ use crate::cpu::attention as kernel;
 use crate::cpu::kv_cache::KeyValueBuffers;
 
 /// The self-attention keys and values `[rows, heads, len, head_dim]` of the tokens a decoder has fed
-/// so far: in CPU buffers written in place (f32 on the CPU), else tensors concatenated each step.
-/// Reordering rows (beams, finished inputs) is applied at the next append, together with the new
-/// keys and values: one copy of the cache per step instead of two.
+/// so far: in CPU buffers, one per step (f32 on the CPU), else tensors concatenated each step.
+/// Reordering rows (beams, finished inputs) is applied at the next append (on the CPU it copies no
+/// keys or values; tensors are selected and concatenated in one copy per step instead of two).
 pub(crate) struct SelfAttentionCache {
     storage: Storage,
     /// Rows to keep, in order (`u32`), at the next `append`.
@@ -20,7 +20,7 @@ pub(crate) struct SelfAttentionCache {
 
 enum Storage {
     Empty,
-    InPlace(KeyValueBuffers),
+    Steps(KeyValueBuffers),
     Tensors { keys: Tensor, values: Tensor },
 }
 
@@ -46,11 +46,11 @@ impl SelfAttentionCache {
         let rows = rows.as_ref();
         let storage = std::mem::replace(&mut self.storage, Storage::Empty);
         self.storage = match storage {
-            Storage::Empty => match in_place_start(&keys, &values) {
-                Some(buffers) => Storage::InPlace(buffers?),
+            Storage::Empty => match steps_start(&keys, &values) {
+                Some(buffers) => Storage::Steps(buffers?),
                 None => Storage::Tensors { keys, values },
             },
-            Storage::InPlace(mut buffers) => {
+            Storage::Steps(mut buffers) => {
                 let rows = rows.map(|rows| rows.to_vec1::<u32>()).transpose()?;
                 let (keys, values) = (keys.contiguous()?, values.contiguous()?);
                 let appended = with_f32_slice(&keys, |keys| {
@@ -60,7 +60,7 @@ impl SelfAttentionCache {
                     Some(result) => result.map_err(candle_core::Error::Msg)?,
                     None => candle_core::bail!("self-attention cache: keys/values are not f32 CPU tensors"),
                 }
-                Storage::InPlace(buffers)
+                Storage::Steps(buffers)
             }
             Storage::Tensors { keys: cached_keys, values: cached_values } => Storage::Tensors {
                 keys: reorder_and_append(&cached_keys, rows, keys)?,
@@ -76,15 +76,15 @@ impl SelfAttentionCache {
         match &self.storage {
             Storage::Empty => candle_core::bail!("self-attention cache is empty"),
             Storage::Tensors { keys, values } => attention(queries, keys, values, None),
-            Storage::InPlace(buffers) => {
+            Storage::Steps(buffers) => {
                 let (rows, heads, len, dim) = queries.dims4()?;
                 let queries = queries.contiguous()?;
                 let context = with_f32_slice(&queries, |queries| {
                     let kv = buffers.view();
-                    if len != 1 || kv.batch != rows {
+                    if len != 1 || kv.rows != rows {
                         return None;
                     }
-                    kernel::attention(queries, kv, None, heads, len, dim)
+                    kernel::attention_over_steps(queries, kv, heads, dim)
                 });
                 match context.flatten() {
                     Some(context) => Tensor::from_vec(context, (rows, heads, len, dim), queries.device()),
@@ -95,9 +95,9 @@ impl SelfAttentionCache {
     }
 }
 
-/// In-place buffers holding the first step's `keys`/`values` (`[rows, heads, 1, head_dim]`), when
+/// Step buffers holding the first step's `keys`/`values` (`[rows, heads, 1, head_dim]`), when
 /// they are f32 CPU tensors.
-fn in_place_start(keys: &Tensor, values: &Tensor) -> Option<Result<KeyValueBuffers>> {
+fn steps_start(keys: &Tensor, values: &Tensor) -> Option<Result<KeyValueBuffers>> {
     let (rows, heads, one, head_dim) = keys.dims4().ok()?;
     if one != 1
         || values.dims() != keys.dims()
@@ -140,10 +140,10 @@ mod tests {
     /// The in-place cache and the concatenated tensors give the same attention, step after step, with
     /// rows reordered in between.
     #[test]
-    fn in_place_and_tensor_caches_agree() {
+    fn step_and_tensor_caches_agree() {
         let device = Device::Cpu;
         let (rows, heads, dim) = (3, 2, 16);
-        let (mut in_place, mut tensors) = (SelfAttentionCache::new(), SelfAttentionCache::new());
+        let (mut steps, mut tensors) = (SelfAttentionCache::new(), SelfAttentionCache::new());
         for step in 0..5 {
             let keys = Tensor::randn(0f32, 1.0, (rows, heads, 1, dim), &device).unwrap();
             let values = Tensor::randn(0f32, 1.0, (rows, heads, 1, dim), &device).unwrap();
@@ -151,17 +151,17 @@ mod tests {
                 // Two reorders before a step compose.
                 for rows in [[2u32, 0, 0], [0, 2, 1]] {
                     let rows = Tensor::new(&rows, &device).unwrap();
-                    in_place.reorder(&rows).unwrap();
+                    steps.reorder(&rows).unwrap();
                     tensors.reorder(&rows).unwrap();
                 }
             }
-            in_place.append(keys.clone(), values.clone()).unwrap();
+            steps.append(keys.clone(), values.clone()).unwrap();
             let f64s = |t: &Tensor| t.to_dtype(DType::F64).unwrap();
             tensors.append(f64s(&keys), f64s(&values)).unwrap();
-            assert!(matches!(in_place.storage, Storage::InPlace(_)));
+            assert!(matches!(steps.storage, Storage::Steps(_)));
             assert!(matches!(tensors.storage, Storage::Tensors { .. }));
             let queries = Tensor::randn(0f32, 1.0, (rows, heads, 1, dim), &device).unwrap();
-            let ours = in_place.attend(&queries).unwrap();
+            let ours = steps.attend(&queries).unwrap();
             let theirs = tensors.attend(&f64s(&queries)).unwrap().to_dtype(DType::F32).unwrap();
             assert!(max_difference(&ours, &theirs) < 1e-5, "step {step}");
         }

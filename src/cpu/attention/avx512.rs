@@ -3,7 +3,7 @@
 use std::arch::x86_64::*;
 
 use super::super::math::softmax_in_place_with;
-use super::OneQuery;
+use super::{OneQuery, Positions};
 use crate::cpu::Isa;
 
 /// `one`'s attention into `out` when its head size is a multiple of 16 up to 128 (`false`, nothing
@@ -11,7 +11,11 @@ use crate::cpu::Isa;
 ///
 /// # Safety
 /// AVX-512F must be present.
-pub(super) unsafe fn attend_one(one: &OneQuery, weights: &mut [f32], out: &mut [f32]) -> bool {
+pub(super) unsafe fn attend_one<P: Positions>(
+    one: &OneQuery<P>,
+    weights: &mut [f32],
+    out: &mut [f32],
+) -> bool {
     if !one.query.len().is_multiple_of(16) {
         return false;
     }
@@ -19,14 +23,14 @@ pub(super) unsafe fn attend_one(one: &OneQuery, weights: &mut [f32], out: &mut [
     // count chosen; `attend` checks the other lengths.
     unsafe {
         match one.query.len() / 16 {
-            1 => attend::<1>(one, weights, out),
-            2 => attend::<2>(one, weights, out),
-            3 => attend::<3>(one, weights, out),
-            4 => attend::<4>(one, weights, out),
-            5 => attend::<5>(one, weights, out),
-            6 => attend::<6>(one, weights, out),
-            7 => attend::<7>(one, weights, out),
-            8 => attend::<8>(one, weights, out),
+            1 => attend::<1, P>(one, weights, out),
+            2 => attend::<2, P>(one, weights, out),
+            3 => attend::<3, P>(one, weights, out),
+            4 => attend::<4, P>(one, weights, out),
+            5 => attend::<5, P>(one, weights, out),
+            6 => attend::<6, P>(one, weights, out),
+            7 => attend::<7, P>(one, weights, out),
+            8 => attend::<8, P>(one, weights, out),
             _ => return false,
         }
     }
@@ -45,35 +49,29 @@ pub(super) unsafe fn attend_one(one: &OneQuery, weights: &mut [f32], out: &mut [
 /// # Safety
 /// AVX-512F must be present and `query.len()` be `16 * C`.
 #[target_feature(enable = "avx512f")]
-unsafe fn attend<const C: usize>(one: &OneQuery, weights: &mut [f32], out: &mut [f32]) {
+unsafe fn attend<const C: usize, P: Positions>(one: &OneQuery<P>, weights: &mut [f32], out: &mut [f32]) {
     let OneQuery { query, keys, values, mask, next_keys } = *one;
     let dim = 16 * C;
     let positions = weights.len();
-    assert!(
-        query.len() == dim
-            && keys.len() >= positions * dim
-            && values.len() >= positions * dim
-            && out.len() == dim
-            && mask.is_none_or(|mask| mask.len() >= positions)
-    );
-    // SAFETY: AVX-512F is present (the caller's contract); every pointer formed below stays within
-    // the slices, whose lengths are asserted above: `query` and `out` hold `dim` values, `keys` and
-    // `values` `positions * dim`, `mask` `positions`, and `next_keys` is read only where it is long
-    // enough.
+    assert!(one.fits(positions, dim) && out.len() == dim);
+    let next_positions = next_keys.count(dim);
+    // SAFETY: AVX-512F is present (the caller's contract); every pointer formed below is within
+    // the data, as asserted above: `query` and `out` hold `dim` values, `keys` and `values` `positions`
+    // positions, `mask` `positions` values, and `next_keys` is read only at the positions it has.
     unsafe {
         let mut q = [_mm512_setzero_ps(); C];
         for (chunk, q) in q.iter_mut().enumerate() {
             *q = _mm512_loadu_ps(query.as_ptr().add(chunk * 16));
         }
         let products = |position: usize| {
-            let key = keys.as_ptr().add(position * dim);
+            let key = keys.at(position, dim);
             // The position's values, needed after the softmax, fetched meanwhile.
-            let value = values.as_ptr().add(position * dim) as *const i8;
+            let value = values.at(position, dim) as *const i8;
             for chunk in 0..C {
                 _mm_prefetch::<_MM_HINT_T0>(value.add(chunk * 64));
             }
-            if (position + 1) * dim <= next_keys.len() {
-                let next = next_keys.as_ptr().add(position * dim) as *const i8;
+            if position < next_positions {
+                let next = next_keys.at(position, dim) as *const i8;
                 for chunk in 0..C {
                     _mm_prefetch::<_MM_HINT_T1>(next.add(chunk * 64));
                 }
@@ -105,7 +103,7 @@ unsafe fn attend<const C: usize>(one: &OneQuery, weights: &mut [f32], out: &mut 
         let mut context = [_mm512_setzero_ps(); C];
         for (position, &weight) in weights.iter().enumerate() {
             let weight = _mm512_set1_ps(weight);
-            let value = values.as_ptr().add(position * dim);
+            let value = values.at(position, dim);
             for (chunk, context) in context.iter_mut().enumerate() {
                 *context = _mm512_fmadd_ps(weight, _mm512_loadu_ps(value.add(chunk * 16)), *context);
             }

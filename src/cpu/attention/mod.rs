@@ -25,6 +25,161 @@ pub(crate) struct KeysValues<'a> {
     pub(crate) stride: usize,
 }
 
+/// A decoder's self-attention keys and values stored step by step (`cpu::kv_cache`): step `p`'s buffer
+/// holds `[rows then, heads, dim]`, and position `p` of row `r` is row `origins[r * len + p]` of it.
+/// Reordering beams then reorders `origins` and copies no keys or values.
+#[derive(Clone, Copy)]
+pub(crate) struct StepKeysValues<'a> {
+    pub(crate) keys: &'a [Vec<f32>],
+    pub(crate) values: &'a [Vec<f32>],
+    pub(crate) origins: &'a [u32],
+    pub(crate) rows: usize,
+    pub(crate) len: usize,
+}
+
+/// Where a (row, head)'s keys or values lie, position by position, for the kernels (generic over it,
+/// so that each layout's address arithmetic is inlined into the kernel's loops).
+pub(super) trait Positions: Copy {
+    /// How many positions of `dim` values there are.
+    fn count(&self, dim: usize) -> usize;
+
+    /// The first of position `position`'s `dim` values.
+    ///
+    /// # Safety
+    /// `position` must be below `self.count(dim)`.
+    unsafe fn at(&self, position: usize, dim: usize) -> *const f32;
+
+    /// Position `position`'s values (`position` below `self.count(dim)`).
+    fn slice(&self, position: usize, dim: usize) -> &[f32];
+}
+
+/// Position `p` at `p * dim`.
+#[derive(Clone, Copy)]
+pub(super) struct Contiguous<'a>(&'a [f32]);
+
+impl Positions for Contiguous<'_> {
+    fn count(&self, dim: usize) -> usize {
+        self.0.len() / dim.max(1)
+    }
+
+    #[inline(always)]
+    unsafe fn at(&self, position: usize, dim: usize) -> *const f32 {
+        // SAFETY: the caller's contract.
+        unsafe { self.0.as_ptr().add(position * dim) }
+    }
+
+    fn slice(&self, position: usize, dim: usize) -> &[f32] {
+        &self.0[position * dim..][..dim]
+    }
+}
+
+/// Position `p` in step buffer `p`, at `origins[p] * row_len + offset` ([`StepKeysValues`]; made only
+/// in `attention_over_steps`, after every position was checked to lie within its buffer).
+#[derive(Clone, Copy)]
+pub(super) struct StepRows<'a> {
+    steps: &'a [Vec<f32>],
+    origins: &'a [u32],
+    row_len: usize,
+    offset: usize,
+}
+
+impl Positions for StepRows<'_> {
+    fn count(&self, _dim: usize) -> usize {
+        self.steps.len().min(self.origins.len())
+    }
+
+    #[inline(always)]
+    unsafe fn at(&self, position: usize, _dim: usize) -> *const f32 {
+        // SAFETY: the caller's contract, and the check of every position where this was made.
+        unsafe {
+            self.steps
+                .get_unchecked(position)
+                .as_ptr()
+                .add(*self.origins.get_unchecked(position) as usize * self.row_len + self.offset)
+        }
+    }
+
+    fn slice(&self, position: usize, dim: usize) -> &[f32] {
+        &self.steps[position][self.origins[position] as usize * self.row_len + self.offset..][..dim]
+    }
+}
+
+/// Softmax attention of one query per row and head, `queries` `[rows, heads, 1, dim]` (already
+/// scaled), over a decoder's step-by-step cache `kv`: the context `[rows, heads, 1, dim]`. `None` when
+/// the sizes do not fit together (every position of every row is checked to lie in its step's buffer).
+pub(crate) fn attention_over_steps(
+    queries: &[f32],
+    kv: StepKeysValues,
+    heads: usize,
+    dim: usize,
+) -> Option<Vec<f32>> {
+    attention_over_steps_with(isa(), queries, kv, heads, dim)
+}
+
+fn attention_over_steps_with(
+    isa: Isa,
+    queries: &[f32],
+    kv: StepKeysValues,
+    heads: usize,
+    dim: usize,
+) -> Option<Vec<f32>> {
+    let row_len = heads.checked_mul(dim)?;
+    let (rows, len) = (kv.rows, kv.len);
+    if row_len == 0
+        || len == 0
+        || Some(queries.len()) != rows.checked_mul(row_len)
+        || Some(kv.origins.len()) != rows.checked_mul(len)
+        || kv.keys.len() != len
+        || kv.values.len() != len
+    {
+        return None;
+    }
+    // Every position of every row within its step's keys and values.
+    let mut step_rows = vec![0usize; len];
+    for origins in kv.origins.chunks(len) {
+        for (most, &origin) in step_rows.iter_mut().zip(origins) {
+            *most = (*most).max(origin as usize + 1);
+        }
+    }
+    let fits = |(step, &most): (usize, &usize)| {
+        let needed = most.checked_mul(row_len);
+        needed <= Some(kv.keys[step].len()) && needed <= Some(kv.values[step].len())
+    };
+    if !step_rows.iter().enumerate().all(fits) {
+        return None;
+    }
+    let row_positions = |row: usize, head: usize, keys: bool| {
+        let steps = if keys { kv.keys } else { kv.values };
+        let origins = &kv.origins[row * len..][..len];
+        StepRows { steps, origins, row_len, offset: head * dim }
+    };
+    let pairs_per_job = (ATTENTION_JOB_WORK / (len * dim)).max(1);
+    Some(filled_in_parallel(
+        rows * row_len,
+        dim,
+        pairs_per_job,
+        || vec![0f32; len],
+        |weights, task, out| {
+            let (row, head) = (task / heads, task % heads);
+            let next = task + 1;
+            let next_keys = if next < rows * heads {
+                row_positions(next / heads, next % heads, true)
+            } else {
+                StepRows { steps: &[], origins: &[], row_len, offset: 0 }
+            };
+            let query = &queries[task * dim..][..dim];
+            let one = OneQuery {
+                query,
+                keys: row_positions(row, head, true),
+                values: row_positions(row, head, false),
+                mask: None,
+                next_keys,
+            };
+            attend_one_dispatch(isa, &one, weights, out);
+        },
+    ))
+}
+
 /// Softmax attention for `queries` `[batch, heads, len, dim]` (already scaled) over `kv` (`kv.batch`
 /// rows), with an optional additive `mask` `[kv.batch, kv.len]`: the context `[batch, heads, len,
 /// dim]`. `kv.batch` divides `batch`: query rows `i * batch / kv.batch ..` share keys/values `i` (the
@@ -123,7 +278,14 @@ fn attention_over(
             };
             for (query, out) in queries[task * len * dim..][..len * dim].chunks(dim).zip(out.chunks_mut(dim))
             {
-                attend_one_dispatch(isa, query, keys, values, mask, next_keys, weights, out);
+                let one = OneQuery {
+                    query,
+                    keys: Contiguous(keys),
+                    values: Contiguous(values),
+                    mask,
+                    next_keys: Contiguous(next_keys),
+                };
+                attend_one_dispatch(isa, &one, weights, out);
             }
         },
     )
@@ -202,66 +364,58 @@ fn attention_by_products(
 /// of the vector width, up to 128: the query and the context held in registers); portable otherwise
 /// (the compiler turned the portable version's sixteen-lane sums into four-lane pieces and shuffles:
 /// 10% of a beam search run).
-#[allow(clippy::too_many_arguments)]
-fn attend_one_dispatch(
-    isa: Isa,
-    query: &[f32],
-    keys: &[f32],
-    values: &[f32],
-    mask: Option<&[f32]>,
-    next_keys: &[f32],
-    weights: &mut [f32],
-    out: &mut [f32],
-) {
-    let one = OneQuery { query, keys, values, mask, next_keys };
+fn attend_one_dispatch<P: Positions>(isa: Isa, one: &OneQuery<P>, weights: &mut [f32], out: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
     {
         // SAFETY (both): the level is available (checked), and each kernel checks the lengths itself.
-        if isa.has_avx512() && isa.available() && unsafe { avx512::attend_one(&one, weights, out) } {
+        if isa.has_avx512() && isa.available() && unsafe { avx512::attend_one(one, weights, out) } {
             return;
         }
-        if isa.has_avx2() && isa.available() && unsafe { avx2::attend_one(&one, weights, out) } {
+        if isa.has_avx2() && isa.available() && unsafe { avx2::attend_one(one, weights, out) } {
             return;
         }
     }
     #[cfg(target_arch = "aarch64")]
     // SAFETY: the level is available (checked), and the kernel checks the lengths itself.
-    if isa.has_neon() && isa.available() && unsafe { neon::attend_one(&one, weights, out) } {
+    if isa.has_neon() && isa.available() && unsafe { neon::attend_one(one, weights, out) } {
         return;
     }
-    attend_one(isa, query, keys, values, mask, weights, out)
+    attend_one(isa, one, weights, out)
 }
 
-/// One query's attention, for the SIMD kernels: `weights` (as many as the positions attended) and
-/// `out` (the head size) are the caller's buffers. `next_keys`: the keys the next task reads, to fetch
-/// into cache meanwhile (empty when they are these).
-pub(super) struct OneQuery<'a> {
+/// One query's attention, for the kernels: `weights` (as many as the positions attended) and `out`
+/// (the head size) are the caller's buffers. `next_keys`: the keys the next task reads, to fetch into
+/// cache meanwhile (none when they are these).
+pub(super) struct OneQuery<'a, P> {
     pub(super) query: &'a [f32],
-    pub(super) keys: &'a [f32],
-    pub(super) values: &'a [f32],
+    pub(super) keys: P,
+    pub(super) values: P,
     pub(super) mask: Option<&'a [f32]>,
-    pub(super) next_keys: &'a [f32],
+    pub(super) next_keys: P,
+}
+
+impl<P: Positions> OneQuery<'_, P> {
+    /// Whether the slices hold what a kernel reads for `positions` positions: `dim` values of the
+    /// query, the keys and values, a mask value per position.
+    pub(super) fn fits(&self, positions: usize, dim: usize) -> bool {
+        self.query.len() == dim
+            && self.keys.count(dim) >= positions
+            && self.values.count(dim) >= positions
+            && self.mask.is_none_or(|mask| mask.len() >= positions)
+    }
 }
 
 /// One query row: `out = softmax(keys . query + mask) @ values`.
 #[inline(always)]
-fn attend_one(
-    isa: Isa,
-    query: &[f32],
-    keys: &[f32],
-    values: &[f32],
-    mask: Option<&[f32]>,
-    weights: &mut [f32],
-    out: &mut [f32],
-) {
-    let dim = query.len();
+fn attend_one<P: Positions>(isa: Isa, one: &OneQuery<P>, weights: &mut [f32], out: &mut [f32]) {
+    let dim = one.query.len();
     for (position, weight) in weights.iter_mut().enumerate() {
-        *weight = dot(query, &keys[position * dim..][..dim]) + mask.map_or(0.0, |mask| mask[position]);
+        *weight = dot(one.query, one.keys.slice(position, dim)) + one.mask.map_or(0.0, |mask| mask[position]);
     }
     softmax_in_place_with(isa, weights);
     out.fill(0.0);
     for (position, &weight) in weights.iter().enumerate() {
-        for (out, &value) in out.iter_mut().zip(&values[position * dim..][..dim]) {
+        for (out, &value) in out.iter_mut().zip(one.values.slice(position, dim)) {
             *out += weight * value;
         }
     }
@@ -376,6 +530,38 @@ mod tests {
             }
         }
 
+        fn attention_over_steps_matches_the_definition(isa) {
+            // A decoding step over a cache stored step by step, each row's positions in rows of
+            // the steps' buffers that differ from position to position (beams reordered); head sizes
+            // for the portable kernel and the SIMD ones, positions in and past blocks of sixteen.
+            for (len, dim) in [(5, 12), (5, 16), (19, 64), (33, 32)] {
+                let (rows, heads, step_rows) = (3, 2, 4);
+                let queries = values(rows * heads * dim, 7);
+                let steps: Vec<Vec<f32>> = (0..len).map(|p| values(step_rows * heads * dim, 10 + p)).collect();
+                let step_values: Vec<Vec<f32>> = (0..len).map(|p| values(step_rows * heads * dim, 100 + p)).collect();
+                let origins: Vec<u32> = (0..rows * len).map(|i| ((i * 7 + i / len) % step_rows) as u32).collect();
+                // The same keys and values laid out `[rows, heads, len, dim]`.
+                let dense = |buffers: &[Vec<f32>]| -> Vec<f32> {
+                    let mut out = Vec::new();
+                    for row in 0..rows {
+                        for head in 0..heads {
+                            for (p, step) in buffers.iter().enumerate() {
+                                let origin = origins[row * len + p] as usize;
+                                out.extend_from_slice(&step[(origin * heads + head) * dim..][..dim]);
+                            }
+                        }
+                    }
+                    out
+                };
+                let kv = StepKeysValues { keys: &steps, values: &step_values, origins: &origins, rows, len };
+                let got = attention_over_steps_with(isa, &queries, kv, heads, dim).unwrap();
+                let want = reference(&queries, &dense(&steps), &dense(&step_values), None, rows, heads, 1, len, dim);
+                for (index, (&got, &want)) in got.iter().zip(&want).enumerate() {
+                    assert!((got as f64 - want).abs() < 1e-5, "{len} {dim} [{index}]: {got} vs {want}");
+                }
+            }
+        }
+
         fn attention_reads_caches_with_room_to_grow(isa) {
             // A decoding step over a cache whose (row, head) blocks are `stride` apart.
             let (rows, heads, kv_len, dim, stride) = (2, 3, 5, 32, 9 * 32 + 16);
@@ -392,6 +578,25 @@ mod tests {
             let want = reference(&queries, &dense_keys, &dense_values, None, rows, heads, 1, kv_len, dim);
             assert!(got.iter().zip(&want).all(|(&got, &want)| (got as f64 - want).abs() < 1e-5));
         }
+    }
+
+    #[test]
+    fn attention_over_steps_declines_positions_outside_their_step() {
+        let (heads, dim) = (2, 4);
+        let steps = vec![values(2 * heads * dim, 1), values(3 * heads * dim, 2)];
+        let queries = values(2 * heads * dim, 3);
+        let kv = |origins: &'static [u32]| StepKeysValues {
+            keys: &steps,
+            values: &steps,
+            origins,
+            rows: 2,
+            len: 2,
+        };
+        assert!(attention_over_steps(&queries, kv(&[0, 2, 1, 1]), heads, dim).is_some());
+        // Row 0's first position in row 2 of a step that has 2 rows; origins of the wrong length.
+        assert!(attention_over_steps(&queries, kv(&[2, 2, 1, 1]), heads, dim).is_none());
+        assert!(attention_over_steps(&queries, kv(&[0, 2, 1]), heads, dim).is_none());
+        assert!(attention_over_steps(&queries[..heads * dim], kv(&[0, 2, 1, 1]), heads, dim).is_none());
     }
 
     #[test]

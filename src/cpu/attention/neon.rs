@@ -3,7 +3,7 @@
 use std::arch::aarch64::*;
 
 use super::super::math::softmax_in_place_with;
-use super::OneQuery;
+use super::{OneQuery, Positions};
 use crate::cpu::Isa;
 
 /// `one`'s attention into `out` when its head size is a multiple of 4 up to 128 (`false`, nothing
@@ -11,7 +11,11 @@ use crate::cpu::Isa;
 ///
 /// # Safety
 /// NEON must be present.
-pub(super) unsafe fn attend_one(one: &OneQuery, weights: &mut [f32], out: &mut [f32]) -> bool {
+pub(super) unsafe fn attend_one<P: Positions>(
+    one: &OneQuery<P>,
+    weights: &mut [f32],
+    out: &mut [f32],
+) -> bool {
     if !one.query.len().is_multiple_of(4) {
         return false;
     }
@@ -19,16 +23,16 @@ pub(super) unsafe fn attend_one(one: &OneQuery, weights: &mut [f32], out: &mut [
     // chosen; `attend` checks the other lengths.
     unsafe {
         match one.query.len() / 4 {
-            1 => attend::<1>(one, weights, out),
-            2 => attend::<2>(one, weights, out),
-            4 => attend::<4>(one, weights, out),
-            6 => attend::<6>(one, weights, out),
-            8 => attend::<8>(one, weights, out),
-            12 => attend::<12>(one, weights, out),
-            16 => attend::<16>(one, weights, out),
-            20 => attend::<20>(one, weights, out),
-            24 => attend::<24>(one, weights, out),
-            32 => attend::<32>(one, weights, out),
+            1 => attend::<1, P>(one, weights, out),
+            2 => attend::<2, P>(one, weights, out),
+            4 => attend::<4, P>(one, weights, out),
+            6 => attend::<6, P>(one, weights, out),
+            8 => attend::<8, P>(one, weights, out),
+            12 => attend::<12, P>(one, weights, out),
+            16 => attend::<16, P>(one, weights, out),
+            20 => attend::<20, P>(one, weights, out),
+            24 => attend::<24, P>(one, weights, out),
+            32 => attend::<32, P>(one, weights, out),
             _ => return false,
         }
     }
@@ -43,36 +47,30 @@ pub(super) unsafe fn attend_one(one: &OneQuery, weights: &mut [f32], out: &mut [
 /// # Safety
 /// NEON must be present and `query.len()` be `4 * C`.
 #[target_feature(enable = "neon")]
-unsafe fn attend<const C: usize>(one: &OneQuery, weights: &mut [f32], out: &mut [f32]) {
+unsafe fn attend<const C: usize, P: Positions>(one: &OneQuery<P>, weights: &mut [f32], out: &mut [f32]) {
     let OneQuery { query, keys, values, mask, next_keys } = *one;
     let dim = 4 * C;
     let positions = weights.len();
-    assert!(
-        query.len() == dim
-            && keys.len() >= positions * dim
-            && values.len() >= positions * dim
-            && out.len() == dim
-            && mask.is_none_or(|mask| mask.len() >= positions)
-    );
+    assert!(one.fits(positions, dim) && out.len() == dim);
+    let next_positions = next_keys.count(dim);
     let prefetch = |line: *const f32| {
         // SAFETY: a prefetch never faults, whatever the address; `prfm` has no other effect.
         unsafe {
             std::arch::asm!("prfm pldl1keep, [{}]", in(reg) line, options(nostack, readonly, preserves_flags))
         };
     };
-    // SAFETY: NEON is present (the caller's contract); every pointer formed below stays within the
-    // slices, whose lengths are asserted above: `query` and `out` hold `dim` values, `keys` and
-    // `values` `positions * dim`, `mask` `positions`, and `next_keys` is read only where it is long
-    // enough (and then only prefetched).
+    // SAFETY: NEON is present (the caller's contract); every pointer formed below is within
+    // the data, as asserted above: `query` and `out` hold `dim` values, `keys` and `values` `positions`
+    // positions, `mask` `positions` values, and `next_keys` is read only at the positions it has.
     unsafe {
         let products = |position: usize| {
-            let key = keys.as_ptr().add(position * dim);
-            let value = values.as_ptr().add(position * dim);
+            let key = keys.at(position, dim);
+            let value = values.at(position, dim);
             for line in (0..dim).step_by(16) {
                 prefetch(value.add(line));
             }
-            if (position + 1) * dim <= next_keys.len() {
-                let next = next_keys.as_ptr().add(position * dim);
+            if position < next_positions {
+                let next = next_keys.at(position, dim);
                 for line in (0..dim).step_by(16) {
                     prefetch(next.add(line));
                 }
@@ -100,7 +98,7 @@ unsafe fn attend<const C: usize>(one: &OneQuery, weights: &mut [f32], out: &mut 
         softmax_in_place_with(Isa::Neon, weights);
         let mut context = [vdupq_n_f32(0.0); C];
         for (position, &weight) in weights.iter().enumerate() {
-            let value = values.as_ptr().add(position * dim);
+            let value = values.at(position, dim);
             for (chunk, context) in context.iter_mut().enumerate() {
                 *context = vfmaq_n_f32(*context, vld1q_f32(value.add(chunk * 4)), weight);
             }
