@@ -10,6 +10,9 @@ use super::{Format, PANEL};
 
 /// Rows per tile.
 const ROWS: usize = 12;
+/// Steps of the f32 tile per loop iteration (see AVX2's `F32_UNROLL`; here a beam search ran 3% faster
+/// with four than step by step).
+const F32_UNROLL: usize = 4;
 
 /// The tile of `format`, with VNNI's int8 product when `vnni`.
 pub(super) fn kernel(format: Format, vnni: bool) -> Option<Kernel> {
@@ -72,7 +75,7 @@ fn prefetch_line(line: *const u8) {
 /// low, high)` (a macro so that each format's kernel is compiled with its target features and the
 /// step inlined into it).
 macro_rules! float_tile {
-    ($name:ident, $step:ident) => {
+    ($name:ident, $step:ident, $unroll:expr) => {
         /// # Safety
         /// AVX-512F must be present and the tile valid (`Kernel::run`), with at most `ROWS` rows.
         #[target_feature(enable = "avx512f")]
@@ -94,9 +97,23 @@ macro_rules! float_tile {
                     }
                 }
                 let mut prefetch = t.prefetcher();
-                for k in 0..t.depth {
-                    prefetch.at(k, prefetch_line);
-                    $step::<R>(t, k, &mut low, &mut high);
+                // `$unroll` steps at a time, the prefetches due in them issued first.
+                let mut k = 0;
+                while k < t.depth {
+                    let steps = $unroll.min(t.depth - k);
+                    for k in k..k + steps {
+                        prefetch.at(k, prefetch_line);
+                    }
+                    if steps == $unroll {
+                        for k in k..k + $unroll {
+                            $step::<R>(t, k, &mut low, &mut high);
+                        }
+                    } else {
+                        for k in k..k + steps {
+                            $step::<R>(t, k, &mut low, &mut high);
+                        }
+                    }
+                    k += steps;
                 }
                 prefetch.finish(prefetch_line);
                 if let (true, Some(bias)) = (t.last, t.bias) {
@@ -117,8 +134,8 @@ macro_rules! float_tile {
     };
 }
 
-float_tile!(f32_tile, step_f32);
-float_tile!(bf16_tile, step_bf16);
+float_tile!(f32_tile, step_f32, F32_UNROLL);
+float_tile!(bf16_tile, step_bf16, 1);
 
 /// One input: every row's value times the panel's weights, added to the row's accumulators.
 ///
