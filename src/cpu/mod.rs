@@ -12,7 +12,7 @@
 //!   bf16/int8).
 //! - `dense`: products through the `gemm` crate for unpacked weights, transposes.
 //! - `attention`: softmax attention over keys and values, one task per (row, head).
-//! - `kv_cache`: the decoder's self-attention cache, written in place.
+//! - `kv_cache`: the decoder's self-attention cache, step by step (beams reordered through a table).
 //! - `parallel`: filling buffers on rayon's pool, elementwise operations.
 //!
 //! Every `unsafe fn` states its contract under `# Safety`, and every `unsafe` block has a `SAFETY:`

@@ -243,7 +243,7 @@ mod tests {
             &separate.cross(&x, &k1, &v1, &mask).unwrap(),
             &fused.forward(&x, Some(&mask)).unwrap()
         ));
-        // Decoding steps through the in-place cache.
+        // Decoding steps through the step-by-step cache.
         let (mut cache_a, mut cache_b) = (SelfAttentionCache::new(), SelfAttentionCache::new());
         for step in 0..3 {
             let h = Tensor::randn(0f32, 1.0, (2, 1, d_model), &device).unwrap();

@@ -137,7 +137,7 @@ mod tests {
         (a - b).unwrap().abs().unwrap().flatten_all().unwrap().max(0).unwrap().to_scalar::<f32>().unwrap()
     }
 
-    /// The in-place cache and the concatenated tensors give the same attention, step after step, with
+    /// The step-by-step cache and the concatenated tensors give the same attention, step after step, with
     /// rows reordered in between.
     #[test]
     fn step_and_tensor_caches_agree() {

@@ -15,7 +15,7 @@ use super::parallel::filled_in_parallel;
 use super::{isa, Isa};
 
 /// Keys and values `[batch, heads, len, dim]` in memory where each (row, head) starts `stride`
-/// elements after the previous one (`stride >= len * dim`: caches with room to grow in place).
+/// elements after the previous one (`stride >= len * dim`).
 #[derive(Clone, Copy)]
 pub(crate) struct KeysValues<'a> {
     pub(crate) keys: &'a [f32],
