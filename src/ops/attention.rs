@@ -49,7 +49,7 @@ fn attention_kernel(
     let context = with_f32_slice(queries, |queries| {
         with_f32_slice(keys, |keys| {
             with_f32_slice(values, |values| {
-                let kv = KeysValues { keys, values, batch: kv_batch, len: kv_len, stride: kv_len * dim };
+                let kv = KeysValues { keys, values, batch: kv_batch, len: kv_len };
                 kernel::attention(queries, kv, mask.as_deref(), heads, len, dim)
             })
         })

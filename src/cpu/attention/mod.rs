@@ -14,15 +14,13 @@ use super::math::softmax_in_place_with;
 use super::parallel::filled_in_parallel;
 use super::{isa, Isa};
 
-/// Keys and values `[batch, heads, len, dim]` in memory where each (row, head) starts `stride`
-/// elements after the previous one (`stride >= len * dim`).
+/// Keys and values `[batch, heads, len, dim]`, contiguous.
 #[derive(Clone, Copy)]
 pub(crate) struct KeysValues<'a> {
     pub(crate) keys: &'a [f32],
     pub(crate) values: &'a [f32],
     pub(crate) batch: usize,
     pub(crate) len: usize,
-    pub(crate) stride: usize,
 }
 
 /// A decoder's self-attention keys and values stored step by step (`cpu::kv_cache`): step `p`'s buffer
@@ -142,8 +140,8 @@ fn attention_over_steps_with(
         }
     }
     let fits = |(step, &most): (usize, &usize)| {
-        let needed = most.checked_mul(row_len);
-        needed <= Some(kv.keys[step].len()) && needed <= Some(kv.values[step].len())
+        most.checked_mul(row_len)
+            .is_some_and(|needed| needed <= kv.keys[step].len() && needed <= kv.values[step].len())
     };
     if !step_rows.iter().enumerate().all(fits) {
         return None;
@@ -210,12 +208,8 @@ fn attention_with(
         return None;
     }
     let batch = queries.len() / per_row;
-    let pairs = kv.batch.checked_mul(heads)?;
-    let filled = kv.len.checked_mul(dim)?;
-    let fits = |data: &[f32]| {
-        (pairs - 1).checked_mul(kv.stride).and_then(|n| n.checked_add(filled)) <= Some(data.len())
-    };
-    if !batch.is_multiple_of(kv.batch) || kv.stride < filled || !fits(kv.keys) || !fits(kv.values) {
+    let needed = kv.batch.checked_mul(heads)?.checked_mul(kv.len)?.checked_mul(dim)?;
+    if !batch.is_multiple_of(kv.batch) || kv.keys.len() < needed || kv.values.len() < needed {
         return None;
     }
     if mask.is_some_and(|mask| Some(mask.len()) != kv.batch.checked_mul(kv.len)) {
@@ -239,7 +233,7 @@ fn attention_over(
     let batch = queries.len() / (heads * len * dim).max(1);
     let copies = batch / kv.batch;
     let kv_len = kv.len;
-    if len >= MANY_QUERIES && copies == 1 && kv.stride == kv_len * dim {
+    if len >= MANY_QUERIES && copies == 1 {
         return attention_by_products(isa, queries, kv.keys, kv.values, mask, heads, len, kv_len, dim);
     }
     // Positions after the last one the mask lets through (an input's padding) are left out: they would
@@ -266,13 +260,13 @@ fn attention_over(
             let positions = attended[kv_row];
             let mask = mask.map(|mask| &mask[kv_row * kv_len..][..positions]);
             let kv_task = kv_row * heads + head;
-            let keys = &kv.keys[kv_task * kv.stride..][..positions * dim];
-            let values = &kv.values[kv_task * kv.stride..][..positions * dim];
+            let keys = &kv.keys[kv_task * kv_len * dim..][..positions * dim];
+            let values = &kv.values[kv_task * kv_len * dim..][..positions * dim];
             let weights = &mut weights[..positions];
             // The keys the next pair reads (when they are not these), to fetch meanwhile.
             let next_task = ((task + 1) / heads / copies) * heads + (task + 1) % heads;
             let next_keys = if next_task != kv_task && next_task < kv.batch * heads {
-                &kv.keys[next_task * kv.stride..][..attended[next_task / heads] * dim]
+                &kv.keys[next_task * kv_len * dim..][..attended[next_task / heads] * dim]
             } else {
                 &[]
             };
@@ -519,7 +513,7 @@ mod tests {
                     .collect();
                 for mask in [None, Some(&mask[..])] {
                     let kv = KeysValues {
-                        keys: &keys, values: &kv_values, batch: kv_batch, len: kv_len, stride: kv_len * dim,
+                        keys: &keys, values: &kv_values, batch: kv_batch, len: kv_len,
                     };
                     let got = attention_with(isa, &queries, kv, mask, heads, len, dim).unwrap();
                     let want = reference(&queries, &keys, &kv_values, mask, kv_batch, heads, len, kv_len, dim);
@@ -561,23 +555,6 @@ mod tests {
                 }
             }
         }
-
-        fn attention_reads_caches_with_room_to_grow(isa) {
-            // A decoding step over a cache whose (row, head) blocks are `stride` apart.
-            let (rows, heads, kv_len, dim, stride) = (2, 3, 5, 32, 9 * 32 + 16);
-            let queries = values(rows * heads * dim, 4);
-            let mut keys = vec![f32::NAN; rows * heads * stride];
-            let mut kv_values = vec![f32::NAN; rows * heads * stride];
-            let (dense_keys, dense_values) = (values(rows * heads * kv_len * dim, 5), values(rows * heads * kv_len * dim, 6));
-            for pair in 0..rows * heads {
-                keys[pair * stride..][..kv_len * dim].copy_from_slice(&dense_keys[pair * kv_len * dim..][..kv_len * dim]);
-                kv_values[pair * stride..][..kv_len * dim].copy_from_slice(&dense_values[pair * kv_len * dim..][..kv_len * dim]);
-            }
-            let kv = KeysValues { keys: &keys, values: &kv_values, batch: rows, len: kv_len, stride };
-            let got = attention_with(isa, &queries, kv, None, heads, 1, dim).unwrap();
-            let want = reference(&queries, &dense_keys, &dense_values, None, rows, heads, 1, kv_len, dim);
-            assert!(got.iter().zip(&want).all(|(&got, &want)| (got as f64 - want).abs() < 1e-5));
-        }
     }
 
     #[test]
@@ -602,13 +579,13 @@ mod tests {
     #[test]
     fn attention_declines_sizes_that_do_not_fit() {
         let keys = values(2 * 3 * 4, 1);
-        let kv = |batch, len, stride| KeysValues { keys: &keys, values: &keys, batch, len, stride };
+        let kv = |batch, len| KeysValues { keys: &keys, values: &keys, batch, len };
         let queries = values(2 * 2 * 4, 2);
-        assert!(attention(&queries, kv(2, 3, 12), None, 1, 2, 4).is_some());
-        // A mask of the wrong length, keys too short for the stride, rows not a multiple.
-        assert!(attention(&queries, kv(2, 3, 12), Some(&[0.0; 5]), 1, 2, 4).is_none());
-        assert!(attention(&queries, kv(2, 3, 13), None, 1, 2, 4).is_none());
-        assert!(attention(&queries[..12], kv(2, 3, 12), None, 1, 1, 4).is_none());
-        assert!(attention(&queries, kv(0, 3, 12), None, 1, 2, 4).is_none());
+        assert!(attention(&queries, kv(2, 3), None, 1, 2, 4).is_some());
+        // A mask of the wrong length, keys too short for their length, rows not a multiple, no rows.
+        assert!(attention(&queries, kv(2, 3), Some(&[0.0; 5]), 1, 2, 4).is_none());
+        assert!(attention(&queries, kv(2, 4), None, 1, 2, 4).is_none());
+        assert!(attention(&queries[..12], kv(2, 3), None, 1, 1, 4).is_none());
+        assert!(attention(&queries, kv(0, 3), None, 1, 2, 4).is_none());
     }
 }
