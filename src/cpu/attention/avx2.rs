@@ -16,28 +16,9 @@ pub(super) unsafe fn attend_one<P: Positions>(
     weights: &mut [f32],
     out: &mut [f32],
 ) -> bool {
-    if !one.query.len().is_multiple_of(8) {
-        return false;
-    }
     // SAFETY: AVX2 and FMA are present (the caller's contract) and the head size is 8 times the
     // chunk count chosen; `attend` checks the other lengths.
-    unsafe {
-        match one.query.len() / 8 {
-            1 => attend::<1, P>(one, weights, out),
-            2 => attend::<2, P>(one, weights, out),
-            3 => attend::<3, P>(one, weights, out),
-            4 => attend::<4, P>(one, weights, out),
-            5 => attend::<5, P>(one, weights, out),
-            6 => attend::<6, P>(one, weights, out),
-            7 => attend::<7, P>(one, weights, out),
-            8 => attend::<8, P>(one, weights, out),
-            10 => attend::<10, P>(one, weights, out),
-            12 => attend::<12, P>(one, weights, out),
-            16 => attend::<16, P>(one, weights, out),
-            _ => return false,
-        }
-    }
-    true
+    unsafe { dispatch_head_size!(attend(one, weights, out), 8; 1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 16) }
 }
 
 /// Scores eight positions at a time, each one vector of products summed with fused multiply-adds,

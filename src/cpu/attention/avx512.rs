@@ -16,25 +16,9 @@ pub(super) unsafe fn attend_one<P: Positions>(
     weights: &mut [f32],
     out: &mut [f32],
 ) -> bool {
-    if !one.query.len().is_multiple_of(16) {
-        return false;
-    }
     // SAFETY: AVX-512F is present (the caller's contract) and the head size is 16 times the chunk
     // count chosen; `attend` checks the other lengths.
-    unsafe {
-        match one.query.len() / 16 {
-            1 => attend::<1, P>(one, weights, out),
-            2 => attend::<2, P>(one, weights, out),
-            3 => attend::<3, P>(one, weights, out),
-            4 => attend::<4, P>(one, weights, out),
-            5 => attend::<5, P>(one, weights, out),
-            6 => attend::<6, P>(one, weights, out),
-            7 => attend::<7, P>(one, weights, out),
-            8 => attend::<8, P>(one, weights, out),
-            _ => return false,
-        }
-    }
-    true
+    unsafe { dispatch_head_size!(attend(one, weights, out), 16; 1, 2, 3, 4, 5, 6, 7, 8) }
 }
 
 /// `attend_one` for head sizes that are multiples of 16, up to 128 (the query and the context held in

@@ -2,6 +2,22 @@
 //! the weighted sum of values kept in cache, where candle would run two small matrix products per head,
 //! each with its own thread hand-off.
 
+/// `$attend::<C, _>($one, $weights, $out)` for a query of `C` vectors of `$lanes` lanes, `C` one of the
+/// listed counts: `true` if it ran, `false` (nothing done) for other head sizes. The kernels take `C`
+/// as a constant so that the query and the context stay in registers.
+macro_rules! dispatch_head_size {
+    ($attend:ident($one:expr, $weights:expr, $out:expr), $lanes:literal; $($chunks:literal),+) => {{
+        let dim = $one.query.len();
+        match (dim % $lanes, dim / $lanes) {
+            $((0, $chunks) => {
+                $attend::<$chunks, _>($one, $weights, $out);
+                true
+            })+
+            _ => false,
+        }
+    }};
+}
+
 #[cfg(target_arch = "x86_64")]
 mod avx2;
 #[cfg(target_arch = "x86_64")]

@@ -16,27 +16,9 @@ pub(super) unsafe fn attend_one<P: Positions>(
     weights: &mut [f32],
     out: &mut [f32],
 ) -> bool {
-    if !one.query.len().is_multiple_of(4) {
-        return false;
-    }
     // SAFETY: NEON is present (the caller's contract) and the head size is 4 times the chunk count
     // chosen; `attend` checks the other lengths.
-    unsafe {
-        match one.query.len() / 4 {
-            1 => attend::<1, P>(one, weights, out),
-            2 => attend::<2, P>(one, weights, out),
-            4 => attend::<4, P>(one, weights, out),
-            6 => attend::<6, P>(one, weights, out),
-            8 => attend::<8, P>(one, weights, out),
-            12 => attend::<12, P>(one, weights, out),
-            16 => attend::<16, P>(one, weights, out),
-            20 => attend::<20, P>(one, weights, out),
-            24 => attend::<24, P>(one, weights, out),
-            32 => attend::<32, P>(one, weights, out),
-            _ => return false,
-        }
-    }
-    true
+    unsafe { dispatch_head_size!(attend(one, weights, out), 4; 1, 2, 4, 6, 8, 12, 16, 20, 24, 32) }
 }
 
 /// Scores four positions at a time, each one vector of products summed with fused multiply-adds,
