@@ -23,8 +23,8 @@ const F32_UNROLL: usize = 8;
 /// The tile of `format`.
 pub(super) fn kernel(format: Format) -> Option<Kernel> {
     let (rows, inputs, run): (_, _, unsafe fn(&Tile, usize)) = match format {
-        Format::F32 => (ROWS, InputLayout::F32, run_f32),
-        Format::Bf16 => (ROWS, InputLayout::F32, run_bf16),
+        Format::F32 => (ROWS, InputLayout::F32Rows, run_f32),
+        Format::Bf16 => (ROWS, InputLayout::F32Rows, run_bf16),
         // `vpmaddubsw` would saturate on full int8 weights.
         Format::Int8Narrow => (INT8_ROWS, InputLayout::Int8 { offset: true }, run_int8),
         Format::Int8 | Format::AmxBf16 | Format::AmxInt8 => return None,
@@ -116,9 +116,11 @@ macro_rules! float_tile {
         unsafe fn $name<const R: usize>(t: &Tile) {
             // SAFETY: the tile's pointers were formed by `panels::run_panels` within its buffers: `R`
             // rows of `columns` outputs `out_stride` apart (only the valid ones are read or written),
-            // `ROWS` inputs per step, `lanes` weights per step, and the prefetched block.
+            // `R` rows of `depth` inputs `a_stride` apart, `lanes` weights per step, and the
+            // prefetched block.
             unsafe {
                 let mut prefetch = t.prefetcher();
+                let rows = t.row_inputs::<R>();
                 for half in 0..2 {
                     let columns = $columns(half);
                     let valid = columns.map(|first| t.columns.saturating_sub(first));
@@ -145,11 +147,11 @@ macro_rules! float_tile {
                         }
                         if steps == $unroll {
                             for k in k..k + $unroll {
-                                $step::<R>(t, k, half, &mut acc);
+                                $step::<R>(t, &rows, k, half, &mut acc);
                             }
                         } else {
                             for k in k..k + steps {
-                                $step::<R>(t, k, half, &mut acc);
+                                $step::<R>(t, &rows, k, half, &mut acc);
                             }
                         }
                         k += steps;
@@ -186,15 +188,20 @@ float_tile!(bf16_tile, step_bf16, bf16_columns, 1);
 /// AVX2 and FMA must be present and `k` below the tile's depth.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn step_f32<const R: usize>(t: &Tile, k: usize, half: usize, acc: &mut [[__m256; 2]; R]) {
+unsafe fn step_f32<const R: usize>(
+    t: &Tile,
+    rows: &[*const f32; R],
+    k: usize,
+    half: usize,
+    acc: &mut [[__m256; 2]; R],
+) {
     // SAFETY: the caller's contract: step `k` of the tile's `depth` is within its weights (`PANEL`
-    // per step) and its inputs (`ROWS` per step).
+    // per step) and each of its rows' inputs.
     unsafe {
         let weights = t.weights.add(k * PANEL + 16 * half) as *const f32;
         let w = [_mm256_loadu_ps(weights), _mm256_loadu_ps(weights.add(8))];
-        let a = t.a.add(k * ROWS) as *const f32;
-        for (r, acc) in acc.iter_mut().enumerate() {
-            let x = _mm256_broadcast_ss(&*a.add(r));
+        for (acc, row) in acc.iter_mut().zip(rows) {
+            let x = _mm256_broadcast_ss(&*row.add(k));
             acc[0] = _mm256_fmadd_ps(x, w[0], acc[0]);
             acc[1] = _mm256_fmadd_ps(x, w[1], acc[1]);
         }
@@ -208,18 +215,23 @@ unsafe fn step_f32<const R: usize>(t: &Tile, k: usize, half: usize, acc: &mut [[
 /// As `step_f32`.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn step_bf16<const R: usize>(t: &Tile, k: usize, half: usize, acc: &mut [[__m256; 2]; R]) {
+unsafe fn step_bf16<const R: usize>(
+    t: &Tile,
+    rows: &[*const f32; R],
+    k: usize,
+    half: usize,
+    acc: &mut [[__m256; 2]; R],
+) {
     // SAFETY: the caller's contract: step `k` of the tile's `depth` is within its weights (`PANEL /
-    // 2` per step) and its inputs (`ROWS` per step).
+    // 2` per step) and each of its rows' inputs.
     unsafe {
         let pairs = _mm256_loadu_si256(t.weights.add(k * (PANEL / 2) + 8 * half) as *const __m256i);
         let w = [
             _mm256_castsi256_ps(_mm256_and_si256(pairs, _mm256_set1_epi32(0xffff0000u32 as i32))),
             _mm256_castsi256_ps(_mm256_slli_epi32::<16>(pairs)),
         ];
-        let a = t.a.add(k * ROWS) as *const f32;
-        for (r, acc) in acc.iter_mut().enumerate() {
-            let x = _mm256_broadcast_ss(&*a.add(r));
+        for (acc, row) in acc.iter_mut().zip(rows) {
+            let x = _mm256_broadcast_ss(&*row.add(k));
             acc[0] = _mm256_fmadd_ps(x, w[0], acc[0]);
             acc[1] = _mm256_fmadd_ps(x, w[1], acc[1]);
         }

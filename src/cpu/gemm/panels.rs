@@ -38,10 +38,18 @@ pub(super) struct Kernel {
     pub(super) run: unsafe fn(tile: &Tile, rows: usize),
 }
 
-/// How a kernel takes its inputs: every input step of a block of rows, the rows side by side.
+/// How a kernel takes its inputs: the rows as given, or every input step of a block of rows with the
+/// rows side by side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum InputLayout {
-    /// f32, one per row and step.
+    /// f32, the caller's rows as they are (`[rows, in_dim]`, not copied). AVX2's tile broadcasts each
+    /// row's value straight from memory: regrouping cost a pass over the inputs, 9% of a 128 x 512 x
+    /// 512 product's time (two threads).
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    F32Rows,
+    /// f32, one per row and step, the block's rows side by side. AVX-512's tile, whose twelve rows
+    /// read from twelve places left the compiler short of registers (its products ran at 60% of their
+    /// speed), and NEON's, which multiplies by lane (a step's rows load as vectors).
     F32,
     /// int8, four bytes per row and step (`offset`: stored `q + 128`, for `u8 x s8` products).
     Int8 { offset: bool },
@@ -69,9 +77,12 @@ pub(super) fn kernel(format: Format, level: Isa) -> Option<Kernel> {
 /// One call of a register tile: up to `Kernel::rows` rows by one panel, over `depth` input steps.
 pub(super) struct Tile {
     /// The rows' inputs from the block's first step on, in the kernel's layout: step `k` of row `r` at
-    /// 32-bit word `k * Kernel::rows + r` (int8 pairs: the eight bytes of steps `k, k + 1` of row `r`
-    /// at word `k * Kernel::rows + 2 r`, `k` even).
+    /// 32-bit word `r * a_stride + k` (`F32Rows`), else `k * Kernel::rows + r` (int8 pairs: the eight
+    /// bytes of steps `k, k + 1` of row `r` at word `k * Kernel::rows + 2 r`, `k` even).
     pub(super) a: *const u32,
+    /// `F32Rows`: words from one row's inputs to the next's.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    pub(super) a_stride: usize,
     /// The panel's weights from the block's first step on, `lanes` 32-bit lanes per step.
     pub(super) weights: *const u32,
     pub(super) lanes: usize,
@@ -99,6 +110,13 @@ pub(super) struct Tile {
 }
 
 impl Tile {
+    /// `F32Rows`: where the first `R` rows' inputs start.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    #[inline(always)]
+    pub(super) fn row_inputs<const R: usize>(&self) -> [*const f32; R] {
+        std::array::from_fn(|r| self.a.wrapping_add(r * self.a_stride) as *const f32)
+    }
+
     /// The prefetch plan as a closure over the tile's steps: `fetch(k)` before step `k` issues the
     /// prefetches due then (through `line`, the ISA's prefetch of one cache line), `finish()` the rest.
     #[inline(always)]
@@ -151,21 +169,24 @@ impl Prefetcher {
     }
 }
 
-/// The inputs regrouped for a kernel: 32-bit words (f32 kept as they are, not copied to their bits),
+/// The inputs as a kernel takes them: 32-bit words (f32 kept as they are, not copied to their bits),
 /// and for int8 each row's scale.
-struct Inputs {
-    words: Words,
+struct Inputs<'a> {
+    words: Words<'a>,
     row_scales: Vec<f32>,
 }
 
-enum Words {
+enum Words<'a> {
+    /// The caller's rows (`F32Rows`).
+    Rows(&'a [f32]),
     F32(Vec<f32>),
     Bits(Vec<u32>),
 }
 
-impl Words {
+impl Words<'_> {
     fn as_ptr(&self) -> *const u32 {
         match self {
+            Words::Rows(values) => values.as_ptr() as *const u32,
             Words::F32(values) => values.as_ptr() as *const u32,
             Words::Bits(words) => words.as_ptr(),
         }
@@ -204,15 +225,24 @@ pub(super) fn matmul(
     out
 }
 
-/// `a`'s rows regrouped for `kernel`: blocks of `kernel.rows` rows (the last padded with zeros), step
-/// by step, the block's rows side by side; int8 quantized per row on the way.
-fn regroup(level: Isa, kernel: &Kernel, a: &[f32], rows: usize, in_dim: usize, steps: usize) -> Inputs {
+/// `a`'s rows as `kernel` takes them: as they are (`F32Rows`), or regrouped in blocks of `kernel.rows`
+/// rows (the last padded with zeros), step by step, the block's rows side by side; int8 quantized per
+/// row on the way.
+fn regroup<'a>(
+    level: Isa,
+    kernel: &Kernel,
+    a: &'a [f32],
+    rows: usize,
+    in_dim: usize,
+    steps: usize,
+) -> Inputs<'a> {
     let block_words = kernel.rows * steps;
     let blocks = rows.div_ceil(kernel.rows);
     // In parallel, in tasks of at least 32k inputs: at 128 rows (beams) a serial pass held up the other
     // threads for a tenth of the product's time.
     let min_blocks = (1usize << 15).div_ceil(kernel.rows * in_dim);
     match kernel.inputs {
+        InputLayout::F32Rows => Inputs { words: Words::Rows(a), row_scales: Vec::new() },
         InputLayout::F32 => {
             let words = filled_in_parallel(
                 blocks * block_words,
@@ -303,6 +333,29 @@ pub(super) fn interleave_rows(level: Isa, rows: &[f32], in_dim: usize, stride: u
     }
 }
 
+/// The row tiles of a product, `(first row, rows)`. Regrouped inputs come in blocks of `block_rows`
+/// (the last one short); row-major ones can start anywhere, and their rows are spread evenly over as
+/// many tiles: 128 rows at 6 per tile go as 18 tiles of 6 and 4 of 5, not 21 of 6 and one of 2, whose
+/// few accumulators leave it waiting on their latency (4 fused multiply-adds per step in the time of 6
+/// rows' 12).
+pub(super) fn row_tiles(rows: usize, block_rows: usize, layout: InputLayout) -> Vec<(usize, usize)> {
+    let count = rows.div_ceil(block_rows);
+    if layout != InputLayout::F32Rows {
+        return (0..count)
+            .map(|tile| (tile * block_rows, block_rows.min(rows - tile * block_rows)))
+            .collect();
+    }
+    let (base, longer) = (rows / count.max(1), rows % count.max(1));
+    let mut first = 0;
+    (0..count)
+        .map(|tile| {
+            let tile_rows = base + usize::from(tile < longer);
+            first += tile_rows;
+            (first - tile_rows, tile_rows)
+        })
+        .collect()
+}
+
 /// Runs `panels` of `weight` over all `rows` of `inputs`, writing those panels' columns of `out`
 /// (`[rows, out_dim]`) and adding `bias`.
 ///
@@ -327,13 +380,18 @@ unsafe fn run_panels(
     // inputs stay in L2 while the task's panels pass over them, when those panels fit in L2 too.
     // The vocabulary projection's panels do not: it streams them once, over all rows.
     let task_weight_bytes = panels.len() * steps * lanes * 4;
-    let group_rows =
-        if task_weight_bytes <= L2_BYTES { 8 * block_rows } else { rows.next_multiple_of(block_rows) };
+    let tiles = row_tiles(rows, block_rows, kernel.inputs);
+    let group_tiles = if task_weight_bytes <= L2_BYTES { 8 } else { tiles.len() };
+    // Row-major inputs (`F32Rows`) start each row at `row * steps` too, their steps consecutive.
+    let (step_words, a_stride) = match kernel.inputs {
+        InputLayout::F32Rows => (1, steps),
+        _ => (block_rows, 0),
+    };
     // SAFETY: the caller's contract; every offset below stays within the buffers by their sizes:
-    // `inputs` has `rows.div_ceil(block_rows) * block_rows * steps` words, each panel `steps * lanes`.
+    // `inputs` has `rows.div_ceil(block_rows) * block_rows * steps` words (`F32Rows`: `rows * steps`,
+    // of which a tile reads only its own rows), each panel `steps * lanes`; the tiles cover the rows.
     unsafe {
-        for group_start in (0..rows).step_by(group_rows) {
-            let group_end = (group_start + group_rows).min(rows);
+        for group in tiles.chunks(group_tiles) {
             for panel in panels.clone() {
                 let column = panel * PANEL;
                 let columns = PANEL.min(weight.out_dim - column);
@@ -352,11 +410,11 @@ unsafe fn run_panels(
                     };
                     // Each row block fetches its share of them, spread over its steps: all of them in
                     // the first row block overran the memory system's queue and stalled it.
-                    let row_blocks = (group_end - group_start).div_ceil(block_rows);
-                    for (block_index, row) in (group_start..group_end).step_by(block_rows).enumerate() {
-                        let tile_rows = block_rows.min(rows - row);
+                    let row_blocks = group.len();
+                    for (block_index, &(row, tile_rows)) in group.iter().enumerate() {
                         let tile = Tile {
-                            a: inputs.words.as_ptr().add(row * steps + depth_start * block_rows),
+                            a: inputs.words.as_ptr().add(row * steps + depth_start * step_words),
+                            a_stride,
                             weights: weight.panels.as_ptr().add((panel * steps + depth_start) * lanes),
                             lanes,
                             depth,

@@ -186,6 +186,30 @@ crate::cpu::isa_tests! {
     }
 }
 
+#[test]
+fn row_tiles_cover_every_row_once_evenly_where_the_layout_allows() {
+    use panels::{row_tiles, InputLayout};
+    for rows in 1..200 {
+        for layout in [InputLayout::F32Rows, InputLayout::F32] {
+            let tiles = row_tiles(rows, 6, layout);
+            assert_eq!(tiles.len(), rows.div_ceil(6), "{rows} rows, {layout:?}");
+            let mut next = 0;
+            for &(first, count) in &tiles {
+                assert!(first == next && (1..=6).contains(&count), "{rows} rows, {layout:?}: {tiles:?}");
+                next += count;
+            }
+            assert_eq!(next, rows);
+            let shortest = tiles.iter().map(|t| t.1).min().unwrap();
+            if layout == InputLayout::F32Rows {
+                assert!(tiles.iter().all(|t| t.1 - shortest <= 1), "{rows}: {tiles:?}");
+            } else {
+                assert!(tiles.iter().all(|&(first, _)| first % 6 == 0), "{rows}: {tiles:?}");
+            }
+        }
+    }
+    assert_eq!(row_tiles(128, 6, InputLayout::F32Rows).iter().filter(|t| t.1 == 5).count(), 4);
+}
+
 /// `a @ weight^T + bias` in f64 on the weights (and for AMX bf16 the inputs) as the AMX tiles store
 /// them, or the int8 scheme in f64: the AMX tiles' reference, within rounding.
 fn amx_reference(
