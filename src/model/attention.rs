@@ -4,7 +4,7 @@
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 
-use crate::ops::attention::attention;
+use crate::ops::attention::{attention, split_heads_at};
 use crate::ops::cache::SelfAttentionCache;
 use crate::ops::linear::Linear;
 use crate::ops::PackedFormat;
@@ -140,20 +140,15 @@ impl Attention {
             .filter(|&(_, &is_token)| is_token != 0)
             .map(|(position, _)| position as u32)
             .collect();
-        if tokens.len() == batch * len || tokens.is_empty() {
-            let (keys, values) = self.key_value_rows(x)?;
-            return Ok((self.split_heads(&keys)?, self.split_heads(&values)?));
-        }
-        let tokens = Tensor::new(tokens.as_slice(), x.device())?;
-        let rows = x.reshape((batch * len, d_model))?.index_select(&tokens, 0)?;
-        let (keys, values) = self.key_value_rows(&rows)?;
-        let padded = |projected: Tensor| -> Result<Tensor> {
-            let zeros = Tensor::zeros((batch * len, d_model), projected.dtype(), x.device())?;
-            self.split_heads(
-                &zeros.index_add(&tokens, &projected.contiguous()?, 0)?.reshape((batch, len, d_model))?,
-            )
+        let rows = x.reshape((batch * len, d_model))?;
+        let rows = if tokens.len() == batch * len {
+            rows
+        } else {
+            rows.index_select(&Tensor::new(tokens.as_slice(), x.device())?, 0)?
         };
-        Ok((padded(keys)?, padded(values)?))
+        let (keys, values) = self.key_value_rows(&rows)?;
+        let split = |projected: &Tensor| split_heads_at(projected, &tokens, batch, len, self.heads);
+        Ok((split(&keys)?, split(&values)?))
     }
 
     /// `[batch, len, d_model]` -> `[batch, heads, len, head_dim]`.
