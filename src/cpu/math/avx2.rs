@@ -83,24 +83,30 @@ pub(super) unsafe fn sum_exp_shifted(values: &[f32], max: f32) -> f32 {
     sum_lanes(sum)
 }
 
-/// See `super::stretch_maxima`; `stretch` is a positive multiple of 8.
+/// See `super::stretch_maxima`; `stretch` is a positive multiple of 16. Two chains of maxima per
+/// piece (their order does not matter: maxima are exact), and the lanes reduced by shuffles: one chain
+/// and a scalar reduction through memory left the pass waiting on `max_ps`'s latency.
 #[target_feature(enable = "avx2,fma")]
 pub(super) unsafe fn stretch_maxima(values: &[f32], stretch: usize, maxima: &mut Vec<f32>) {
+    // NaN-free lanes (see below), so the order of these maxima is free too.
     let max_lanes = |lanes: __m256| {
-        let mut staged = [0f32; 8];
-        // SAFETY: `staged` has 8 elements.
-        unsafe { _mm256_storeu_ps(staged.as_mut_ptr(), lanes) };
-        staged.into_iter().fold(f32::NEG_INFINITY, f32::max)
+        let half = _mm_max_ps(_mm256_castps256_ps128(lanes), _mm256_extractf128_ps::<1>(lanes));
+        let quarter = _mm_max_ps(half, _mm_movehl_ps(half, half));
+        _mm_cvtss_f32(_mm_max_ss(quarter, _mm_shuffle_ps::<1>(quarter, quarter)))
     };
     let mut pieces = values.chunks_exact(stretch);
     for piece in &mut pieces {
-        let mut lanes = _mm256_set1_ps(f32::NEG_INFINITY);
-        for chunk in piece.chunks_exact(8) {
-            // (`max_ps` returns its second operand when either is NaN: NaNs in `values` are passed over.)
-            // SAFETY: `chunk` has 8 elements.
-            lanes = _mm256_max_ps(unsafe { _mm256_loadu_ps(chunk.as_ptr()) }, lanes);
+        let (mut even, mut odd) = (_mm256_set1_ps(f32::NEG_INFINITY), _mm256_set1_ps(f32::NEG_INFINITY));
+        for pair in piece.chunks_exact(16) {
+            // (`max_ps` returns its second operand when either is NaN: NaNs in `values` are passed
+            // over, and the chains never hold one.)
+            // SAFETY: `pair` has 16 elements.
+            unsafe {
+                even = _mm256_max_ps(_mm256_loadu_ps(pair.as_ptr()), even);
+                odd = _mm256_max_ps(_mm256_loadu_ps(pair.as_ptr().add(8)), odd);
+            }
         }
-        maxima.push(max_lanes(lanes));
+        maxima.push(max_lanes(_mm256_max_ps(even, odd)));
     }
     let rest = pieces.remainder();
     if !rest.is_empty() {
