@@ -141,13 +141,14 @@ impl Attention {
             .map(|(position, _)| position as u32)
             .collect();
         let rows = x.reshape((batch * len, d_model))?;
-        let rows = if tokens.len() == batch * len {
-            rows
+        // (No tokens at all: every position, all masked anyway.)
+        let (rows, positions) = if tokens.len() == batch * len || tokens.is_empty() {
+            (rows, (0..(batch * len) as u32).collect())
         } else {
-            rows.index_select(&Tensor::new(tokens.as_slice(), x.device())?, 0)?
+            (rows.index_select(&Tensor::new(tokens.as_slice(), x.device())?, 0)?, tokens)
         };
         let (keys, values) = self.key_value_rows(&rows)?;
-        let split = |projected: &Tensor| split_heads_at(projected, &tokens, batch, len, self.heads);
+        let split = |projected: &Tensor| split_heads_at(projected, &positions, batch, len, self.heads);
         Ok((split(&keys)?, split(&values)?))
     }
 

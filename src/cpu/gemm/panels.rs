@@ -212,12 +212,13 @@ pub(super) fn matmul(
     let tasks = (rayon::current_num_threads() * 4).min(panel_count);
     let panels_per_task = panel_count.div_ceil(tasks);
     let out_ptr = SharedOut::uninitialized(&mut out);
+    let tiles = row_tiles(rows, kernel.rows, kernel.inputs);
     (0..panel_count.div_ceil(panels_per_task)).into_par_iter().for_each(|task| {
         let panels = task * panels_per_task..((task + 1) * panels_per_task).min(panel_count);
         // SAFETY: `kernel` is `level`'s and the caller checked the CPU has it; the task writes only the
         // columns of its own panels, and every pointer the tiles get stays inside `inputs`, the
         // weight's panels, scales and offsets, `bias` and `out`.
-        unsafe { run_panels(weight, kernel, &inputs, steps, rows, bias, out_ptr, panels) }
+        unsafe { run_panels(weight, kernel, &inputs, steps, &tiles, bias, out_ptr, panels) }
     });
     // SAFETY: every one of the `rows * out_dim` elements was written above (each task covers its
     // panels' columns of every row; the tasks cover all panels).
@@ -356,20 +357,21 @@ pub(super) fn row_tiles(rows: usize, block_rows: usize, layout: InputLayout) -> 
         .collect()
 }
 
-/// Runs `panels` of `weight` over all `rows` of `inputs`, writing those panels' columns of `out`
-/// (`[rows, out_dim]`) and adding `bias`.
+/// Runs `panels` of `weight` over all rows of `inputs` (tile by tile of `tiles`, `row_tiles`' for
+/// them), writing those panels' columns of `out` (`[rows, out_dim]`) and adding `bias`.
 ///
 /// # Safety
 /// The CPU must have `kernel`'s instructions; `inputs` must be `regroup`'s for this weight, kernel and
-/// `rows`; `bias` (if any) must hold `out_dim` values; `out` must have room for `rows * out_dim`
-/// values, of which this call writes only its panels' columns (no other task may touch those).
+/// rows, `tiles` `row_tiles`' for them; `bias` (if any) must hold `out_dim` values; `out` must have
+/// room for `rows * out_dim` values, of which this call writes only its panels' columns (no other task
+/// may touch those).
 #[allow(clippy::too_many_arguments)]
 unsafe fn run_panels(
     weight: &PackedWeight,
     kernel: &Kernel,
     inputs: &Inputs,
     steps: usize,
-    rows: usize,
+    tiles: &[(usize, usize)],
     bias: Option<&[f32]>,
     out: SharedOut<f32>,
     panels: std::ops::Range<usize>,
@@ -380,7 +382,6 @@ unsafe fn run_panels(
     // inputs stay in L2 while the task's panels pass over them, when those panels fit in L2 too.
     // The vocabulary projection's panels do not: it streams them once, over all rows.
     let task_weight_bytes = panels.len() * steps * lanes * 4;
-    let tiles = row_tiles(rows, block_rows, kernel.inputs);
     let group_tiles = if task_weight_bytes <= L2_BYTES { 8 } else { tiles.len() };
     // Row-major inputs (`F32Rows`) start each row at `row * steps` too, their steps consecutive.
     let (step_words, a_stride) = match kernel.inputs {
