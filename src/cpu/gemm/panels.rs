@@ -1,7 +1,8 @@
-//! The packed product on panels, the same blocking for every instruction set: the rows' inputs
-//! regrouped (and for int8 quantized) once, then each task streams its panels block by block of
-//! inputs, every block of rows passing over a block of weights while it is in L1, the next block
-//! prefetched meanwhile. The per-ISA files supply only the register tile ([`Kernel`]).
+//! The packed product on panels, the same blocking for every instruction set: the rows' inputs taken
+//! as the kernel wants them (as they are, or regrouped and for int8 quantized, once), then each task
+//! streams its panels block by block of inputs, every block of rows passing over a block of weights
+//! while it is in L1, the next block prefetched meanwhile. The per-ISA files supply only the register
+//! tile ([`Kernel`]).
 
 use rayon::prelude::*;
 
