@@ -160,6 +160,15 @@ impl Prefetcher {
         }
     }
 
+    /// Before step `end`: every fetch due at the steps before it, as `at` for each of them would.
+    #[inline(always)]
+    pub(super) fn before(&mut self, end: usize, line: impl Fn(*const u8)) {
+        while self.due < end && self.fetched < self.count {
+            let due = self.due;
+            self.at(due, &line);
+        }
+    }
+
     /// Whatever was not fetched during the steps.
     #[inline(always)]
     pub(super) fn finish(&mut self, line: impl Fn(*const u8)) {
