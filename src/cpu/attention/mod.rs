@@ -262,40 +262,50 @@ fn attention_over(
             .collect(),
         None => vec![kv_len; kv.batch],
     };
-    // A decoding step's (row, head) pairs are tiny (one query): several per job, so the thread
-    // hand-offs do not outweigh them.
-    let pairs_per_job = (ATTENTION_JOB_WORK / (len * kv_len * dim).max(1)).max(1);
+    // A chunk is one key/value row's query rows (the beams of one input), all heads; its pairs go
+    // head by head, so the beams sharing a head's keys and values read them one after another, from
+    // L1. A decoding step's pairs are tiny (one query): several chunks per job if need be, so the
+    // thread hand-offs do not outweigh them.
+    let pair_size = len * dim;
+    let chunk_work = copies * heads * len * kv_len * dim;
     filled_in_parallel(
-        batch * heads * len * dim,
-        len * dim,
-        pairs_per_job,
+        batch * heads * pair_size,
+        copies * heads * pair_size,
+        (ATTENTION_JOB_WORK / chunk_work.max(1)).max(1),
         || vec![0f32; kv_len],
-        |weights, task, out| {
-            let (row, head) = (task / heads, task % heads);
-            let kv_row = row / copies;
+        |weights, kv_row, chunk| {
             let positions = attended[kv_row];
             let mask = mask.map(|mask| &mask[kv_row * kv_len..][..positions]);
-            let kv_task = kv_row * heads + head;
-            let keys = &kv.keys[kv_task * kv_len * dim..][..positions * dim];
-            let values = &kv.values[kv_task * kv_len * dim..][..positions * dim];
             let weights = &mut weights[..positions];
-            // The keys the next pair reads (when they are not these), to fetch meanwhile.
-            let next_task = ((task + 1) / heads / copies) * heads + (task + 1) % heads;
-            let next_keys = if next_task != kv_task && next_task < kv.batch * heads {
-                &kv.keys[next_task * kv_len * dim..][..attended[next_task / heads] * dim]
-            } else {
-                &[]
-            };
-            for (query, out) in queries[task * len * dim..][..len * dim].chunks(dim).zip(out.chunks_mut(dim))
-            {
-                let one = OneQuery {
-                    query,
-                    keys: Contiguous(keys),
-                    values: Contiguous(values),
-                    mask,
-                    next_keys: Contiguous(next_keys),
+            for head in 0..heads {
+                let kv_task = kv_row * heads + head;
+                let keys = &kv.keys[kv_task * kv_len * dim..][..positions * dim];
+                let values = &kv.values[kv_task * kv_len * dim..][..positions * dim];
+                // The keys the pairs after this head's read, to fetch meanwhile.
+                let next_task = kv_task + 1;
+                let next_keys = if next_task < kv.batch * heads {
+                    &kv.keys[next_task * kv_len * dim..][..attended[next_task / heads] * dim]
+                } else {
+                    &[]
                 };
-                attend_one_dispatch(isa, &one, weights, out);
+                for copy in 0..copies {
+                    let task = (kv_row * copies + copy) * heads + head;
+                    let out = &mut chunk[(copy * heads + head) * pair_size..][..pair_size];
+                    // Only the last beam fetches the next keys: the others' next pair reads these.
+                    let next_keys = if copy + 1 == copies { next_keys } else { &[] };
+                    for (query, out) in
+                        queries[task * pair_size..][..pair_size].chunks(dim).zip(out.chunks_mut(dim))
+                    {
+                        let one = OneQuery {
+                            query,
+                            keys: Contiguous(keys),
+                            values: Contiguous(values),
+                            mask,
+                            next_keys: Contiguous(next_keys),
+                        };
+                        attend_one_dispatch(isa, &one, weights, out);
+                    }
+                }
             }
         },
     )
