@@ -172,10 +172,7 @@ impl Prefetcher {
     /// Whatever was not fetched during the steps.
     #[inline(always)]
     pub(super) fn finish(&mut self, line: impl Fn(*const u8)) {
-        while self.fetched < self.count {
-            let due = self.due;
-            self.at(due, &line);
-        }
+        self.before(usize::MAX, line);
     }
 }
 
