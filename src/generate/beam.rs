@@ -105,7 +105,7 @@ pub(super) fn search(
                 .map_init(ScoredBlock::default, |scored, (rows, &index)| {
                     let running = &inputs[index].running;
                     scored.fill(rows, vocab, running, options);
-                    top_continuations(scored, vocab, running, keep)
+                    top_continuations(scored, rows, vocab, running, keep)
                 })
                 .collect()
         })?;
@@ -156,30 +156,54 @@ const STRETCH: usize = 64;
 /// bound of its values (buffers reused from input to input, so they stay in cache).
 #[derive(Default)]
 struct ScoredBlock {
+    /// Per beam, where its row's values are.
+    rows: Vec<RowScores>,
+    /// The rows written out (`RowScores::Written`), `vocab` each, at their beam's place.
     log_probs: Vec<f32>,
     bounds: Vec<f32>,
     logit_maxima: Vec<f32>,
+}
+
+/// Where one beam's processed log-probabilities are.
+#[derive(Clone, Debug, PartialEq)]
+enum RowScores {
+    /// Written out in `ScoredBlock::log_probs`.
+    Written,
+    /// Not written: token `t`'s is `logits[logits_row][t] - normalizer` (the log-softmax), or -inf
+    /// for the `banned` tokens. Taken so when the processors only ban tokens (the usual case): most
+    /// stretches of a row are never looked at, so writing a row out (a pass over 61k values per beam
+    /// and step at opus-mt's size) was mostly wasted.
+    Shifted { logits_row: usize, normalizer: f32, banned: Vec<u32> },
 }
 
 impl ScoredBlock {
     /// From the logits of the input's rows (`vocab` each; one row shared by all beams when `rows` has
     /// only one): log-softmax, then the processors, as `transformers` orders them.
     fn fill(&mut self, rows: &[f32], vocab: usize, running: &[Beam], options: &GenerationOptions) {
-        // (Every element is overwritten below: resizing only sets the length.)
-        self.log_probs.resize(running.len() * vocab, 0.0);
+        self.rows.clear();
         self.bounds.clear();
-        for ((beam, row), logits) in
-            running.iter().zip(self.log_probs.chunks_mut(vocab)).zip(rows.chunks(vocab).cycle())
-        {
+        let logits_rows = (rows.len() / vocab.max(1)).max(1);
+        for (index, beam) in running.iter().enumerate() {
+            let logits_row = index % logits_rows;
+            let logits = &rows[logits_row * vocab..][..vocab];
             // The largest logit of each stretch comes with the pass that finds the largest of all.
             let max = math::stretch_maxima(logits, STRETCH, &mut self.logit_maxima);
             let normalizer = log_sum_exp_given_max(logits, max);
-            for (out, &logit) in row.iter_mut().zip(logits) {
-                *out = logit - normalizer;
-            }
             // Subtracting the normalizer keeps the order (rounding is monotonic), so the stretches'
             // largest logits give their largest log-probabilities, or more where a processor banned
             // tokens; so does renormalization's shift after it.
+            if processors::only_bans(&beam.tokens, options) {
+                let banned = processors::banned(&beam.tokens, options);
+                self.bounds.extend(self.logit_maxima.iter().map(|&max| max - normalizer));
+                self.rows.push(RowScores::Shifted { logits_row, normalizer, banned });
+                continue;
+            }
+            // (Every element is overwritten below: resizing only sets the length.)
+            self.log_probs.resize(running.len() * vocab, 0.0);
+            let row = &mut self.log_probs[index * vocab..][..vocab];
+            for (out, &logit) in row.iter_mut().zip(logits) {
+                *out = logit - normalizer;
+            }
             match processors::process(row, &beam.tokens, options) {
                 Change::Raised => self.bounds.extend(row.chunks(STRETCH).map(math::max)),
                 Change::Lowered => self.bounds.extend(self.logit_maxima.iter().map(|&max| max - normalizer)),
@@ -189,38 +213,74 @@ impl ScoredBlock {
                         .map(|&max| processors::shift(max - normalizer, row_max, log_sum)),
                 ),
             }
+            self.rows.push(RowScores::Written);
+        }
+    }
+
+    /// Beam `beam`'s values for tokens `tokens` (within one stretch), `logits` the input's rows as
+    /// `fill` had them: a slice of `log_probs`, or worked out into `buffer`.
+    fn stretch<'a>(
+        &'a self,
+        logits: &'a [f32],
+        vocab: usize,
+        beam: usize,
+        tokens: std::ops::Range<usize>,
+        buffer: &'a mut [f32; STRETCH],
+    ) -> &'a [f32] {
+        match &self.rows[beam] {
+            RowScores::Written => &self.log_probs[beam * vocab..][tokens],
+            RowScores::Shifted { logits_row, normalizer, banned } => {
+                let values = &mut buffer[..tokens.len()];
+                for (value, &logit) in values.iter_mut().zip(&logits[logits_row * vocab..][tokens.clone()]) {
+                    *value = logit - normalizer;
+                }
+                for &token in banned {
+                    if tokens.contains(&(token as usize)) {
+                        values[token as usize - tokens.start] = f32::NEG_INFINITY;
+                    }
+                }
+                values
+            }
         }
     }
 }
 
 /// The `keep` best continuations over all beams (accumulated scores), best first; ties go to the lower
-/// flat index (beam-major), as `torch.topk` orders them on CPU.
+/// flat index (beam-major), as `torch.topk` orders them on CPU. `logits`: the input's rows, as `fill`
+/// had them.
 ///
 /// Once `keep` candidates are held, a stretch of the vocabulary whose bound cannot beat the worst of
 /// them is skipped whole: `bound + score <= worst` implies `x + score <= worst` for every `x <= bound`
 /// in it (rounding is monotonic), so the result is the same as looking at every token.
-fn top_continuations(scored: &ScoredBlock, vocab: usize, running: &[Beam], keep: usize) -> Vec<Candidate> {
+fn top_continuations(
+    scored: &ScoredBlock,
+    logits: &[f32],
+    vocab: usize,
+    running: &[Beam],
+    keep: usize,
+) -> Vec<Candidate> {
     let beats_worst = |best: &[Candidate], score: f32| {
         best.len() < keep || score.partial_cmp(&best[keep - 1].score) == Some(std::cmp::Ordering::Greater)
     };
     let stretches_per_row = vocab.div_ceil(STRETCH);
     let mut best: Vec<Candidate> = Vec::with_capacity(keep + 1);
-    for (beam_index, ((beam, row), bounds)) in running
-        .iter()
-        .zip(scored.log_probs.chunks(vocab))
-        .zip(scored.bounds.chunks(stretches_per_row))
-        .enumerate()
+    let mut buffer = [0f32; STRETCH];
+    for (beam_index, (beam, bounds)) in
+        running.iter().zip(scored.bounds.chunks(stretches_per_row)).enumerate()
     {
-        for (stretch_index, (stretch, &bound)) in row.chunks(STRETCH).zip(bounds).enumerate() {
+        for (stretch_index, &bound) in bounds.iter().enumerate() {
             if !beats_worst(&best, bound + beam.score) {
                 continue;
             }
+            let first = stretch_index * STRETCH;
+            let tokens = first..(first + STRETCH).min(vocab);
+            let stretch = scored.stretch(logits, vocab, beam_index, tokens, &mut buffer);
             for (offset, &log_prob) in stretch.iter().enumerate() {
                 let score = log_prob + beam.score;
                 if !beats_worst(&best, score) {
                     continue;
                 }
-                let token = (stretch_index * STRETCH + offset) as u32;
+                let token = (first + offset) as u32;
                 let at = best.partition_point(|c| c.score >= score);
                 best.insert(at, Candidate { score, beam: beam_index, token });
                 best.truncate(keep);
@@ -346,21 +406,35 @@ mod tests {
                 // leave behind).
                 let exact: Vec<f32> =
                     block.chunks(vocab).flat_map(|row| row.chunks(STRETCH).map(math::max)).collect();
-                for slack in [0.0, 0.5] {
+                // The same rows kept unwritten: logits (the -inf ones high, to be banned) less a
+                // normalizer of 0, the -inf tokens banned.
+                let logits: Vec<f32> = block.iter().map(|&v| if v.is_finite() { v } else { 3.0 }).collect();
+                let unwritten: Vec<RowScores> = block
+                    .chunks(vocab)
+                    .enumerate()
+                    .map(|(beam, row)| RowScores::Shifted {
+                        logits_row: beam,
+                        normalizer: 0.0,
+                        banned: (0..vocab as u32).filter(|&t| row[t as usize].is_infinite()).collect(),
+                    })
+                    .collect();
+                for (written, slack) in [(true, 0.0), (true, 0.5), (false, 0.0), (false, 0.5)] {
                     let scored = ScoredBlock {
-                        log_probs: block.clone(),
+                        rows: if written { vec![RowScores::Written; beams] } else { unwritten.clone() },
+                        log_probs: if written { block.clone() } else { Vec::new() },
                         bounds: exact.iter().map(|bound| bound + slack).collect(),
                         logit_maxima: Vec::new(),
                     };
                     for keep in [1, 2, 8, 9] {
-                        let got: Vec<(f32, usize, u32)> = top_continuations(&scored, vocab, &running, keep)
-                            .iter()
-                            .map(|c| (c.score, c.beam, c.token))
-                            .collect();
+                        let got: Vec<(f32, usize, u32)> =
+                            top_continuations(&scored, &logits, vocab, &running, keep)
+                                .iter()
+                                .map(|c| (c.score, c.beam, c.token))
+                                .collect();
                         assert_eq!(
                             got,
                             brute_force(&block, vocab, &running, keep),
-                            "vocab {vocab} beams {beams} keep {keep} slack {slack}"
+                            "vocab {vocab} beams {beams} keep {keep} slack {slack} written {written}"
                         );
                     }
                 }
@@ -368,8 +442,9 @@ mod tests {
         }
     }
 
-    /// `fill`'s bounds hold for the processed log-probabilities (with processors that ban, force and
-    /// raise), are exact where nothing was banned, and one logits row serves every beam.
+    /// `fill`'s rows are the log-softmax processed as `processors::process` does it, written or not,
+    /// its bounds hold for them (with processors that ban, force and raise) and are exact where
+    /// nothing was banned, and one logits row serves every beam.
     #[test]
     fn fill_bounds_every_stretch_of_the_processed_scores() {
         let vocab = 300;
@@ -417,10 +492,27 @@ mod tests {
             let running = beams(history);
             let mut scored = ScoredBlock::default();
             scored.fill(&logits, vocab, &running, &options);
-            assert_eq!(scored.log_probs.len(), 2 * vocab);
-            assert_eq!(scored.log_probs[..vocab], scored.log_probs[vocab..]);
+            let normalizer = super::super::log_sum_exp(&logits);
+            let mut want: Vec<f32> = logits.iter().map(|&logit| logit - normalizer).collect();
+            processors::process(&mut want, &running[0].tokens, &options);
+            let mut buffer = [0f32; STRETCH];
+            let rows: Vec<f32> = (0..2)
+                .flat_map(|beam| {
+                    (0..vocab)
+                        .step_by(STRETCH)
+                        .flat_map(|first| {
+                            let tokens = first..(first + STRETCH).min(vocab);
+                            scored.stretch(&logits, vocab, beam, tokens, &mut buffer).to_vec()
+                        })
+                        .collect::<Vec<f32>>()
+                })
+                .collect();
+            let unwritten = processors::only_bans(&running[0].tokens, &options);
+            assert!(scored.rows.iter().all(|row| matches!(row, RowScores::Shifted { .. }) == unwritten));
+            assert_eq!(rows[..vocab], want, "{options:?}");
+            assert_eq!(rows[vocab..], want, "{options:?}");
             let maxima: Vec<f32> =
-                scored.log_probs.chunks(vocab).flat_map(|row| row.chunks(STRETCH).map(math::max)).collect();
+                rows.chunks(vocab).flat_map(|row| row.chunks(STRETCH).map(math::max)).collect();
             assert_eq!(scored.bounds.len(), maxima.len());
             for (bound, max) in scored.bounds.iter().zip(&maxima) {
                 assert!(bound >= max, "{options:?}: bound {bound} below {max}");

@@ -24,35 +24,15 @@ pub(super) fn shift(value: f32, max: f32, log_sum: f32) -> f32 {
 /// Applies every active processor to `scores` (logits for greedy, log-probabilities for beam search),
 /// in `transformers`' order (`GenerationMixin._get_logits_processor`), `renormalize_logits` last.
 pub(super) fn process(scores: &mut [f32], history: &[u32], options: &GenerationOptions) -> Change {
-    let cur_len = history.len();
     let mut raised = false;
     if options.repetition_penalty != 1.0 {
         repetition_penalty(scores, history, options.repetition_penalty);
         raised = true;
     }
-    if options.no_repeat_ngram_size > 0 {
-        no_repeat_ngram(scores, history, options.no_repeat_ngram_size);
-    }
-    for bad in &options.bad_words_ids {
-        ban_sequence(scores, history, bad);
-    }
-    if cur_len < options.min_length {
-        ban(scores, &options.eos_token_ids);
-    }
-    if cur_len.saturating_sub(1) < options.min_new_tokens {
-        ban(scores, &options.eos_token_ids);
-    }
-    if let Some(bos) = options.forced_bos_token_id {
-        if cur_len == 1 {
-            force(scores, &[bos]);
-            raised = true;
-        }
-    }
-    if let Some(eos) = &options.forced_eos_token_id {
-        if cur_len + 1 == options.max_length {
-            force(scores, eos);
-            raised = true;
-        }
+    ban(scores, &banned(history, options));
+    if let Some(forced) = forced(history, options) {
+        force(scores, forced);
+        raised = true;
     }
     // `LogitNormalization`.
     let renormalized = options.renormalize_logits.then(|| log_softmax(scores)).flatten();
@@ -61,6 +41,51 @@ pub(super) fn process(scores: &mut [f32], history: &[u32], options: &GenerationO
         (false, Some((max, log_sum))) => Change::Shifted { max, log_sum },
         (false, None) => Change::Lowered,
     }
+}
+
+/// Whether [`process`] would only ban tokens (those of [`banned`]) for a row with `history`: no
+/// repetition penalty, no forced token at this step, no renormalization. Beam search then keeps such a
+/// row as its logits and bans instead of writing it out.
+pub(super) fn only_bans(history: &[u32], options: &GenerationOptions) -> bool {
+    options.repetition_penalty == 1.0 && forced(history, options).is_none() && !options.renormalize_logits
+}
+
+/// The tokens the banning processors ban for a row with `history` (no n-gram repeat, bad words,
+/// minimum lengths; duplicates possible): [`process`] sets their scores to -inf, ids past the
+/// vocabulary ignored. Bans commute with one another, so their order does not matter.
+pub(super) fn banned(history: &[u32], options: &GenerationOptions) -> Vec<u32> {
+    let cur_len = history.len();
+    let mut tokens = Vec::new();
+    if options.no_repeat_ngram_size > 0 {
+        no_repeat_ngram(&mut tokens, history, options.no_repeat_ngram_size);
+    }
+    for bad in &options.bad_words_ids {
+        ban_sequence(&mut tokens, history, bad);
+    }
+    if cur_len < options.min_length {
+        tokens.extend_from_slice(&options.eos_token_ids);
+    }
+    if cur_len.saturating_sub(1) < options.min_new_tokens {
+        tokens.extend_from_slice(&options.eos_token_ids);
+    }
+    tokens
+}
+
+/// The tokens forced at this step (`forced_bos_token_id` at the first, `forced_eos_token_id` at the
+/// last position), if any: every other score becomes -inf, theirs 0.
+fn forced<'a>(history: &[u32], options: &'a GenerationOptions) -> Option<&'a [u32]> {
+    let cur_len = history.len();
+    if cur_len + 1 == options.max_length {
+        if let Some(eos) = &options.forced_eos_token_id {
+            return Some(eos);
+        }
+    }
+    if cur_len == 1 {
+        if let Some(bos) = &options.forced_bos_token_id {
+            return Some(std::slice::from_ref(bos));
+        }
+    }
+    None
 }
 
 /// `scores.log_softmax(-1)` with PyTorch's order of operations (`(x - max) - ln(sum(exp(x - max)))`);
@@ -108,8 +133,9 @@ fn repetition_penalty(scores: &mut [f32], history: &[u32], penalty: f32) {
     }
 }
 
-/// `NoRepeatNGramLogitsProcessor`: bans every token that would complete an n-gram already in `history`.
-fn no_repeat_ngram(scores: &mut [f32], history: &[u32], n: usize) {
+/// `NoRepeatNGramLogitsProcessor`: bans (adds to `banned`) every token that would complete an n-gram
+/// already in `history`.
+fn no_repeat_ngram(banned: &mut Vec<u32>, history: &[u32], n: usize) {
     let len = history.len();
     if len < n {
         return;
@@ -117,16 +143,17 @@ fn no_repeat_ngram(scores: &mut [f32], history: &[u32], n: usize) {
     let prefix = &history[len + 1 - n..];
     for window in history.windows(n) {
         if &window[..n - 1] == prefix {
-            ban(scores, &window[n - 1..]);
+            banned.push(window[n - 1]);
         }
     }
 }
 
-/// `NoBadWordsLogitsProcessor`: bans the last token of `sequence` when `history` ends with the rest.
-fn ban_sequence(scores: &mut [f32], history: &[u32], sequence: &[u32]) {
+/// `NoBadWordsLogitsProcessor`: bans (adds to `banned`) the last token of `sequence` when `history`
+/// ends with the rest.
+fn ban_sequence(banned: &mut Vec<u32>, history: &[u32], sequence: &[u32]) {
     if let Some((last, prefix)) = sequence.split_last() {
         if history.ends_with(prefix) {
-            ban(scores, &[*last]);
+            banned.push(*last);
         }
     }
 }
@@ -141,9 +168,13 @@ mod tests {
 
     #[test]
     fn no_repeat_ngram_bans_completions() {
-        let mut scores = vec![0.0; 5];
+        let mut banned = Vec::new();
         // history 4 1 2 3 1: bigram (1, 2) seen, so after 1 the token 2 is banned.
-        no_repeat_ngram(&mut scores, &[4, 1, 2, 3, 1], 2);
+        no_repeat_ngram(&mut banned, &[4, 1, 2, 3, 1], 2);
+        assert_eq!(banned, vec![2]);
+        let options = GenerationOptions { no_repeat_ngram_size: 2, ..options() };
+        let mut scores = vec![0.0; 5];
+        process(&mut scores, &[4, 1, 2, 3, 1], &options);
         assert_eq!(scores, vec![0.0, 0.0, f32::NEG_INFINITY, 0.0, 0.0]);
     }
 
@@ -199,11 +230,11 @@ mod tests {
 
     #[test]
     fn bad_word_sequences_need_their_prefix() {
-        let mut scores = vec![0.0; 4];
-        ban_sequence(&mut scores, &[1, 2], &[2, 3]);
-        assert_eq!(scores[3], f32::NEG_INFINITY);
-        let mut scores = vec![0.0; 4];
-        ban_sequence(&mut scores, &[1, 1], &[2, 3]);
-        assert_eq!(scores[3], 0.0);
+        let mut banned = Vec::new();
+        ban_sequence(&mut banned, &[1, 2], &[2, 3]);
+        assert_eq!(banned, vec![3]);
+        banned.clear();
+        ban_sequence(&mut banned, &[1, 1], &[2, 3]);
+        assert_eq!(banned, Vec::<u32>::new());
     }
 }
