@@ -19,7 +19,7 @@ use anuvad::Translator;
 /// The allocator of the `anuvad` binary (see the `mimalloc` feature), so this times what it runs.
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: anuvad::allocator::MiMalloc = anuvad::allocator::MiMalloc;
 
 const MODELS: &[&str] = &["tiny-marian-hi-en", "tiny-marian-variant", "tiny-nllb", "tiny-m2m100"];
 
@@ -29,6 +29,8 @@ fn median(mut values: Vec<f64>) -> f64 {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    #[cfg(feature = "mimalloc")]
+    anuvad::allocator::keep_freed_memory();
     let rounds: usize = std::env::args().nth(1).map(|n| n.parse()).transpose()?.unwrap_or(7);
     let root = env!("CARGO_MANIFEST_DIR");
     let article = std::fs::read_to_string(format!("{root}/models/samples/article-hi.txt"))?;

@@ -14,9 +14,11 @@ use anuvad::{Device, Precision, Translator};
 /// The allocator of the `anuvad` binary (see the `mimalloc` feature), so this times what it runs.
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: anuvad::allocator::MiMalloc = anuvad::allocator::MiMalloc;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    #[cfg(feature = "mimalloc")]
+    anuvad::allocator::keep_freed_memory();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [model, sentences, beams, batch, new_tokens, rest @ ..] = args.as_slice() else {
         return Err("usage: bench_translate MODEL SENTENCES BEAMS BATCH NEW_TOKENS [LIMIT]".into());

@@ -44,6 +44,8 @@ struct ReadmeAsWritten;
 #[doc = include_str!(concat!(env!("OUT_DIR"), "/readme_doctests.md"))]
 struct ReadmeRun;
 
+#[cfg(feature = "mimalloc")]
+pub mod allocator;
 pub mod batch;
 mod catalog;
 pub mod checks;

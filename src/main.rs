@@ -10,9 +10,11 @@ use std::process::ExitCode;
 /// See the `mimalloc` feature in Cargo.toml: glibc's malloc costs 15-20% of decoding time here.
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: anuvad::allocator::MiMalloc = anuvad::allocator::MiMalloc;
 
 fn main() -> ExitCode {
+    #[cfg(feature = "mimalloc")]
+    anuvad::allocator::keep_freed_memory();
     let args = cli::parse();
     if let Some(problem) = anuvad::cpu::isa_override_problem() {
         eprintln!("anuvad: warning: {problem}");
