@@ -152,8 +152,9 @@ pub(super) fn search(
 /// Tokens `top_continuations` skips or looks at together.
 const STRETCH: usize = 64;
 
-/// One input's processed log-probabilities, a row per beam, and for each [`STRETCH`] of a row an upper
-/// bound of its values (buffers reused from input to input, so they stay in cache).
+/// One input's processed log-probabilities, a row per beam (written out, or kept as the logits less
+/// a normalizer: [`RowScores`]), and for each [`STRETCH`] of a row an upper bound of its values
+/// (buffers reused from input to input, so they stay in cache).
 #[derive(Default)]
 struct ScoredBlock {
     /// Per beam, where its row's values are.
